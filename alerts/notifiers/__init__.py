@@ -1,0 +1,1 @@
+"""Notifiers: the channels that carry messages to people."""

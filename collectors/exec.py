@@ -1,0 +1,118 @@
+"""Run a command each interval and read InfluxDB line protocol from its stdout.
+
+This is how sites plug in the sensor scripts of their 动环 (power-and-environment) systems,
+and how tests feed any reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from collectors import lineproto
+from monitor.durations import parse_duration
+from monitor.errors import CollectError
+from monitor.model import Reading
+
+log = logging.getLogger(__name__)
+
+SAMPLE = """\
+[[devices]]
+name = "room1-th"
+kind = "sensor"
+room = "一号机房"
+# The command runs without a shell; it prints lines like
+#   temperature_celsius,sensor=north value=23.5
+#   humidity_percent,sensor=north value=48
+exec = { command = ["/usr/local/bin/dh-sensor", "--room", "1"], timeout = "10s" }
+"""
+
+# What a command may print at most in one run; a runaway script must not eat memory.
+_MAX_OUTPUT = 4 * 1024 * 1024
+
+
+class ExecOptions(BaseModel):
+    """The ``exec`` transport sub-table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: list[str] = Field(min_length=1, description="Program and arguments; no shell.")
+    timeout: float = Field(10.0, gt=0, description="Kill the command after this long.")
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value)  # type: ignore[arg-type]
+
+
+class ExecCollector:
+    """Runs ``command`` once per collection; its stdout is line protocol."""
+
+    def __init__(self, device: str, options: ExecOptions) -> None:
+        self.device = device
+        self.options = options
+        # Only the program's name goes into messages: arguments may carry tokens.
+        self._program = os.path.basename(options.command[0])
+
+    async def collect(self, now: float) -> list[Reading]:
+        """Run the command; raise CollectError if it fails, hangs, or prints nothing usable."""
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.options.command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # so a timeout can kill the whole process group
+            )
+        except OSError as err:
+            raise CollectError(
+                f"exec {self.device}: cannot start {self._program}: {err.strerror}"
+            ) from None
+        try:
+            out, err_text = await asyncio.wait_for(
+                proc.communicate(), timeout=self.options.timeout
+            )
+        except asyncio.CancelledError:
+            _kill_group(proc)
+            raise
+        except TimeoutError:
+            _kill_group(proc)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), timeout=2)
+            raise CollectError(
+                f"exec {self.device}: {self._program} did not finish within "
+                f"{self.options.timeout:g}s; killed"
+            ) from None
+        if proc.returncode != 0:
+            tail = err_text.decode(errors="replace").strip().splitlines()[-1:] or [""]
+            raise CollectError(
+                f"exec {self.device}: {self._program} exited with status {proc.returncode}"
+                + (f": {tail[0][:200]}" if tail[0] else "")
+            )
+        text = out[:_MAX_OUTPUT].decode("utf-8", errors="replace")
+        result = lineproto.parse(text, now)
+        if result.errors:
+            number, reason = result.errors[0]
+            message = (
+                f"exec {self.device}: {self._program} printed {len(result.errors)} line(s) "
+                f"that are not line protocol; first at line {number}: {reason}"
+            )
+            if not result.readings:
+                raise CollectError(message)
+            log.warning(message)
+        if not result.readings:
+            raise CollectError(f"exec {self.device}: {self._program} printed no readings")
+        return result.readings
+
+    async def close(self) -> None:
+        """Nothing stays open between runs."""
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)

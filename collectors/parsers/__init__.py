@@ -1,0 +1,1 @@
+"""Parsers of what hosts and devices print, shared by the local and SSH collectors."""

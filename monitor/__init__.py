@@ -1,0 +1,1 @@
+"""roomwatch daemon core: model, configuration, inventory, scheduler, stores and wiring."""

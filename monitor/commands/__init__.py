@@ -1,0 +1,9 @@
+"""Sub-commands of ``roomwatch``: one module each, listed here (no scanning, no side effects)."""
+
+# Each module has register(subparsers) adding its parser(s) with set_defaults(handler=…).
+# A new command is a new module plus one line here.
+COMMANDS: tuple[str, ...] = (
+    "monitor.commands.run",
+    "monitor.commands.check",
+    "monitor.commands.config",
+)

@@ -1,0 +1,34 @@
+"""``roomwatch check``: one inspection pass now, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from rules.engine import Engine
+
+from monitor import check, daemon, logs
+from monitor.commands.common import EXIT_OK, EXIT_VIOLATIONS, add_config_option, load
+
+
+def register(sub: Any) -> None:
+    """Add the ``check`` parser."""
+    p = sub.add_parser("check", help="One inspection pass now; exit 1 if any rule is broken.",
+                       description="Collect every device once and judge every rule now "
+                       "(`for` durations ignored). Exit 1 when there are violations.")
+    add_config_option(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="table language")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect, judge, print."""
+    logs.setup("warning")
+    settings, where = load(args.config)
+    logs.REDACT.update(daemon.secrets_of(settings))
+    engine = Engine(daemon.build_rules(settings, where), stale_after=settings.rules.stale_after)
+    result = asyncio.run(check.run_check(daemon.build_jobs(settings), engine))
+    print(check.to_json(result) if args.json else check.to_table(result, args.lang))
+    return EXIT_VIOLATIONS if result.violations else EXIT_OK

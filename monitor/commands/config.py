@@ -1,0 +1,50 @@
+"""``roomwatch config validate|sample``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from typing import Any
+
+from monitor import config as config_mod
+from monitor import daemon
+from monitor.commands.common import EXIT_OK, EXIT_USAGE
+from monitor.errors import ConfigError
+
+
+def register(sub: Any) -> None:
+    """Add ``config`` with its ``validate`` and ``sample`` sub-commands."""
+    cfg = sub.add_parser("config", help="Check or print configuration.",
+                         description="Check or print configuration.")
+    cfg.set_defaults(handler=lambda _args: (cfg.print_help(), EXIT_USAGE)[1])
+    inner = cfg.add_subparsers(title="config commands", metavar="COMMAND")
+    validate = inner.add_parser("validate", help="Report every problem in a config file.",
+                                description="Report every problem in a config file, with where "
+                                "it is; exit 2 if there is any.")
+    validate.add_argument("file", type=config_mod.Path, nargs="?", default=None,
+                          help=f"config file (default {config_mod.DEFAULT_PATH})")
+    validate.set_defaults(handler=run_validate)
+    sample = inner.add_parser("sample", help="Print an annotated sample config.",
+                              description="Print an annotated sample config with every option.")
+    sample.set_defaults(handler=run_sample)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Load the file and build its rules and notifiers; print every problem."""
+    path = args.file or config_mod.DEFAULT_PATH
+    try:
+        settings, _ = config_mod.load(path)
+        daemon.check_buildable(settings, path.name)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{path}: OK ({len(settings.devices)} device(s))")
+    return EXIT_OK
+
+
+def run_sample(_args: argparse.Namespace) -> int:
+    """Print monitor/sample.toml."""
+    print(resources.files("monitor").joinpath("sample.toml").read_text(encoding="utf-8"), end="")
+    return EXIT_OK

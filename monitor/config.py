@@ -1,0 +1,202 @@
+"""The one TOML config file, read with pydantic-settings; ROOMWATCH_… variables override it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.inventory import Device, check_inventory
+from monitor.secrets import Secret
+
+DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _durations(cls, value: Any, info: Any) -> Any:
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and field.json_schema_extra == {"duration": True}:
+            return parse_duration(value)
+        return value
+
+
+def _duration(default: float, description: str, **kw: Any) -> Any:
+    return Field(default, description=description, json_schema_extra={"duration": True}, **kw)
+
+
+class Defaults(_Section):
+    """Polling defaults for devices that do not set their own."""
+
+    interval: float = _duration(60.0, "How often each device is polled.", gt=0)
+    timeout: float = _duration(10.0, "How long one collection may take.", gt=0)
+    jitter: float = _duration(5.0, "Random start offset so devices are not polled at once.", ge=0)
+
+
+class LogSettings(_Section):
+    """Logging."""
+
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    readings: bool = Field(True, description="Log a summary line of each collection.")
+
+
+class RulesSettings(_Section):
+    """The rule engine: packs on by default, extra files, and per-site overrides."""
+
+    packs: list[str] = Field(default_factory=lambda: ["regulation"], description="Shipped packs.")
+    files: list[Path] = Field(default_factory=list, description="Extra rule files (TOML).")
+    overrides: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per-device/room changes to pack rules."
+    )
+    evaluate_interval: float = _duration(10.0, "How often rules are evaluated.", gt=0)
+    stale_after: float = _duration(300.0, "A series silent this long is absent.", gt=0)
+
+
+class SQLiteSettings(_Section):
+    """The embedded store."""
+
+    path: Path | None = Field(None, description="Database file; default STATE_DIR/roomwatch.db.")
+    retention: float = _duration(30 * 86400.0, "How long raw readings are kept.", gt=0)
+    rollup_retention: float = _duration(400 * 86400.0, "How long hourly rollups are kept.", gt=0)
+    flush_interval: float = _duration(5.0, "How often buffered readings are committed.", gt=0)
+
+
+class StoreSettings(_Section):
+    """Where readings go."""
+
+    sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
+
+
+class NotifySettings(_Section):
+    """Where alerts go (apprise URLs: json://, mailto://, dingtalk://, wecombot://, feishu://…)."""
+
+    urls: list[Secret] = Field(default_factory=list, description="apprise URLs; secrets allowed.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of messages.")
+    retry_initial: float = _duration(5.0, "First retry delay after a failed send.", gt=0)
+    retry_max: float = _duration(600.0, "Longest delay between retries.", gt=0)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Environment variables ``ROOMWATCH_<KEY>`` (nested with ``__``)
+    override the file, e.g. ``ROOMWATCH_STATE_DIR`` or ``ROOMWATCH_LOG__LEVEL``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ROOMWATCH_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    state_dir: Path = Field(Path("/var/lib/roomwatch"), description="Where state is kept.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Polling defaults.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    devices: list[Device] = Field(
+        default_factory=lambda: [Device(name=_hostname(), kind="server")],
+        description="The inventory; default: this host only.",
+    )
+    rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's content arrives as init arguments; the environment overrides it.
+        return env_settings, init_settings
+
+
+def load(path: Path | None = None) -> tuple[Settings, Path | None]:
+    """Read the config file (or none) and the environment; raise ConfigError listing every
+    problem with its location. Returns the settings and the file actually read."""
+    chosen = path
+    if chosen is None and DEFAULT_PATH.exists():
+        chosen = DEFAULT_PATH
+    data: dict[str, Any] = {}
+    name = chosen.name if chosen else "environment"
+    if chosen is not None:
+        data = read_toml(chosen)
+    try:
+        settings = Settings(**data)
+    except ValidationError as err:
+        raise ConfigError([f"{name}: {problem}" for problem in describe(err)]) from None
+    problems = check_inventory(settings.devices, f"{name}: ")
+    if problems:
+        raise ConfigError(problems)
+    return settings, chosen
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; syntax errors name the file, line and column."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read: {err.strerror}"]) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{path.name}: {err}"]) from None
+
+
+def describe(err: ValidationError) -> list[str]:
+    """One ``location: message`` line per pydantic error, worded for people, secrets left out."""
+    lines = []
+    for item in err.errors(include_url=False, include_input=True):
+        where = _location(item["loc"])
+        kind, msg = item["type"], item["msg"]
+        if kind == "literal_error":
+            expected = item.get("ctx", {}).get("expected", "")
+            parts = expected.replace(" or ", ", ").split(",")
+            choices = ", ".join(part.strip(" '") for part in parts)
+            msg = f"{item['input']!r} is not one of {choices}"
+        elif kind == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        elif kind == "missing":
+            msg = "required but missing"
+        elif kind == "value_error":
+            msg = msg.removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}" if where else msg)
+    return lines
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "list[", "dict[")):
+            continue  # pydantic's validator and container steps say nothing to a person
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _hostname() -> str:
+    return socket.gethostname().split(".")[0] or "localhost"
+
+
+def state_dir(settings: Settings) -> tuple[Path, str]:
+    """The state directory to use and why: the configured one if writable, else ./roomwatch-state."""
+    wanted = settings.state_dir
+    try:
+        wanted.mkdir(parents=True, exist_ok=True)
+        if os.access(wanted, os.W_OK):
+            return wanted, "configured"
+    except OSError:
+        pass
+    fallback = Path.cwd() / "roomwatch-state"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback, f"{wanted} is not writable"

@@ -1,0 +1,48 @@
+"""Parse human durations such as ``90s``, ``5m``, ``2h``, ``7d`` or ``1h30m`` into seconds."""
+
+from __future__ import annotations
+
+import re
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Seconds in ``value``; a bare number is seconds. Raises ValueError with the bad text."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"{value!r} is negative")
+        return float(value)
+    text = value.strip().replace(" ", "")
+    if not text:
+        raise ValueError("empty duration")
+    try:
+        seconds = float(text)
+    except ValueError:
+        pos, seconds = 0, 0.0
+        for match in _PART.finditer(text):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _UNIT[match.group(2)]
+            pos = match.end()
+        if pos != len(text):
+            raise ValueError(f"{value!r} is not a duration like 30s, 5m, 2h, 1d") from None
+    if seconds < 0:
+        raise ValueError(f"{value!r} is negative")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """A short human form: ``45s``, ``5m``, ``2h30m``, ``3d``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)

@@ -1,0 +1,117 @@
+"""Poll every device on its own interval, with jitter and a timeout; one slow device never
+delays another, and every cycle says ``up 0`` or ``up 1`` for each device."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from collectors.base import Collector
+from monitor.errors import CollectError
+from monitor.model import Reading
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[Reading]], None]
+
+
+@dataclass(kw_only=True)
+class Job:
+    """One device to poll: its labels, collector, interval and timeout."""
+
+    device: str
+    labels: dict[str, str]
+    collector: Collector
+    interval: float
+    timeout: float
+    skipped: int = 0
+    running: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+async def collect_once(job: Job, now: float) -> list[Reading]:
+    """One collection of one device: its readings with the device's labels, then ``up``.
+
+    The device's identity labels win over labels a collector reports, so a script cannot
+    claim to be another device. Failures become ``up 0`` and one log line, never a raise.
+    """
+    up = 1.0
+    readings: list[Reading] = []
+    try:
+        raw = await asyncio.wait_for(job.collector.collect(now), timeout=job.timeout)
+        base = job.labels
+        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts) for r in raw]
+    except TimeoutError:
+        up = 0.0
+        log.warning("device=%s collection timed out after %gs", job.device, job.timeout)
+    except CollectError as err:
+        up = 0.0
+        log.warning("device=%s collection failed: %s", job.device, err)
+    except Exception as err:  # a collector bug must not stop the others
+        up = 0.0
+        log.exception("device=%s collector crashed: %s", job.device, type(err).__name__)
+    readings.append(Reading("up", up, dict(job.labels), now))
+    return readings
+
+
+class Scheduler:
+    """Runs one polling loop per job until ``stop`` is set."""
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        sink: Sink,
+        *,
+        jitter: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.jobs = list(jobs)
+        self.sink = sink
+        self.jitter = jitter
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.cycles = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set, then cancel what is still running."""
+        loops = [asyncio.create_task(self._loop(job, stop), name=job.device) for job in self.jobs]
+        try:
+            await stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            for job in self.jobs:
+                if job.running is not None:
+                    job.running.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _loop(self, job: Job, stop: asyncio.Event) -> None:
+        delay = self.rng.uniform(0, min(self.jitter, job.interval))
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + delay
+        while not stop.is_set():
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+            next_tick += job.interval
+            if loop.time() > next_tick:  # we fell far behind (suspend): don't burst to catch up
+                next_tick = loop.time() + job.interval
+            if job.running is not None and not job.running.done():
+                job.skipped += 1
+                if job.skipped == 1:
+                    log.warning(
+                        "device=%s previous collection still running; skipping ticks", job.device
+                    )
+                continue
+            if job.skipped:
+                log.info("device=%s collection caught up after %d skipped tick(s)",
+                         job.device, job.skipped)
+                job.skipped = 0
+            job.running = asyncio.create_task(self._collect(job))
+
+    async def _collect(self, job: Job) -> None:
+        readings = await collect_once(job, self.clock())
+        self.cycles += 1
+        self.sink(readings)

@@ -1,0 +1,1 @@
+"""Time-series stores: the Store protocol, embedded SQLite by default, InfluxDB when configured."""

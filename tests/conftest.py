@@ -1,0 +1,62 @@
+"""Shared fixtures: a local HTTP receiver that records what notifiers post."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records requests; ``status`` sets its answer."""
+
+    port: int
+    requests: list[dict] = field(default_factory=list)
+    status: int = 200
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    def bodies(self) -> list[dict]:
+        with self.lock:
+            return [r["json"] for r in self.requests if r["status"] < 300 and r["json"] is not None]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                doc = None
+            with state.lock:
+                status = state.status
+                state.requests.append({"path": self.path, "json": doc, "raw": raw,
+                                       "headers": dict(self.headers), "status": status})
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
