@@ -15,6 +15,7 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
 from monitor.secrets import Secret
+from monitor.windows import Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 
@@ -104,6 +105,9 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+    maintenance: list[Window] = Field(
+        default_factory=list, description="Declared maintenance/change windows."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -80,7 +80,7 @@ def _option_names(model: type) -> set[str]:
 
     names: set[str] = set()
     for name, field in model.model_fields.items():  # type: ignore[attr-defined]
-        names.add(name)
+        names.add(field.alias or name)
         ann = field.annotation
         for candidate in (ann, *getattr(ann, "__args__", ())):
             inner = getattr(candidate, "__args__", None)
