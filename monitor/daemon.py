@@ -22,7 +22,7 @@ from alerts.outbox import Outbox
 from collectors import collector_class
 from collectors.base import Listener
 from monitor import config as config_mod
-from monitor import logs
+from monitor import logs, systemd
 from monitor.errors import ConfigError, StoreError
 from monitor.inventory import Device
 from monitor.model import Reading
@@ -140,44 +140,72 @@ def build_listeners(settings: config_mod.Settings) -> list[Listener]:
 
 
 class Daemon:
-    """The long-running service: poll, store, judge, tell; SIGTERM flushes and exits 0."""
+    """The long-running service: poll, store, judge, tell.
 
-    def __init__(self, settings: config_mod.Settings, parts: Parts) -> None:
+    SIGTERM/SIGINT flush the store and the engine state and exit 0. SIGHUP re-reads the config
+    (inventory, rules, notifiers) and swaps them in; alert state, the store and the outbox carry
+    over, and a broken new config is refused with every problem logged while the old one runs on.
+    """
+
+    def __init__(self, settings: config_mod.Settings, parts: Parts, *,
+                 config_path: Path | None = None) -> None:
         self.settings = settings
         self.parts = parts
+        self.config_path = config_path
         self.state_file = parts.state_dir / "engine.json"
         self.stop = asyncio.Event()
+        self.reload_requested = asyncio.Event()
+        self._sources_stop = asyncio.Event()
+        self._sources: list[asyncio.Task[None]] = []
+        self._up: dict[str, float] = {}
 
     def _sink(self, readings: list[Reading]) -> None:
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
+        for r in readings:
+            if r.metric == "up":
+                self._up[r.labels.get("device", "?")] = r.value
         if self.settings.log.readings and readings:
             log.info("collected %s", summarize(readings))
 
     async def run(self) -> int:
-        """Run until SIGTERM or SIGINT."""
+        """Run until SIGTERM or SIGINT; SIGHUP reloads."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
         if self.state_file.exists():
             self.parts.engine.load(self.state_file)
             log.info("engine state restored: %d active alert(s)", len(self.parts.engine.active()))
-        scheduler = Scheduler(self.parts.jobs, self._sink, jitter=self.settings.defaults.jitter)
-        log.info("started: %d device(s), %d notify receiver(s)", len(self.parts.jobs),
-                 len(self.parts.dispatcher.notifier.targets))
-        tasks = [
-            asyncio.create_task(scheduler.run(self.stop)),
+        self._start_sources()
+        background = [
             asyncio.create_task(self._every(self.settings.rules.evaluate_interval, self._evaluate)),
             asyncio.create_task(self._every(1.0, self._deliver)),
             asyncio.create_task(self._every(self.settings.store.sqlite.flush_interval, self._flush)),
             asyncio.create_task(self._every(3600.0, self._prune)),
-            *(asyncio.create_task(lst.run(self._sink, self.stop)) for lst in self.parts.listeners),
+            asyncio.create_task(self._every(15.0, self._status)),
         ]
-        await self.stop.wait()
+        period = systemd.watchdog_period()
+        if period:
+            background.append(asyncio.create_task(self._every(period, self._watchdog)))
+        log.info("started: %d device(s), %d notify receiver(s)", len(self.parts.jobs),
+                 len(self.parts.dispatcher.notifier.targets))
+        systemd.notify("READY=1", f"STATUS=polling {len(self.parts.jobs)} device(s)")
+        while not self.stop.is_set():
+            waiters = [asyncio.create_task(self.stop.wait()),
+                       asyncio.create_task(self.reload_requested.wait())]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            if self.reload_requested.is_set() and not self.stop.is_set():
+                self.reload_requested.clear()
+                await self.reload()
+        systemd.notify("STOPPING=1", "STATUS=flushing")
         log.info("stopping: flushing store and engine state")
-        for task in tasks[1:]:
+        await self._stop_sources()
+        for task in background:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         await self._evaluate()
         await self._flush()
         with contextlib.suppress(TimeoutError):
@@ -186,6 +214,51 @@ class Daemon:
         self.parts.outbox.close()
         log.info("stopped")
         return 0
+
+    async def reload(self) -> bool:
+        """Re-read the config and swap in inventory, rules and notifiers; keep all state."""
+        systemd.reloading()
+        log.info("reload: reading %s", self.config_path or "defaults")
+        try:
+            settings, chosen = config_mod.load(self.config_path)
+            where = chosen.name if chosen else "defaults"
+            rules, notifier = check_buildable(settings, where)
+            jobs = build_jobs(settings)
+            listeners = build_listeners(settings)
+        except ConfigError as err:
+            for problem in err.problems:
+                log.error("reload refused: %s", problem)
+            log.error("reload refused: %d problem(s); the running config stays", len(err.problems))
+            systemd.notify("READY=1", "STATUS=reload refused; old config still running")
+            return False
+        if settings.state_dir != self.settings.state_dir or settings.store != self.settings.store:
+            log.warning("reload: state_dir and [store] changes take effect on restart only")
+        await self._stop_sources()
+        self.parts.engine.replace_rules(rules)
+        self.parts.dispatcher.notifier = notifier
+        self.parts.dispatcher.lang = settings.notify.lang
+        self.parts.jobs, self.parts.listeners = jobs, listeners
+        self.settings = settings.model_copy(update={"state_dir": self.settings.state_dir,
+                                                    "store": self.settings.store})
+        logs.REDACT.update(secrets_of(settings))
+        self._start_sources()
+        log.info("reload: done, %d device(s), %d rule(s)", len(jobs), len(rules))
+        systemd.notify("READY=1", f"STATUS=reloaded; polling {len(jobs)} device(s)")
+        return True
+
+    def _start_sources(self) -> None:
+        self._sources_stop = asyncio.Event()
+        scheduler = Scheduler(self.parts.jobs, self._sink, jitter=self.settings.defaults.jitter)
+        self._sources = [asyncio.create_task(scheduler.run(self._sources_stop))]
+        self._sources += [asyncio.create_task(lst.run(self._sink, self._sources_stop))
+                          for lst in self.parts.listeners]
+
+    async def _stop_sources(self) -> None:
+        self._sources_stop.set()
+        await asyncio.gather(*self._sources, return_exceptions=True)
+        for job in self.parts.jobs:
+            with contextlib.suppress(Exception):
+                await job.collector.close()
 
     async def _every(self, seconds: float, action: Any) -> None:
         while not self.stop.is_set():
@@ -219,6 +292,19 @@ class Daemon:
 
     async def _prune(self) -> None:
         await asyncio.to_thread(self.parts.store.prune, time.time())
+
+    async def _watchdog(self) -> None:
+        # Sent from the event loop itself: if the loop hangs, the pings stop and systemd
+        # restarts the service, which is the point.
+        systemd.notify("WATCHDOG=1")
+
+    async def _status(self) -> None:
+        down = sorted(d for d, v in self._up.items() if v == 0)
+        firing = sum(1 for a in self.parts.engine.active() if a.state.value == "firing")
+        text = (f"devices={len(self.parts.jobs)} down={len(down)} firing={firing} "
+                f"outbox={self.parts.outbox.pending()}")
+        systemd.notify(f"STATUS={text}")
+        log.debug("status %s", text)
 
 
 def summarize(readings: Sequence[Reading], most: int = 8) -> str:

@@ -6,4 +6,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.run",
     "monitor.commands.check",
     "monitor.commands.config",
+    "monitor.commands.install",
 )

@@ -32,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
                              else "none (monitoring this host only)")
     log.info("config=%s", source)
     parts = daemon.build(settings, where)
-    return asyncio.run(daemon.Daemon(settings, parts).run())
+    return asyncio.run(daemon.Daemon(settings, parts, config_path=args.config).run())
