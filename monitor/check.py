@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from collectors.base import Listener
 from monitor.model import Alert, AlertState, Reading
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
@@ -23,13 +24,26 @@ class CheckResult:
     violations: list[Alert]
 
 
-async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = None) -> CheckResult:
-    """Collect all devices concurrently (each bounded by its own timeout) and evaluate."""
-    now = time.time() if now is None else now
-    batches = await asyncio.gather(*(collect_once(job, now) for job in jobs))
+async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = None, *,
+                    listeners: Sequence[Listener] = (), listen: float = 0.0) -> CheckResult:
+    """Collect all devices concurrently (each bounded by its own timeout) and evaluate.
+
+    With ``listeners`` (the ARP sniffer), they run for ``listen`` seconds alongside the
+    collection and what they report is judged with the rest (an on-the-spot segment audit).
+    """
+    heard: list[Reading] = []
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(lst.run(heard.extend, stop)) for lst in listeners] if listen > 0 else []
+    start = time.time() if now is None else now
+    batches = await asyncio.gather(*(collect_once(job, start) for job in jobs))
     for job in jobs:
         await job.collector.close()
-    readings = [r for batch in batches for r in batch]
+    if tasks:
+        await asyncio.sleep(max(0.0, start + listen - time.time()))
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    now = start if now is not None else max(start, time.time())
+    readings = [r for batch in batches for r in batch] + heard
     engine.ingest(readings)
     engine.evaluate(now, ignore_for=True)
     violations = [a for a in engine.active() if a.state is AlertState.FIRING]

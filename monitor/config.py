@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from collectors.arp import ArpOptions
+from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
@@ -108,6 +110,10 @@ class Settings(BaseSettings):
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."
     )
+    bindings: BindingsSettings = Field(
+        default_factory=BindingsSettings, description="The IP–MAC binding registry (资产台账)."
+    )
+    arp: ArpOptions | None = Field(None, description="Passive ARP sniffing and rogue-device detection.")
 
     @classmethod
     def settings_customise_sources(
@@ -139,6 +145,10 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     problems = check_inventory(settings.devices, f"{name}: ")
     if problems:
         raise ConfigError(problems)
+    registry = settings.bindings.file
+    if registry is not None and chosen is not None and not registry.is_absolute():
+        # The registry usually sits beside the config file; a relative path means there.
+        settings.bindings.file = chosen.parent / registry
     return settings, chosen
 
 
@@ -161,7 +171,7 @@ def describe(err: ValidationError) -> list[str]:
     for item in err.errors(include_url=False, include_input=True):
         where = _location(item["loc"])
         kind, msg = item["type"], item["msg"]
-        if kind == "literal_error":
+        if kind in ("literal_error", "enum"):
             expected = item.get("ctx", {}).get("expected", "")
             parts = expected.replace(" or ", ", ").split(",")
             choices = ", ".join(part.strip(" '") for part in parts)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
 from collectors import collector_class
+from collectors.arp.sniff import ArpListener
 from collectors.base import Listener
+from monitor import bindings, logs, systemd
 from monitor import config as config_mod
-from monitor import logs, systemd
 from monitor.errors import ConfigError, StoreError
 from monitor.inventory import Device
 from monitor.model import Reading
@@ -143,7 +145,25 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
 
 def build_listeners(settings: config_mod.Settings) -> list[Listener]:
     """Sources that push readings (ARP sniffing, SNMP traps), as configured."""
-    return []
+    listeners: list[Listener] = []
+    if settings.arp is not None and settings.arp.interfaces:
+        # Switch/router tables join here as ArpListener(tables=…) once their collectors land.
+        listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name()))
+    return listeners
+
+
+def load_registry(settings: config_mod.Settings) -> bindings.Registry:
+    """The IP–MAC registry named by ``[bindings] file``; ConfigError lists every bad row."""
+    conf = settings.bindings
+    if conf.file is None:
+        raise ConfigError(["bindings.file: [arp] needs the IP–MAC registry; draft one with "
+                           "`roomwatch bindings learn`, review it, then `roomwatch bindings import`"])
+    return bindings.load(conf.file, conf)
+
+
+def local_name() -> str:
+    """This host's short name: the ``device`` label of what it observes itself."""
+    return socket.gethostname().split(".")[0] or "localhost"
 
 
 class Daemon:

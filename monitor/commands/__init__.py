@@ -7,4 +7,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.check",
     "monitor.commands.config",
     "monitor.commands.install",
+    "monitor.commands.bindings",
 )

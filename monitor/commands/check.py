@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
     add_config_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="table language")
+    p.add_argument("--arp-window", type=float, default=10.0, metavar="SECONDS",
+                   help="with [arp] configured, listen this long and report ARP violations (default 10)")
     p.set_defaults(handler=run)
 
 
@@ -28,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     settings, where = load(args.config)
     logs.REDACT.update(daemon.secrets_of(settings))
     engine = Engine(daemon.build_rules(settings, where), stale_after=daemon.stale_after(settings))
-    result = asyncio.run(check.run_check(daemon.build_jobs(settings), engine))
+    listeners = daemon.build_listeners(settings) if args.arp_window > 0 else []
+    result = asyncio.run(check.run_check(daemon.build_jobs(settings), engine, listeners=listeners,
+                                         listen=args.arp_window))
     print(check.to_json(result) if args.json else check.to_table(result, args.lang))
     return EXIT_VIOLATIONS if result.violations else EXIT_OK

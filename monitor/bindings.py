@@ -1,0 +1,319 @@
+"""The IP–MAC binding registry (资产台账): the ``[bindings]`` config model, the CSV reader and
+writer, and lookups. Pure: parsing works on bytes, nothing is read at import.
+
+It sits beside ``monitor.inventory`` (ARCHITECTURE puts bindings with the inventory) but in its
+own module because the ARP collector must look bindings up, and collectors may not import
+``monitor.inventory`` or ``monitor.config``.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from monitor.errors import ConfigError
+
+COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
+# Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.
+_ALIASES = {"ip地址": "ip", "mac地址": "mac", "主机名": "hostname", "使用人": "owner", "责任人": "owner",
+            "部门": "department", "交换机": "switch", "端口": "port", "备注": "note"}
+_TEXT_COLUMNS = ("hostname", "owner", "department", "switch", "port", "note")
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+
+
+class AllowKind(enum.Enum):
+    """What an allow-list entry is; each never alarms in its own way (see ``Allow``)."""
+
+    GATEWAY = "gateway"
+    VRRP = "vrrp"
+    HSRP = "hsrp"
+    PROXY_ARP = "proxy_arp"
+    DHCP_POOL = "dhcp_pool"
+
+
+# Well-known virtual router MACs (RFC 5798 for VRRP; Cisco HSRP v1 and v2).
+_VIRTUAL_DEFAULTS = {AllowKind.VRRP: ["00:00:5e:00:01:*"],
+                     AllowKind.HSRP: ["00:00:0c:07:ac:*", "00:00:0c:9f:f*"]}
+
+
+class Allow(BaseModel):
+    """One ``[[bindings.allow]]`` entry: something that must never alarm.
+
+    gateway: ``ip`` is a gateway and ``mac`` its own MACs; any other MAC claiming that IP is
+    gateway impersonation (critical). vrrp/hsrp: virtual MACs (default the standard ranges) that
+    may claim the IPs in ``ip`` (default any). proxy_arp: a router MAC that may answer for the IPs
+    in ``ip`` (default any). dhcp_pool: an unbound pool ``ip``; unregistered MACs there are fine.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: AllowKind = Field(description="gateway | vrrp | hsrp | proxy_arp | dhcp_pool.")
+    ip: IPv4Network | None = Field(None, description="Address or network (CIDR) it covers.")
+    mac: list[str] = Field(default_factory=list, description="MACs; a trailing * is a prefix.")
+    note: str = Field("", description="Why it is allowed (shown to people).")
+
+    @field_validator("ip", mode="before")
+    @classmethod
+    def _network(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IPv4 address or network") from None
+        return value
+
+    @field_validator("mac")
+    @classmethod
+    def _macs(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            stem = value.strip().lower()
+            if stem.endswith("*"):
+                prefix = stem[:-1].replace("-", ":")
+                if not re.fullmatch(r"([0-9a-f]{2}:){0,5}[0-9a-f]{0,2}", prefix):
+                    raise ValueError(f"{value!r} is not a MAC prefix (like 00:00:5e:00:01:*)")
+                out.append(prefix + "*")
+            else:
+                mac = normalize_mac(value)
+                if mac is None:
+                    raise ValueError(f"{value!r} is not a MAC address")
+                out.append(mac)
+        return out
+
+    @model_validator(mode="after")
+    def _complete(self) -> Allow:
+        if self.kind is AllowKind.GATEWAY and (self.ip is None or self.ip.num_addresses != 1 or not self.mac):
+            raise ValueError("a gateway needs one ip address and its mac(s)")
+        if self.kind is AllowKind.PROXY_ARP and not self.mac:
+            raise ValueError("a proxy_arp entry needs the router's mac")
+        if self.kind is AllowKind.DHCP_POOL and (self.ip is None or self.mac):
+            raise ValueError("a dhcp_pool needs an ip network and no mac")
+        if self.kind in _VIRTUAL_DEFAULTS and not self.mac:
+            self.mac = list(_VIRTUAL_DEFAULTS[self.kind])
+        return self
+
+    def covers_mac(self, mac: str) -> bool:
+        """True when ``mac`` is one of this entry's MACs or prefixes."""
+        return any(mac.startswith(m[:-1]) if m.endswith("*") else mac == m for m in self.mac)
+
+    def covers_ip(self, ip: str) -> bool:
+        """True when ``ip`` is inside this entry's network (no network: every IP)."""
+        return self.ip is None or IPv4Address(ip) in self.ip
+
+
+class BindingsSettings(BaseModel):
+    """The ``[bindings]`` section: where the registry is, the declared subnets, the allow-list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: Path | None = Field(None, description="The registry CSV (资产台账), UTF-8 with or without BOM.")
+    subnets: list[IPv4Network] = Field(default_factory=list, description="Subnets bound IPs must be in.")
+    allow: list[Allow] = Field(default_factory=list, description="What must never alarm.")
+
+    @field_validator("subnets", mode="before")
+    @classmethod
+    def _subnets(cls, values: object) -> object:
+        if not isinstance(values, list):
+            return values
+        out = []
+        for value in values:
+            try:
+                out.append(ipaddress.IPv4Network(str(value).strip()))
+            except ValueError as err:
+                raise ValueError(f"{value!r} is not an IPv4 network ({err})") from None
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """One registry row: an IP bound to a MAC, with who owns it and where it plugs in."""
+
+    ip: str
+    mac: str
+    hostname: str = ""
+    owner: str = ""
+    department: str = ""
+    vlan: int | None = None
+    switch: str = ""
+    port: str = ""
+    note: str = ""
+    line: int = 0
+
+
+class Registry:
+    """Lookups over validated bindings and the allow-list (built once, read by the detector)."""
+
+    def __init__(self, bindings: Iterable[Binding] = (), allow: Sequence[Allow] = ()) -> None:
+        self.bindings = list(bindings)
+        self.allow = list(allow)
+        self._by_ip = {b.ip: b for b in self.bindings}
+        self._by_mac = {b.mac: b for b in self.bindings}
+        self._ports: dict[tuple[str, str], list[Binding]] = {}
+        for b in self.bindings:
+            if b.switch and b.port:
+                self._ports.setdefault((b.switch, b.port), []).append(b)
+        self._gateways = {str(a.ip.network_address): a for a in self.allow
+                          if a.kind is AllowKind.GATEWAY and a.ip is not None}
+
+    def by_ip(self, ip: str) -> Binding | None:
+        """The binding of an IP, if registered."""
+        return self._by_ip.get(ip)
+
+    def by_mac(self, mac: str) -> Binding | None:
+        """The binding of a MAC, if registered."""
+        return self._by_mac.get(mac)
+
+    def at_port(self, switch: str, port: str) -> list[Binding]:
+        """Devices registered behind one switch port (an access port when non-empty)."""
+        return self._ports.get((switch, port), [])
+
+    def is_gateway(self, ip: str) -> bool:
+        """True when ``ip`` is a declared gateway."""
+        return ip in self._gateways
+
+    def known_mac(self, mac: str) -> bool:
+        """True when ``mac`` is registered or on the allow-list."""
+        return mac in self._by_mac or any(a.covers_mac(mac) for a in self.allow if a.mac)
+
+    def may_claim(self, ip: str, mac: str) -> bool:
+        """True when the allow-list lets ``mac`` answer for ``ip`` (gateway, VRRP/HSRP, proxy ARP)."""
+        return any(a.kind is not AllowKind.DHCP_POOL and a.covers_mac(mac) and a.covers_ip(ip)
+                   for a in self.allow)
+
+    def in_pool(self, ip: str) -> bool:
+        """True when ``ip`` is in an unbound DHCP pool."""
+        return any(a.kind is AllowKind.DHCP_POOL and a.covers_ip(ip) for a in self.allow)
+
+
+def normalize_mac(text: str) -> str | None:
+    """``aa:bb:cc:dd:ee:ff`` from any common spelling (colons, dashes, Cisco/Huawei dots), or None."""
+    hexes = re.sub(r"[:\-.\s]", "", text.strip().lower())
+    if not _MAC_HEX.match(hexes):
+        return None
+    return ":".join(hexes[i:i + 2] for i in range(0, 12, 2))
+
+
+def parse_csv(data: bytes, source: str,
+              subnets: Sequence[IPv4Network] = ()) -> tuple[list[Binding], list[str]]:
+    """Bindings from CSV bytes and every problem as ``source:LINE: …`` (all rows checked)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        return [], [f"{source}:{line}: not UTF-8; save it from Excel as 'CSV UTF-8' (CSV UTF-8 逗号分隔)"]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    problems: list[str] = []
+    rows: list[Binding] = []
+    first_ip: dict[str, Binding] = {}
+    first_mac: dict[str, Binding] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header, bad = _header(cells)
+            problems += [f"{source}:{line}: {msg}" for msg in bad]
+            if bad:
+                return [], problems
+            continue
+        if len(cells) > len(header):
+            problems.append(f"{source}:{line}: {len(cells)} fields, the header has {len(header)}")
+            continue
+        row = {name: value.strip() for name, value in zip(header, cells, strict=False)}
+        binding, bad = _row(row, line, subnets)
+        problems += [f"{source}:{line}: {msg}" for msg in bad]
+        if binding is None:
+            continue
+        if binding.ip in first_ip:
+            other = first_ip[binding.ip]
+            problems.append(f"{source}:{line}: ip {binding.ip} is already bound at line {other.line} "
+                            f"(to {other.mac})")
+            continue
+        if binding.mac in first_mac:
+            other = first_mac[binding.mac]
+            problems.append(f"{source}:{line}: mac {binding.mac} is already bound at line {other.line} "
+                            f"(to {other.ip})")
+            continue
+        first_ip[binding.ip] = first_mac[binding.mac] = binding
+        rows.append(binding)
+    if header is None:
+        problems.append(f"{source}: empty; expected a header line {','.join(COLUMNS)}")
+    return rows, problems
+
+
+def load(path: Path, settings: BindingsSettings) -> Registry:
+    """Read and validate the registry file; ConfigError lists every bad row."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read the bindings registry: {err.strerror}"]) from None
+    bindings, problems = parse_csv(data, str(path), settings.subnets)
+    if problems:
+        raise ConfigError(problems)
+    return Registry(bindings, settings.allow)
+
+
+def to_csv(bindings: Iterable[Binding], *, bom: bool = True) -> bytes:
+    """The registry as CSV bytes (with a BOM by default, so Excel shows Chinese correctly)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for b in bindings:
+        writer.writerow(["" if getattr(b, c) is None else str(getattr(b, c)) for c in COLUMNS])
+    return ("\ufeff" if bom else "").encode() + out.getvalue().encode("utf-8")
+
+
+def _header(cells: list[str]) -> tuple[list[str], list[str]]:
+    names = [_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in cells]
+    problems = [f"unknown column {c.strip()!r} (expected {', '.join(COLUMNS)})"
+                for c, n in zip(cells, names, strict=True) if n not in COLUMNS]
+    problems += [f"missing column {need!r}" for need in ("ip", "mac") if need not in names]
+    problems += [f"column {n!r} appears twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    return names, problems
+
+
+def _row(row: dict[str, str], line: int, subnets: Sequence[IPv4Network]) -> tuple[Binding | None, list[str]]:
+    problems = []
+    ip_text, mac_text = row.get("ip", ""), row.get("mac", "")
+    ip: IPv4Address | None = None
+    try:
+        ip = IPv4Address(ip_text)
+    except ValueError:
+        problems.append(f"ip {ip_text!r} is not an IPv4 address" if ip_text else "ip is empty")
+    home = [net for net in subnets if ip is not None and ip in net]
+    if ip is not None and (ip.is_unspecified or ip.is_multicast or ip.is_loopback or ip.is_link_local):
+        problems.append(f"ip {ip} cannot be bound to a host")
+    elif ip is not None and subnets and not home:
+        problems.append(f"ip {ip} is outside the declared subnets ({', '.join(map(str, subnets))})")
+    elif ip is not None and home and home[0].prefixlen < 31 and ip in (home[0].network_address,
+                                                                       home[0].broadcast_address):
+        problems.append(f"ip {ip} is the network or broadcast address of {home[0]}")
+    mac = normalize_mac(mac_text)
+    if mac is None:
+        problems.append(f"mac {mac_text!r} is not a MAC address" if mac_text else "mac is empty")
+    elif mac == "00:00:00:00:00:00" or int(mac[:2], 16) & 1:
+        problems.append(f"mac {mac} is a zero, broadcast or multicast address")
+    vlan: int | None = None
+    if row.get("vlan"):
+        try:
+            vlan = int(row["vlan"])
+            if not 1 <= vlan <= 4094:
+                raise ValueError
+        except ValueError:
+            problems.append(f"vlan {row['vlan']!r} is not a VLAN number 1-4094")
+    if bool(row.get("switch")) != bool(row.get("port")):
+        problems.append("switch and port go together (one is empty)")
+    if problems or ip is None or mac is None:
+        return None, problems
+    extra = {name: row.get(name, "") for name in _TEXT_COLUMNS}
+    return Binding(ip=str(ip), mac=mac, vlan=vlan, line=line, **extra), []
