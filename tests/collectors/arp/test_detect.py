@@ -29,7 +29,8 @@ def run(rows: list[tuple[float, Observation, list[tuple[str, dict[str, str]]]]],
     det = Detector(REGISTRY, ArpOptions(**options), device="nms-01")  # type: ignore[arg-type]
     for t, o, expected in rows:
         got = det.observe(o, t)
-        seen = [(r.metric, {k: r.labels[k] for k in want}) for r, (_, want) in zip(got, expected, strict=False)]
+        pairs = zip(got, expected, strict=False)
+        seen = [(r.metric, {k: r.labels[k] for k in want}) for r, (_, want) in pairs]
         assert seen == expected and len(got) == len(expected), f"at t={t}: {got}"
         assert all(r.ts == t and r.labels["device"] for r in got)
 
