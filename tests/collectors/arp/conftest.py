@@ -23,7 +23,8 @@ HW = {"gw": "02:00:00:00:00:01", "vic": "02:00:00:00:00:10", "att": "02:00:00:00
 
 SENDER = r"""
 import json, sys, time
-from scapy.all import ARP, Dot1Q, Ether, conf
+from scapy.config import conf
+from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.arch.linux import L2Socket
 conf.verb = 0
 sock = L2Socket(iface="eth0")

@@ -69,14 +69,16 @@ def test_each_detection_fires_within_a_second_naming_ip_and_mac(lan, sniffer) ->
 
 
 def test_parse_frame_plain_tagged_and_garbage() -> None:
-    from scapy.all import ARP, Dot1Q, Ether, IP
+    from scapy.all import ARP, IP, Dot1Q, Ether
 
-    arp = ARP(op=2, hwsrc=ATT_MAC, psrc=GW, pdst=VIC)
-    plain = parse_frame(bytes(Ether(src=ATT_MAC) / arp), "eth0", 1.5)
+    arp = ARP(op=2, hwsrc=ATT_MAC, psrc=GW, pdst=VIC, hwdst=VIC_MAC)
+    eth = Ether(src=ATT_MAC, dst=VIC_MAC)  # explicit addresses: scapy must not resolve anything
+    plain = parse_frame(bytes(eth / arp), "eth0", 1.5)
     assert plain is not None and (plain.ip, plain.mac, plain.vlan, plain.ts) == (GW, ATT_MAC, 0, 1.5)
-    qinq = parse_frame(bytes(Ether() / Dot1Q(vlan=100, type=0x8100) / Dot1Q(vlan=20) / arp), "e", 0.0)
+    qinq = parse_frame(bytes(eth / Dot1Q(vlan=100, type=0x8100) / Dot1Q(vlan=20) / arp), "e", 0.0)
     assert qinq is not None and qinq.vlan == 100 and qinq.ip == GW
-    assert parse_frame(bytes(Ether() / IP()), "e", 0.0) is None
-    assert parse_frame(bytes(Ether() / arp)[:30], "e", 0.0) is None
+    assert parse_frame(bytes(eth / IP(src=VIC, dst=GW)), "e", 0.0) is None
+    assert parse_frame(bytes(eth / arp)[:30], "e", 0.0) is None
     assert parse_frame(b"\x00" * 5, "e", 0.0) is None
-    assert parse_frame(bytes(Ether() / ARP(ptype=0x86DD, plen=16)), "e", 0.0) is None
+    v6 = ARP(ptype=0x86DD, plen=16, hwsrc=ATT_MAC, hwdst=VIC_MAC, psrc="::1", pdst="::1")
+    assert parse_frame(bytes(eth / v6), "e", 0.0) is None
