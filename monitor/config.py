@@ -87,6 +87,30 @@ class NotifySettings(_Section):
     retry_max: float = _duration(600.0, "Longest delay between retries.", gt=0)
 
 
+class ReportSettings(_Section):
+    """The daily inspection record (``roomwatch inspect``) and the weekly report (``roomwatch report``)."""
+
+    reviewer: str = Field("", description="Reviewer (审核人) printed on records; blank line if empty.")
+    timezone: str = Field("", description="IANA zone of days and weeks; empty: this machine's zone.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of records and reports.")
+    format: Literal["pdf", "html", "md", "json"] = Field("pdf", description="Default report format.")
+    send: str = Field("", description="Receiver the weekly report goes to by default (see --send).")
+    top: int = Field(10, ge=1, le=200, description="Rows in the top-N tables (interfaces, devices).")
+    backup_max_age: float = _duration(26 * 3600.0, "Newest backup older than this is 异常.", gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables ``ROOMWATCH_<KEY>`` (nested with ``__``)
     override the file, e.g. ``ROOMWATCH_STATE_DIR`` or ``ROOMWATCH_LOG__LEVEL``."""
@@ -105,6 +129,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+    report: ReportSettings = Field(default_factory=ReportSettings, description="Inspection reports.")
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."
     )

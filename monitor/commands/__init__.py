@@ -7,4 +7,6 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.check",
     "monitor.commands.config",
     "monitor.commands.install",
+    "monitor.commands.inspect",
+    "monitor.commands.report",
 )

@@ -59,7 +59,8 @@ def readings() -> Iterator[Reading]:
         yield Reading("up", 1.0, FIREWALL, ts)
         if i % 10 == 0:
             yield Reading("raid_degraded", 0.0, {**SERVER, "array": "md0"}, ts)
-            yield Reading("if_utilization_percent", 20.0 + 43.0 * max(wave, 0), {**SWITCH, "ifname": "Gi0/1"}, ts)
+            util = 20.0 + 43.0 * max(wave, 0)
+            yield Reading("if_utilization_percent", util, {**SWITCH, "ifname": "Gi0/1"}, ts)
             yield Reading("link_loss_percent", 0.0, {"device": "probe", "link": "internet"}, ts)
             yield Reading("link_rtt_ms", 21.0, {"device": "probe", "link": "internet"}, ts)
             yield Reading("arp_unknown_mac", 0.0, {"device": "sw-core"}, ts)

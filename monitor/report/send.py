@@ -1,0 +1,56 @@
+"""Send a finished report through the notification receivers (``[notify] urls``, apprise).
+
+A receiver that takes attachments (mail, and the IM plugins apprise gives attachment support)
+gets the file; the others get the summary and where the file was saved. This is a seam the
+notification pipeline can take over: one function, receivers chosen by a short name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.errors import NotifyError
+
+log = logging.getLogger(__name__)
+
+
+def choose(urls: Sequence[str], receiver: str) -> list[str]:
+    """The URLs ``receiver`` names: ``all``, an index into ``[notify] urls`` (``0``, ``1``…),
+    or a scheme (``mailto``, ``dingtalk``, ``json``…). Raises ValueError naming what exists."""
+    if receiver == "all":
+        chosen = list(urls)
+    elif receiver.isdigit():
+        index = int(receiver)
+        chosen = [urls[index]] if index < len(urls) else []
+    else:
+        chosen = [u for u in urls if u.split("://", 1)[0].lower() == receiver.lower()]
+    if not chosen:
+        schemes = sorted({u.split("://", 1)[0] for u in urls})
+        raise ValueError(f"--send {receiver!r}: no receiver matches; notify.urls has {len(urls)} "
+                         f"URL(s) (schemes: {', '.join(schemes) or 'none'}); use all, an index or a scheme")
+    return chosen
+
+
+def send(urls: Sequence[str], *, title: str, body: str, attachment: Path) -> list[str]:
+    """Deliver to every URL; returns the secret-free names delivered to. Raises NotifyError
+    (naming the receiver by its privacy-masked URL) for the first that fails, after trying all."""
+    import apprise
+
+    sent: list[str] = []
+    failed: list[str] = []
+    for url in urls:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        if plugin is None:
+            failed.append(f"{url.split('://', 1)[0]}://…: not a URL apprise understands")
+            continue
+        name = plugin.url(privacy=True).split("?", 1)[0]
+        if getattr(plugin, "attachment_support", False):
+            ok = plugin.notify(body=body, title=title, attach=apprise.AppriseAttachment(str(attachment)))
+        else:
+            ok = plugin.notify(body=f"{body}\n{attachment}", title=title)
+        (sent if ok else failed).append(name if ok else f"{name}: refused")
+    if failed:
+        raise NotifyError("report not delivered to " + "; ".join(failed), retryable=True)
+    return sent
