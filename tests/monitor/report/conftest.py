@@ -9,9 +9,11 @@ repaired past 2 h), one configuration change (Thu). Everything else normal.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,6 +159,12 @@ def open_store(path: Path):  # type: ignore[no-untyped-def]
     except ImportError:
         return MemStore(path)
     return SQLiteStore(path, retention_s=3650 * 86400.0, rollup_retention_s=3650 * 86400.0)
+
+
+@pytest.fixture(scope="session")
+def seed() -> ModuleType:
+    """This module: the seeded week's constants and helpers (test modules cannot import it)."""
+    return sys.modules[__name__]
 
 
 @pytest.fixture(scope="session")
