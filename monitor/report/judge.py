@@ -16,6 +16,9 @@ from monitor.store.base import Rollup, Store
 log = logging.getLogger(__name__)
 
 HOUR = 3600.0
+ALERT_LOOKBACK = 31 * 86400.0
+"""Alerts that started this long before a span and never resolved still count in it: the store
+returns transitions by their own time, and a long outage has none inside a later span."""
 SeriesId = tuple[str, tuple[tuple[str, str], ...]]
 
 
@@ -42,7 +45,7 @@ def load(store: Store, start: float, end: float, metrics: Iterable[str]) -> Load
     data = Loaded(start, end)
     for metric in dict.fromkeys(metrics):
         data.rollups[metric] = store.rollups(metric, start, end)
-    data.alerts = store.alerts(start, end)
+    data.alerts = store.alerts(start - ALERT_LOOKBACK, end)
     return data
 
 

@@ -77,6 +77,17 @@ def test_alert_gives_rule_and_clause_and_counts_without_data(seed: ModuleType, t
     assert result["power"].status is Status.NO_DATA  # a pending alert that never fired says nothing
 
 
+def test_an_outage_that_began_before_the_day_still_counts(seed: ModuleType, tmp_path: Path) -> None:
+    old = {"rule": "raid_degraded", "labels": {"device": "srv", "kind": "server", "array": "md0"},
+           "severity": Severity.CRITICAL, "value": 1.0, "active_at": T0 - 3 * 86400, "clause": "003:181"}
+    earlier = {**old, "labels": {**old["labels"], "array": "md1"}}
+    history = [Alert(state=AlertState.FIRING, fired_at=T0 - 3 * 86400, **old),
+               Alert(state=AlertState.FIRING, fired_at=T0 - 3 * 86400, **earlier),
+               Alert(state=AlertState.RESOLVED, fired_at=T0 - 3 * 86400, resolved_at=T0 - 86400, **earlier)]
+    [found] = run(seed, tmp_path, temps([(0, 22.0)]), history)["server"].findings
+    assert (found.labels["array"], found.end, found.clause) == ("md0", None, "003:181")
+
+
 @pytest.mark.parametrize(("rule", "labels", "key"), [
     ("device_down", {"kind": "server"}, "server"),
     ("device_down", {"kind": "firewall"}, "network"),
