@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rules.engine import Engine
-from rules.loader import apply_overrides, load_file, load_pack
-from rules.rule import Rule
-
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
@@ -28,6 +24,9 @@ from monitor.inventory import Device
 from monitor.model import Reading
 from monitor.scheduler import Job, Scheduler
 from monitor.store.sqlite import SQLiteStore
+from rules.engine import Engine
+from rules.loader import apply_overrides, load_file, load_pack
+from rules.rule import Rule
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +80,14 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     return jobs
 
 
+def stale_after(settings: config_mod.Settings) -> float:
+    """How long a silent series counts as present: the configured value, but never less than
+    three polling intervals of the slowest device, or slow devices would resolve and re-fire
+    between polls."""
+    longest = max([d.interval or settings.defaults.interval for d in settings.devices], default=0.0)
+    return max(settings.rules.stale_after, 3 * longest)
+
+
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
     return [url.get_secret_value() for url in settings.notify.urls]
@@ -122,7 +129,7 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     rules, notifier = check_buildable(settings, where)
     state, why = config_mod.state_dir(settings)
     log.info("state_dir=%s (%s)", state, why)
-    engine = Engine(rules, stale_after=settings.rules.stale_after)
+    engine = Engine(rules, stale_after=stale_after(settings))
     sqlite = settings.store.sqlite
     store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
                         rollup_retention_s=sqlite.rollup_retention)
@@ -168,12 +175,17 @@ class Daemon:
         if self.settings.log.readings and readings:
             log.info("collected %s", summarize(readings))
 
-    async def run(self) -> int:
-        """Run until SIGTERM or SIGINT; SIGHUP reloads."""
+    async def run(self, *, signals: bool = True) -> int:
+        """Run until SIGTERM or SIGINT (or ``stop`` is set); SIGHUP reloads.
+
+        ``signals=False`` is for running the daemon off the main thread (tests), where
+        Python cannot install signal handlers.
+        """
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop.set)
-        loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+        if signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop.set)
+            loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
         if self.state_file.exists():
             self.parts.engine.load(self.state_file)
             log.info("engine state restored: %d active alert(s)", len(self.parts.engine.active()))
