@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,24 +158,28 @@ class ItemResult:
                    findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())))
 
 
+KIND_ROUTED = ("device_", "cpu_", "memory_")
+"""Rules about any device (down, its own temperature, load) go to the row of the device's kind."""
+_KIND_ROW = {"server": "server", "switch": "network", "router": "network", "firewall": "network",
+             "ups": "power", "sensor": "environment"}
+
+
 def item_for_alert(rule: str, labels: Labels, table: tuple[Item, ...]) -> Item | None:
-    """The checklist row an alert belongs to: by the device kind for device-down rules, else by
-    the words in its rule name; None for alerts no row covers."""
+    """The checklist row an alert belongs to: by the device kind for rules about any device,
+    else by the words in its rule name; None for alerts no row covers."""
     name = rule.lower()
-    kind = labels.get("kind", "")
-    if name in ("device_down", "up", "device_unreachable") or (name.endswith("_down") and kind):
-        if kind == "server":
-            return _by_key(table, "server")
-        if kind in _NETWORK_KINDS.split("|"):
-            return _by_key(table, "network")
-        if kind == "ups":
-            return _by_key(table, "power")
-        if kind == "sensor":
-            return _by_key(table, "environment")
+    row = _KIND_ROW.get(labels.get("kind", ""))
+    if row and (name == "up" or name.startswith(KIND_ROUTED)):
+        return _by_key(table, row)
     for item in table:
         if any(word in name for word in item.rule_words):
             return item
     return None
+
+
+def short_clause(clause: str) -> str:
+    """``003_8bed49fd9d0fcebc.txt:163 …`` → ``003:163 …`` (the file prefix as REGULATIONS.md cites it)."""
+    return re.sub(r"\b(\d{3})_[0-9a-f]+\.txt:", r"\1:", clause)
 
 
 def _by_key(table: tuple[Item, ...], key: str) -> Item:

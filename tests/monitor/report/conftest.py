@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.store.sqlite import SQLiteStore
 
 TZ = ZoneInfo("Asia/Shanghai")
 MIN = 60.0
@@ -84,16 +85,22 @@ def _alert(rule: str, labels: dict, sev: Severity, clause: str, start: float, fi
 
 
 def alerts() -> list[Alert]:
-    """The alert history the rule engine would have written for the seeded events."""
+    """The alert history the rule engine would have written for the seeded events, with the
+    rule names and clauses of the shipped regulation pack."""
+    from rules.loader import load_pack
+
+    clause = {rule.name: rule.clause for rule in load_pack("regulation")}
     return [
-        *_alert("temperature_out_of_range", {**SENSOR, "sensor": "t1"}, Severity.WARNING, "003:163",
+        *_alert("room_temperature", {**SENSOR, "sensor": "t1"}, Severity.WARNING, clause["room_temperature"],
                 TEMP_START, TEMP_START + 5 * MIN, TEMP_END, 29.4),
-        *_alert("ups_on_battery", UPS, Severity.CRITICAL, "003:179", UPS_START, UPS_START, UPS_END, 1.0),
+        *_alert("ups_on_battery", UPS, Severity.CRITICAL, clause["ups_on_battery"], UPS_START, UPS_START,
+                UPS_END, 1.0),
         *_alert("arp_ip_mismatch", {"device": "sw-core", "ip": "192.0.2.45", "mac": "00:00:5e:00:53:45"},
-                Severity.WARNING, "002:425", ARP_AT, ARP_AT, ARP_AT + 10 * MIN, 1.0),
-        *_alert("device_down", SWITCH, Severity.CRITICAL, "003:185", SW_DOWN, SW_DOWN + 2 * MIN, SW_UP, 0.0),
-        *_alert("config_changed", FIREWALL, Severity.WARNING, "003:123", CFG_AT, CFG_AT, CFG_AT + 10 * MIN,
-                1.0),
+                Severity.WARNING, clause["arp_ip_mismatch"], ARP_AT, ARP_AT, ARP_AT + 10 * MIN, 1.0),
+        *_alert("device_down", SWITCH, Severity.CRITICAL, clause["device_down"], SW_DOWN, SW_DOWN + 2 * MIN,
+                SW_UP, 0.0),
+        *_alert("config_changed", FIREWALL, Severity.WARNING, clause["config_changed"], CFG_AT, CFG_AT,
+                CFG_AT + 10 * MIN, 1.0),
     ]
 
 
@@ -104,60 +111,8 @@ def write_acks(state_dir: Path, acks: dict[str, float]) -> None:
         conn.executemany("INSERT INTO acks VALUES (?, ?, 'duty')", list(acks.items()))
 
 
-class MemStore:
-    """Stand-in until monitor.store.sqlite lands on main: keeps everything in a pickle file."""
-
-    def __init__(self, path: Path) -> None:
-        import pickle
-
-        self.path = path
-        self.readings: list[Reading] = []
-        self.history: list[Alert] = []
-        if path.exists():
-            self.readings, self.history = pickle.loads(path.read_bytes())
-
-    def write(self, readings) -> None:  # type: ignore[no-untyped-def]
-        self.readings.extend(readings)
-
-    def write_alerts(self, alerts) -> None:  # type: ignore[no-untyped-def]
-        self.history.extend(alerts)
-
-    def flush(self) -> None:
-        import pickle
-
-        self.path.write_bytes(pickle.dumps((self.readings, self.history)))
-
-    def close(self) -> None:
-        self.flush()
-
-    def query(self, metric, start, end, match=None):  # type: ignore[no-untyped-def]
-        match = match or {}
-        return [r for r in self.readings if r.metric == metric and start <= r.ts < end
-                and all(r.labels.get(k) == v for k, v in match.items())]
-
-    def rollups(self, metric, start, end, match=None):  # type: ignore[no-untyped-def]
-        from collections import defaultdict
-
-        from monitor.store.base import Rollup
-        groups = defaultdict(list)
-        for r in self.query(metric, start - 3600, end + 3600, match):
-            hour = r.ts - r.ts % 3600
-            if start <= hour < end:
-                groups[(tuple(sorted(r.labels.items())), hour)].append(r.value)
-        return [Rollup(metric=metric, labels=dict(k), hour=h, min=min(v), max=max(v),
-                       avg=sum(v) / len(v), count=len(v)) for (k, h), v in sorted(groups.items())]
-
-    def alerts(self, start, end):  # type: ignore[no-untyped-def]
-        def ts(a: Alert) -> float:
-            return a.resolved_at or a.fired_at or a.active_at
-        return [a for a in self.history if start <= ts(a) < end]
-
-
-def open_store(path: Path):  # type: ignore[no-untyped-def]
-    try:
-        from monitor.store.sqlite import SQLiteStore
-    except ImportError:
-        return MemStore(path)
+def open_store(path: Path) -> SQLiteStore:
+    """The real store, keeping the seeded week however old it is."""
     return SQLiteStore(path, retention_s=3650 * 86400.0, rollup_retention_s=3650 * 86400.0)
 
 

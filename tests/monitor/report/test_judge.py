@@ -61,17 +61,17 @@ def test_temperature_episodes(seed: ModuleType, tmp_path: Path, timeline: list[t
 
 
 def test_alert_gives_rule_and_clause_and_counts_without_data(seed: ModuleType, tmp_path: Path) -> None:
-    fired = Alert(rule="temperature_out_of_range", labels=SENSOR, state=AlertState.RESOLVED,
+    fired = Alert(rule="room_temperature", labels=SENSOR, state=AlertState.RESOLVED,
                   severity=Severity.WARNING, value=29.4, active_at=T0 + 70 * 60, fired_at=T0 + 75 * 60,
                   resolved_at=T0 + 110 * 60, clause="003:163")
-    backup = Alert(rule="backup_too_old", labels={"job": "db"}, state=AlertState.FIRING,
+    backup = Alert(rule="backup_stale", labels={"job": "db"}, state=AlertState.FIRING,
                    severity=Severity.CRITICAL, value=50.0, active_at=T0 + 60, fired_at=T0 + 60,
                    clause="003:145")
     pending = Alert(rule="ups_on_battery", labels={"device": "u", "kind": "ups"}, state=AlertState.PENDING,
                     severity=Severity.CRITICAL, value=1.0, active_at=T0 + 60)
     result = run(seed, tmp_path, temps([(0, 22.0), (70, 29.4), (110, 22.0)]), [fired, backup, pending])
     [found] = result["environment"].findings
-    assert (found.alert, found.severity, found.clause) == ("temperature_out_of_range", "warning", "003:163")
+    assert (found.alert, found.severity, found.clause) == ("room_temperature", "warning", "003:163")
     [alone] = result["backup"].findings
     assert result["backup"].status is Status.ABNORMAL and (alone.device, alone.end) == ("db", None)
     assert result["power"].status is Status.NO_DATA  # a pending alert that never fired says nothing
@@ -91,12 +91,22 @@ def test_an_outage_that_began_before_the_day_still_counts(seed: ModuleType, tmp_
 @pytest.mark.parametrize(("rule", "labels", "key"), [
     ("device_down", {"kind": "server"}, "server"),
     ("device_down", {"kind": "firewall"}, "network"),
+    ("device_temperature", {"kind": "server"}, "server"),
+    ("cpu_high", {"kind": "router"}, "network"),
+    ("room_temperature", {"kind": "sensor"}, "environment"),
+    ("uplink_down", {"kind": "switch"}, "network"),
+    ("if_utilization_high", {"kind": "switch"}, "network"),
+    ("link_unreachable", {}, "channel"),
+    ("ups_load_high", {"kind": "ups"}, "power"),
+    ("disk_used", {"kind": "server"}, "server"),
+    ("backup_overdue_monthly", {}, "backup"),
     ("ups_runtime_low", {"kind": "ups"}, "power"),
-    ("humidity_out_of_range", {}, "environment"),
+    ("room_humidity", {}, "environment"),
     ("link_loss_high", {}, "channel"),
     ("arp_unknown_mac", {}, "ipmac"),
+    ("arp_ip_conflict", {"device": "sw"}, "ipmac"),
     ("config_changed", {"kind": "switch"}, "config"),
-    ("backup_too_old", {}, "backup"),
+    ("backup_stale", {}, "backup"),
     ("raid_degraded", {"kind": "server"}, "server"),
     ("something_else", {}, None),
 ])
