@@ -1,9 +1,10 @@
 """When each alert was acknowledged, read from the alerts state database (``roomwatch ack``).
 
 This is the one seam between the report and the notification pipeline: a function of the state
-directory returning ack times per alert fingerprint. It reads a table ``acks`` with columns
-``fingerprint``, ``at`` (epoch seconds) and ``who`` in ``STATE_DIR/alerts.db`` when that table
-exists, and returns nothing when it does not (the report then shows acknowledgement as unknown).
+directory returning ack times per alert fingerprint. It reads the ``acks`` table the pipeline
+keeps in ``STATE_DIR/alerts.db`` (``fingerprint``, ``fired_at`` of the acknowledged firing
+episode, ``acked_by``, ``ts``), and returns nothing when there is no such table (the report then
+shows acknowledgement as not recorded).
 """
 
 from __future__ import annotations
@@ -18,27 +19,34 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """Who acknowledged an alert, and when (epoch seconds)."""
+    """Who acknowledged an alert, and when (epoch seconds); ``fired_at`` names the firing
+    episode acknowledged (None: whichever)."""
 
     at: float
     who: str
+    fired_at: float | None = None
+
+    def covers(self, fired_at: float | None) -> bool:
+        """Whether this ack is for the episode that fired at ``fired_at``."""
+        return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3
 
 
 def ack_times(state_dir: Path) -> dict[str, Ack]:
-    """The earliest acknowledgement of every alert fingerprint; empty when none are recorded."""
+    """The acknowledgement of every alert fingerprint; empty when none are recorded."""
     path = state_dir / "alerts.db"
     if not path.exists():
         return {}
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = conn.execute("SELECT fingerprint, at, who FROM acks ORDER BY at").fetchall()
+            rows = conn.execute("SELECT fingerprint, ts, acked_by, fired_at FROM acks ORDER BY ts").fetchall()
         finally:
             conn.close()
     except sqlite3.Error as err:
         log.debug("no acknowledgements readable in %s: %s", path, err)
         return {}
     out: dict[str, Ack] = {}
-    for fingerprint, at, who in rows:
-        out.setdefault(str(fingerprint), Ack(float(at), str(who or "")))
+    for fingerprint, at, who, fired_at in rows:
+        out.setdefault(str(fingerprint), Ack(float(at), str(who or ""),
+                                             None if fired_at is None else float(fired_at)))
     return out

@@ -62,7 +62,7 @@ def incidents(history: Iterable[Alert], acks: Mapping[str, Ack], start: float, e
     out = []
     for alert in latest_alerts(history, start, end):
         ack = acks.get(alert.fingerprint)
-        acked = ack.at if ack and ack.at >= alert.active_at else None
+        acked = ack.at if ack and ack.at >= alert.active_at and ack.covers(alert.fired_at) else None
         ttr = (alert.resolved_at if alert.resolved_at is not None else end) - alert.active_at
         if ttr > REPAIR_HARD_LIMIT_S:
             breach = Breach.BREACH

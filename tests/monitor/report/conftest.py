@@ -105,10 +105,11 @@ def alerts() -> list[Alert]:
 
 
 def write_acks(state_dir: Path, acks: dict[str, float]) -> None:
-    """What ``roomwatch ack`` would have written (see monitor/report/acks.py)."""
+    """What ``roomwatch ack`` writes (the notification pipeline's acks table)."""
     with sqlite3.connect(state_dir / "alerts.db") as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS acks (fingerprint TEXT, at REAL, who TEXT)")
-        conn.executemany("INSERT INTO acks VALUES (?, ?, 'duty')", list(acks.items()))
+        conn.execute("CREATE TABLE IF NOT EXISTS acks (fingerprint TEXT PRIMARY KEY, fired_at REAL, "
+                     "acked_by TEXT NOT NULL, comment TEXT NOT NULL, ts REAL NOT NULL)")
+        conn.executemany("INSERT INTO acks VALUES (?, NULL, 'duty', '', ?)", list(acks.items()))
 
 
 def open_store(path: Path) -> SQLiteStore:
