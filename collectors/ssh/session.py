@@ -81,6 +81,10 @@ def run(target: Target, commands: list[str]) -> dict[str, str | None]:
         "banner_timeout": target.conn_timeout, "read_timeout_override": target.command_timeout,
     }
     where = f"{target.address}:{target.port}"
+    # netmiko logs every byte it writes at DEBUG, passwords and enable secrets included.
+    quiet = logging.getLogger("netmiko")
+    if quiet.getEffectiveLevel() < logging.INFO:
+        quiet.setLevel(logging.INFO)
     try:
         conn = ConnectHandler(**params)
     except NetmikoAuthenticationException:
