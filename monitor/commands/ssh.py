@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from collectors.ssh import hostkeys
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 from collectors.ssh.collector import SshShared
 from monitor import config as config_mod
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 
 EXIT_REFUSED = 3
 

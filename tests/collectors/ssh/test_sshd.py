@@ -28,16 +28,23 @@ def write_config(tmp_path: Path, sshd: Sshd, password: str) -> Path:
         f'state_dir = "{tmp_path}/state"\n[[devices]]\nname = "db-01"\nkind = "server"\n'
         f'address = "127.0.0.1"\nport = {sshd.port}\n'
         f'ssh = {{ device_type = "linux", username = "{sshd.user}", password = "env:RW_TEST_PW", '
-        f'mdstat = "{sshd.public_dir}/mdstat", command_timeout = "20s" }}\n')
+        f'mdstat = "{sshd.public_dir}/mdstat", command_timeout = "20s" }}\n'
+    )
     return path
 
 
 def collector(tmp_path: Path, sshd: Sshd, password: str) -> SshCollector:
     shutil.copy(DATA / "mdstat_degraded.txt", sshd.public_dir / "mdstat")
     (sshd.public_dir / "mdstat").chmod(0o644)
-    options = SshOptions.model_validate({
-        "device_type": "linux", "username": sshd.user, "password": password,
-        "mdstat": str(sshd.public_dir / "mdstat"), "command_timeout": "20s"})
+    options = SshOptions.model_validate(
+        {
+            "device_type": "linux",
+            "username": sshd.user,
+            "password": password,
+            "mdstat": str(sshd.public_dir / "mdstat"),
+            "command_timeout": "20s",
+        }
+    )
     shared = SshShared.create(tmp_path / "state", [])
     return SshCollector("db-01", options, address="127.0.0.1", port=sshd.port, shared=shared)
 
@@ -52,7 +59,8 @@ def fingerprint_of(pub: Path) -> str:
 
 
 def test_unknown_key_refused_then_trusted_then_linux_checks(
-        tmp_path: Path, sshd: Sshd, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, sshd: Sshd, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("RW_TEST_PW", sshd.password)
     col = collector(tmp_path, sshd, sshd.password)
     first = asyncio.run(col.collect(1000.0))
@@ -78,7 +86,8 @@ def test_unknown_key_refused_then_trusted_then_linux_checks(
 
 
 def test_changed_key_is_refused_as_a_security_event(
-        tmp_path: Path, sshd: Sshd, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, sshd: Sshd, caplog: pytest.LogCaptureFixture
+) -> None:
     col = collector(tmp_path, sshd, sshd.password)
     other = paramiko.Ed25519Key.from_private_key_file(str(_other_key(tmp_path)))
     hostkeys.record(col.shared.known_hosts, "127.0.0.1", sshd.port, other)
@@ -89,7 +98,8 @@ def test_changed_key_is_refused_as_a_security_event(
 
 
 def test_wrong_password_is_up_0_with_a_clear_error(
-        tmp_path: Path, sshd: Sshd, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, sshd: Sshd, caplog: pytest.LogCaptureFixture
+) -> None:
     col = collector(tmp_path, sshd, "Wr0ng-Pl4nted-pw")
     key = hostkeys.fetch_key("127.0.0.1", sshd.port, 5)
     hostkeys.record(col.shared.known_hosts, "127.0.0.1", sshd.port, key)

@@ -44,8 +44,10 @@ def test_ruijie_arp() -> None:
     ]
 
 
-@pytest.mark.parametrize(("dtype", "stem"), [
-    ("huawei", "huawei_display"), ("hp_comware", "hp_comware_display"), ("ruijie_os", "ruijie_show")])
+@pytest.mark.parametrize(
+    ("dtype", "stem"),
+    [("huawei", "huawei_display"), ("hp_comware", "hp_comware_display"), ("ruijie_os", "ruijie_show")],
+)
 def test_minimal_variants_parse_to_little_or_nothing(dtype: str, stem: str) -> None:
     arp = tables.arp_table(dtype, read(f"{stem}_arp_minimal.txt"))
     assert len(arp) <= 1
@@ -68,11 +70,16 @@ def test_mac_tables() -> None:
 
 def test_temperatures() -> None:
     assert tables.temperatures("huawei", read("huawei_display_environment.txt")) == [
-        tables.Temperature("0", 38.0), tables.Temperature("1", 41.0)]
+        tables.Temperature("0", 38.0),
+        tables.Temperature("1", 41.0),
+    ]
     assert tables.temperatures("hp_comware", read("hp_comware_display_environment.txt")) == [
-        tables.Temperature("1/hotspot 1", 42.0), tables.Temperature("1/hotspot 2", 37.0)]
+        tables.Temperature("1/hotspot 1", 42.0),
+        tables.Temperature("1/hotspot 2", 37.0),
+    ]
     assert tables.temperatures("ruijie_os", read("ruijie_show_temperature.txt")) == [
-        tables.Temperature("0", 39.0)]
+        tables.Temperature("0", 39.0)
+    ]
 
 
 def test_interface_states() -> None:
