@@ -6,5 +6,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.run",
     "monitor.commands.check",
     "monitor.commands.config",
+    "monitor.commands.ssh",
+    "monitor.commands.config_history",
     "monitor.commands.install",
 )
