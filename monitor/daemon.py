@@ -17,6 +17,7 @@ from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
 from collectors import collector_class
 from collectors.base import Listener
+from collectors.ssh.collector import SshShared
 from monitor import config as config_mod
 from monitor import logs, systemd
 from monitor.errors import ConfigError, StoreError
@@ -69,10 +70,16 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     jobs = []
+    ssh_shared: SshShared | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
-        collector = cls(dev.name, options)
+        if dev.transport == "ssh":
+            ssh_shared = ssh_shared or ssh_context(settings)
+            collector = cls(dev.name, options, address=dev.address, port=dev.port,
+                            labels=dev.labels(), shared=ssh_shared)
+        else:
+            collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
@@ -88,9 +95,20 @@ def stale_after(settings: config_mod.Settings) -> float:
     return max(settings.rules.stale_after, 3 * longest)
 
 
+def ssh_context(settings: config_mod.Settings) -> SshShared:
+    """What SSH collectors share: known_hosts and config history in the state dir, windows."""
+    state, _ = config_mod.state_dir(settings)
+    return SshShared.create(state, settings.maintenance, settings.ssh.max_concurrent,
+                            settings.ssh.known_hosts)
+
+
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    return [url.get_secret_value() for url in settings.notify.urls]
+    found = [url.get_secret_value() for url in settings.notify.urls]
+    for dev in settings.devices:
+        if dev.ssh is not None:
+            found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
+    return found
 
 
 @dataclass

@@ -6,6 +6,8 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.run",
     "monitor.commands.check",
     "monitor.commands.config",
+    "monitor.commands.ssh",
+    "monitor.commands.config_history",
     "monitor.commands.install",
     "monitor.commands.inspect",
     "monitor.commands.report",
