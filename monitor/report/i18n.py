@@ -93,6 +93,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "date": ("日期", "Date"),
     "charts": ("图表", "Charts"),
     "ongoing": ("持续中", "ongoing"),
+    "in_window": ("维护窗口内", "inside maintenance window"),
+    "out_of_window": ("未在维护窗口内（须登记说明）", "outside any maintenance window (to be explained)"),
     "semi": ("；", "; "),
     "colon": ("：", ": "),
     "comma": ("，", ", "),

@@ -28,11 +28,17 @@ class Check:
     low: float = -math.inf
     high: float = math.inf
     match: tuple[tuple[str, str], ...] = ()
+    exempt: tuple[tuple[str, str], ...] = ()
     unit: str = ""
 
     def selects(self, labels: Labels) -> bool:
         """Whether a series with these labels is judged by this check."""
         return all(labels.get(key) in want.split("|") for key, want in self.match)
+
+    def excuses(self, labels: Labels) -> bool:
+        """Whether a series is data for the row but never abnormal (e.g. a configuration change
+        made inside a declared maintenance window: recorded, authorised)."""
+        return bool(self.exempt) and all(labels.get(key) == want for key, want in self.exempt)
 
     def bad(self, value: float) -> bool:
         """True when the value is outside the normal band."""
@@ -96,7 +102,7 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
                      Check(metric="arp_ip_conflict", high=0.5)),
              rule_words=("arp", "ip_mac", "binding", "mac")),
         Item(key="config", number=7, zh="设备配置变更", en="Configuration changes", clause="003:123",
-             checks=(Check(metric="config_changed", high=0.5),),
+             checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),),
              rule_words=("config",)),
         Item(key="backup", number=8, zh="数据备份", en="Data backup", clause="003:145",
              checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, unit="h"),),

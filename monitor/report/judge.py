@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from monitor.model import Alert, AlertState, Reading, series_key
+from monitor.model import Alert, AlertState, Reading, Severity, series_key
 from monitor.report.items import Check, Finding, Item, ItemResult, Status, item_for_alert
 from monitor.store.base import Rollup, Store
 
@@ -64,7 +64,8 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
                     continue  # e.g. `up` of a switch is not the server row's business
                 seen += 1
                 for check in checks:
-                    findings.extend(_episodes(store, item, check, labels, rows, start, end))
+                    if not check.excuses(labels):
+                        findings.extend(_episodes(store, item, check, labels, rows, start, end))
         mine = [a for a in alerts if (hit := item_for_alert(a.rule, a.labels, tuple(table))) is not None
                 and hit.key == item.key]
         findings = _attach(findings, mine, item)
@@ -176,6 +177,8 @@ def _attach(findings: list[Finding], alerts: list[Alert], item: Item) -> list[Fi
     a finding of its own (the rule saw something the checklist's own tests do not look at)."""
     out = list(findings)
     for alert in alerts:
+        if any(check.excuses(alert.labels) for check in item.checks):
+            continue  # e.g. config_changed_in_window: an authorised change, not an abnormality
         device = device_of(dict(alert.labels))
         a_end = alert.resolved_at if alert.resolved_at is not None else float("inf")
         match = next((i for i, f in enumerate(out) if f.device == device and not f.alert
@@ -185,7 +188,7 @@ def _attach(findings: list[Finding], alerts: list[Alert], item: Item) -> list[Fi
         if match is not None:
             old = out[match]
             out[match] = Finding(**{**old.to_dict(), **fields})
-        else:
+        elif alert.severity is not Severity.INFO:  # an info alert alone is not an abnormality
             out.append(Finding(item=item.key, device=device, metric="", value=alert.value,
                                start=alert.active_at, end=alert.resolved_at,
                                labels=dict(alert.labels), **fields))

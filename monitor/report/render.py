@@ -61,7 +61,7 @@ def reading(found: Finding) -> str:
     unit = f" {found.unit}" if found.unit else ""
     metric = found.metric or found.alert
     extra = "".join(f" {k}={v}" for k, v in sorted(found.labels.items())
-                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount"))
+                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window"))
     return f"{metric}{extra} = {number(found.value)}{unit}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
@@ -134,7 +134,8 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     report.incidents = incidents(data.alerts, acks, span.start, span.end)
     for name, target in (("config", report.changes), ("ipmac", report.ipmac)):
         for check in by_key[name].checks:
-            target.extend(episodes(store, data, by_key[name], check, span.start, span.end))
+            every = replace(check, exempt=())  # the section lists authorised changes too
+            target.extend(episodes(store, data, by_key[name], every, span.start, span.end))
         target.sort(key=lambda f: f.start)
     _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
     return report

@@ -113,3 +113,18 @@ def test_an_outage_that_began_before_the_day_still_counts(seed: ModuleType, tmp_
 def test_alert_routing(rule: str, labels: dict[str, str], key: str | None) -> None:
     item = item_for_alert(rule, labels, TABLE)
     assert (item.key if item else None) == key
+
+
+def test_a_change_inside_a_maintenance_window_is_recorded_not_abnormal(seed: ModuleType,
+                                                                       tmp_path: Path) -> None:
+    fw = {"device": "fw-1", "kind": "firewall"}
+    change = {"in_window": "1", "window": "周四割接", "version": "8", "previous": "7", "diff": "…"}
+    readings = [Reading("config_changed", 0.0, fw, T0 + m * 600) for m in range(12)]
+    readings.append(Reading("config_changed", 1.0, {**fw, **change}, T0 + 3000))
+    muted = Alert(rule="config_changed_in_window", labels={**fw, **change}, state=AlertState.FIRING,
+                  severity=Severity.INFO, value=1.0, active_at=T0 + 3000, fired_at=T0 + 3000)
+    result = run(seed, tmp_path, readings, [muted])["config"]
+    assert result.status is Status.NORMAL and result.series == 2
+    unauthorised = [*readings, Reading("config_changed", 1.0, {**fw, **change, "in_window": "0"}, T0 + 5000)]
+    result = run(seed, tmp_path / "b", unauthorised)["config"]
+    assert result.status is Status.ABNORMAL and [f.labels["in_window"] for f in result.findings] == ["0"]
