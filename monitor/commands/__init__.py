@@ -6,5 +6,8 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.run",
     "monitor.commands.check",
     "monitor.commands.config",
+    "monitor.commands.silence",
+    "monitor.commands.ack",
+    "monitor.commands.test_notify",
     "monitor.commands.install",
 )
