@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rules.engine import Engine
-
 from monitor.model import Alert, AlertState, Reading
 from monitor.scheduler import Job, collect_once
+from rules.engine import Engine
 
 
 @dataclass(frozen=True, slots=True)

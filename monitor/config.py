@@ -78,6 +78,15 @@ class StoreSettings(_Section):
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
 
 
+class SshSettings(_Section):
+    """The SSH transport, shared by all devices with an ``ssh`` sub-table."""
+
+    max_concurrent: int = Field(4, ge=1, le=64, description="SSH sessions open at once.")
+    known_hosts: Path | None = Field(
+        None, description="Trusted host keys; default STATE_DIR/ssh_known_hosts."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables ``ROOMWATCH_<KEY>`` (nested with ``__``)
     override the file, e.g. ``ROOMWATCH_STATE_DIR`` or ``ROOMWATCH_LOG__LEVEL``."""
@@ -96,6 +105,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+    ssh: SshSettings = Field(default_factory=SshSettings, description="SSH transport.")
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."
     )

@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rules.engine import Engine
-from rules.loader import apply_overrides, load_file, load_pack
-from rules.rule import Rule
-
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
 from collectors import collector_class
 from collectors.base import Listener
+from collectors.ssh.collector import SshShared
 from monitor import config as config_mod
 from monitor import logs, systemd
 from monitor.errors import ConfigError, StoreError
@@ -28,6 +25,9 @@ from monitor.inventory import Device
 from monitor.model import Reading
 from monitor.scheduler import Job, Scheduler
 from monitor.store.sqlite import SQLiteStore
+from rules.engine import Engine
+from rules.loader import apply_overrides, load_file, load_pack
+from rules.rule import Rule
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,16 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     jobs = []
+    ssh_shared: SshShared | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
-        collector = cls(dev.name, options)
+        if dev.transport == "ssh":
+            ssh_shared = ssh_shared or ssh_context(settings)
+            collector = cls(dev.name, options, address=dev.address, port=dev.port,
+                            labels=dev.labels(), shared=ssh_shared)
+        else:
+            collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
@@ -81,9 +87,28 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     return jobs
 
 
+def stale_after(settings: config_mod.Settings) -> float:
+    """How long a silent series counts as present: the configured value, but never less than
+    three polling intervals of the slowest device, or slow devices would resolve and re-fire
+    between polls."""
+    longest = max([d.interval or settings.defaults.interval for d in settings.devices], default=0.0)
+    return max(settings.rules.stale_after, 3 * longest)
+
+
+def ssh_context(settings: config_mod.Settings) -> SshShared:
+    """What SSH collectors share: known_hosts and config history in the state dir, windows."""
+    state, _ = config_mod.state_dir(settings)
+    return SshShared.create(state, settings.maintenance, settings.ssh.max_concurrent,
+                            settings.ssh.known_hosts)
+
+
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    return settings.notify.secret_values()
+    found = settings.notify.secret_values()
+    for dev in settings.devices:
+        if dev.ssh is not None:
+            found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
+    return found
 
 
 def parents_of(settings: config_mod.Settings) -> dict[str, str]:
@@ -127,7 +152,7 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     rules, notifier = check_buildable(settings, where)
     state, why = config_mod.state_dir(settings)
     log.info("state_dir=%s (%s)", state, why)
-    engine = Engine(rules, stale_after=settings.rules.stale_after)
+    engine = Engine(rules, stale_after=stale_after(settings))
     sqlite = settings.store.sqlite
     store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
                         rollup_retention_s=sqlite.rollup_retention)
@@ -173,12 +198,17 @@ class Daemon:
         if self.settings.log.readings and readings:
             log.info("collected %s", summarize(readings))
 
-    async def run(self) -> int:
-        """Run until SIGTERM or SIGINT; SIGHUP reloads."""
+    async def run(self, *, signals: bool = True) -> int:
+        """Run until SIGTERM or SIGINT (or ``stop`` is set); SIGHUP reloads.
+
+        ``signals=False`` is for running the daemon off the main thread (tests), where
+        Python cannot install signal handlers.
+        """
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop.set)
-        loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+        if signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop.set)
+            loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
         if self.state_file.exists():
             self.parts.engine.load(self.state_file)
             log.info("engine state restored: %d active alert(s)", len(self.parts.engine.active()))

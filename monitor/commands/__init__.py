@@ -9,5 +9,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.silence",
     "monitor.commands.ack",
     "monitor.commands.test_notify",
+    "monitor.commands.ssh",
+    "monitor.commands.config_history",
     "monitor.commands.install",
 )

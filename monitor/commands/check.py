@@ -6,10 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from rules.engine import Engine
-
 from monitor import check, daemon, logs
 from monitor.commands.common import EXIT_OK, EXIT_VIOLATIONS, add_config_option, load
+from rules.engine import Engine
 
 
 def register(sub: Any) -> None:
@@ -28,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     logs.setup("warning")
     settings, where = load(args.config)
     logs.REDACT.update(daemon.secrets_of(settings))
-    engine = Engine(daemon.build_rules(settings, where), stale_after=settings.rules.stale_after)
+    engine = Engine(daemon.build_rules(settings, where), stale_after=daemon.stale_after(settings))
     result = asyncio.run(check.run_check(daemon.build_jobs(settings), engine))
     print(check.to_json(result) if args.json else check.to_table(result, args.lang))
     return EXIT_VIOLATIONS if result.violations else EXIT_OK

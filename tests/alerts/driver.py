@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from alerts.config import NotifySettings  # noqa: E402
-from alerts.dispatch import Dispatcher  # noqa: E402
-from alerts.notifiers.apprise import from_settings  # noqa: E402
-from alerts.outbox import Outbox  # noqa: E402
-from alerts.state import from_json  # noqa: E402
+from alerts.config import NotifySettings
+from alerts.dispatch import Dispatcher
+from alerts.notifiers.apprise import from_settings
+from alerts.outbox import Outbox
+from alerts.state import from_json
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def test_form_webhook_for_sms_platforms(receiver) -> None:  # type: ignore[no-un
     n = AppriseNotifier([f"form://127.0.0.1:{receiver.port}/sms?:mobile=13800000001"])
     n.send(n.targets[0], "", "【告警】ups-1 市电中断 0 02:14", AlertState.FIRING)
     [req] = receiver.requests
-    assert b"mobile" in req["raw"] and "ups-1".encode() in req["raw"]
+    assert b"mobile" in req["raw"] and b"ups-1" in req["raw"]
 
 
 @pytest.mark.parametrize("url", [

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from monitor.store.sqlite import SQLiteStore
 
 from monitor import config as config_mod
 from monitor import daemon
+from monitor.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).parents[2]
 
@@ -131,7 +131,7 @@ def test_a_blocked_main_loop_stops_the_watchdog(tmp_path: Path, notify_socket: N
     parts = daemon.build(settings, "r.toml")
     d = daemon.Daemon(settings, parts, config_path=config)
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(d.run(),), daemon=True)
+    thread = threading.Thread(target=loop.run_until_complete, args=(d.run(signals=False),), daemon=True)
     thread.start()
     try:
         notify_socket.wait("WATCHDOG=1", count=3)

@@ -1,0 +1,1 @@
+"""The rule engine: ``rule`` (types, ``step``), ``loader`` (files, overrides), ``engine``, ``packs/``."""

@@ -1,0 +1,308 @@
+"""The rule engine: the latest value of each watched series, alerts advanced by a pure ``step``.
+
+Modelled on Prometheus ``rules/alerting.go``: one transition function, an engine that calls it
+for every (rule, series) pair that can change, and alert state that survives restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.model import Alert, AlertState, Labels, Reading, Severity
+from rules.rule import Effective, Rule, step
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_VERSION = 1
+
+_FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
+
+
+class _Series:
+    """One watched series: latest value, the rules that apply to it, and its live alerts."""
+
+    __slots__ = ("alerts", "dirty", "grace_until", "hi", "labels", "lo", "metric", "pairs", "ts",
+                 "value")
+
+    def __init__(self, metric: str, labels: Labels,
+                 pairs: list[tuple[Rule, Effective, float, float]]) -> None:
+        # pairs: (rule, effective, lo, hi), lo/hi being the normal range for the fast path.
+        self.metric, self.labels, self.pairs = metric, labels, pairs
+        # A value in [lo, hi] breaches none of the rules (no rules: the whole line).
+        self.lo = max((p[2] for p in pairs), default=-math.inf)
+        self.hi = min((p[3] for p in pairs), default=math.inf)
+        self.value, self.ts, self.grace_until = 0.0, -math.inf, -math.inf
+        self.alerts: dict[str, Alert] = {}
+        self.dirty = False
+
+
+class Engine:
+    """Judges readings against rules and reports alert transitions.
+
+    ``ingest`` keeps the latest value of each series of a watched metric (others cost one dict
+    lookup); the rules that apply to a series, overrides included, are worked out once when it
+    is first seen. ``evaluate`` visits only series with a breaching reading or a live alert: a
+    quiet series with a normal value cannot change.
+    """
+
+    def __init__(self, rules: Sequence[Rule], *, stale_after: float = 300.0) -> None:
+        self.stale_after = stale_after
+        self._rules: dict[str, Rule] = {}
+        self._by_metric: dict[str, list[Rule]] = {}
+        # metric → label key → series; a key is the sorted label items, or an alias (ingest).
+        self._series: dict[str, dict[tuple[tuple[str, str], ...], _Series]] = {}
+        self._dirty: list[_Series] = []
+        self._hot: dict[_Series, None] = {}  # series with a live alert, in insertion order
+        self._orphans: list[Alert] = []  # firing alerts whose rule went away: resolve next time
+        self._restored: list[_Series] = []
+        self._next_sweep = -math.inf
+        self._index(rules)
+
+    def ingest(self, readings: Iterable[Reading]) -> None:
+        """Remember the newest value of each watched series (older readings are ignored)."""
+        index, dirty, as_key = self._series.get, self._dirty, tuple  # locals: this loop is hot
+        for r in readings:
+            by_labels = index(r.metric)
+            if by_labels is None:
+                continue
+            # The labels as they come (a collector emits them in a fixed order) are an alias
+            # of the sorted key: cheaper than sorting or a frozenset on every reading.
+            key = as_key(r.labels.items())
+            s = by_labels.get(key)
+            if s is None:
+                s = self._lookup(by_labels, r.metric, r.labels, key)
+            ts = r.ts
+            if ts < s.ts:
+                continue
+            s.value = value = r.value
+            s.ts = ts
+            # Only a breach or a live alert can make a transition; a normal value on a quiet
+            # series is fully handled here, and evaluate never looks at it.
+            if not s.dirty and (s.alerts or not s.lo <= value <= s.hi):
+                s.dirty = True
+                dirty.append(s)
+
+    def evaluate(self, now: float, *, ignore_for: bool = False) -> list[Alert]:
+        """Advance every alert that can change; return this evaluation's transitions.
+
+        Transitions are new PENDING, PENDING→FIRING and FIRING→RESOLVED (a value change of an
+        alert already firing is not one). A series whose newest reading is older than
+        ``now - stale_after`` is absent. ``ignore_for`` fires at once (the one-shot check).
+        """
+        out = [replace(a, state=_RESOLVED, resolved_at=now) for a in self._orphans]
+        self._orphans = []
+        for s in self._restored:  # give restored series one stale_after to report again
+            s.grace_until = now + self.stale_after
+        self._restored = []
+        if now >= self._next_sweep:
+            self._sweep(now - self.stale_after)
+            self._next_sweep = now + self.stale_after
+        batch, self._dirty = self._dirty, []
+        batch.extend(s for s in self._hot if not s.dirty)
+        cutoff = now - self.stale_after
+        hot = self._hot
+        for s in batch:
+            s.dirty = False
+            value: float | None = s.value if s.ts >= cutoff or s.grace_until > now else None
+            alerts = s.alerts
+            if not alerts:  # nothing live: only a rule this value breaches can start one
+                if value is None:
+                    continue
+                for rule, eff, lo, hi in s.pairs:
+                    if not lo <= value <= hi:
+                        new = step(None, value, now, rule=rule, labels=s.labels, eff=eff,
+                                   ignore_for=ignore_for)
+                        if new is not None:
+                            out.append(new)
+                            alerts[rule.name] = new
+                if alerts:
+                    hot[s] = None
+                continue
+            for rule, eff, _, _ in s.pairs:
+                prev = alerts.get(rule.name)
+                new = step(prev, value, now, rule=rule, labels=s.labels, eff=eff,
+                           ignore_for=ignore_for)
+                if new is not None and (prev is None or new.state is not prev.state):
+                    out.append(new)
+                if new is None or new.state is _RESOLVED:
+                    alerts.pop(rule.name, None)
+                else:
+                    alerts[rule.name] = new
+            if not alerts:
+                del hot[s]
+        return out
+
+    def active(self) -> list[Alert]:
+        """Every pending and firing alert."""
+        return [a for s in self._hot for a in s.alerts.values()]
+
+    def replace_rules(self, rules: Sequence[Rule]) -> None:
+        """Swap in a reloaded rule set; alerts of rules that still exist and apply carry over.
+
+        Firing alerts of a rule that is gone, disabled or no longer matching are resolved at the
+        next evaluation (whoever was told it fires is told it ended); pending ones are dropped.
+        """
+        old = list({id(s): s for by in self._series.values() for s in by.values()}.values())
+        restored = {id(s) for s in self._restored}
+        self._index(rules)
+        self._dirty, self._hot, self._restored = [], {}, []
+        for s in old:
+            by_labels = self._series.get(s.metric)
+            if by_labels is None:
+                self._orphan(s.alerts.values())
+                continue
+            fresh = self._new_series(s.metric, s.labels)
+            fresh.value, fresh.ts, fresh.grace_until = s.value, s.ts, s.grace_until
+            names = {rule.name for rule, *_ in fresh.pairs}
+            self._orphan(a for name, a in s.alerts.items() if name not in names)
+            fresh.alerts = {name: a for name, a in s.alerts.items() if name in names}
+            by_labels[tuple(sorted(s.labels.items()))] = fresh
+            if fresh.alerts:
+                self._hot[fresh] = None
+                if id(s) in restored:
+                    self._restored.append(fresh)
+            if fresh.pairs:  # judge again under the new thresholds without waiting for data
+                fresh.dirty = True
+                self._dirty.append(fresh)
+
+    def _index(self, rules: Sequence[Rule]) -> None:
+        names: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.name in names:
+                raise ConfigError([f"rules: rule name {rule.name!r} is defined more than once"])
+            names[rule.name] = rule
+        self._rules = names
+        self._by_metric = {}
+        for rule in rules:
+            self._by_metric.setdefault(rule.metric, []).append(rule)
+        self._series = {metric: {} for metric in self._by_metric}
+
+    def _new_series(self, metric: str, labels: Labels) -> _Series:
+        labels = dict(labels)  # our own copy: alerts hand it on
+        pairs = []
+        for rule in self._by_metric.get(metric, ()):
+            eff = rule.effective(labels)
+            if eff is not None:
+                pairs.append((rule, eff, eff.condition.lo, eff.condition.hi))
+        return _Series(metric, labels, pairs)
+
+    def _lookup(self, by_labels: dict[tuple[tuple[str, str], ...], _Series], metric: str,
+                labels: Labels, alias: tuple[tuple[str, str], ...]) -> _Series:
+        key = tuple(sorted(labels.items()))
+        s = by_labels.get(key)
+        if s is None:
+            s = by_labels[key] = self._new_series(metric, labels)
+        by_labels[alias] = s
+        return s
+
+    def _orphan(self, alerts: Iterable[Alert]) -> None:
+        self._orphans.extend(a for a in alerts if a.state is _FIRING)
+
+    def _sweep(self, cutoff: float) -> None:
+        # Forget silent series with nothing live (ARP events come and go): memory stays bounded.
+        for by_labels in self._series.values():
+            gone = [k for k, s in by_labels.items() if s.ts < cutoff and not s.alerts and not s.dirty]
+            for k in gone:
+                del by_labels[k]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The live alerts as plain JSON-ready data (see ``restore``)."""
+        rows = [_row(s.metric, s.value, s.ts, a) for s in self._hot for a in s.alerts.values()]
+        rows += [_row("", a.value, a.active_at, a) for a in self._orphans]  # resolved on restore
+        return {"version": SNAPSHOT_VERSION, "alerts": rows}
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Replace the alert state with a ``snapshot()``; raises ValueError if it is malformed.
+
+        Pending alerts keep their ``active_at`` (the ``for`` timer runs on); firing alerts stay
+        firing without a new transition. Each restored series has ``stale_after`` from the first
+        evaluation to report again before it counts as absent. An alert whose rule is gone (or
+        no longer applies to its series) is resolved at the next evaluation if it was firing.
+        """
+        if snapshot.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"engine state version {snapshot.get('version')!r}, "
+                             f"expected {SNAPSHOT_VERSION}")
+        rows = [_parse_row(row) for row in snapshot.get("alerts", [])]
+        self._index(list(self._rules.values()))
+        self._dirty, self._hot, self._orphans, self._restored = [], {}, [], []
+        for metric, value, ts, alert in rows:
+            rule = self._rules.get(alert.rule)
+            by_labels = self._series.get(metric)
+            if rule is None or rule.metric != metric or by_labels is None:
+                self._orphan([alert])
+                continue
+            key = tuple(sorted(alert.labels.items()))
+            s = by_labels.get(key)
+            if s is None:
+                s = by_labels[key] = self._new_series(metric, alert.labels)
+                s.value, s.ts = value, ts
+                self._restored.append(s)
+            if not any(r.name == rule.name for r, *_ in s.pairs):
+                self._orphan([alert])
+                continue
+            s.alerts[rule.name] = replace(alert, labels=s.labels)
+            self._hot[s] = None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write ``snapshot()`` atomically: temporary file, fsync, rename, fsync the directory."""
+        target = Path(path)
+        data = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(target.parent, os.O_RDONLY)  # the rename itself must survive a power cut
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Restore from a file written by ``save``; a missing or unreadable file starts empty.
+
+        An unreadable state file is logged, not raised: losing alert history is better than a
+        daemon that cannot start. The next ``save`` overwrites it.
+        """
+        try:
+            self.restore(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+            log.error("engine state %s unreadable, starting without alerts: %s", path, err)
+            self.restore({"version": SNAPSHOT_VERSION, "alerts": []})
+
+
+def _row(metric: str, value: float, ts: float, a: Alert) -> dict[str, Any]:
+    return {"rule": a.rule, "metric": metric, "labels": dict(a.labels), "state": a.state.value,
+            "severity": a.severity.value, "value": a.value, "active_at": a.active_at,
+            "fired_at": a.fired_at, "summary": a.summary, "clause": a.clause,
+            "series_value": value, "series_ts": ts}
+
+
+def _parse_row(row: Mapping[str, Any]) -> tuple[str, float, float, Alert]:
+    labels = {str(k): str(v) for k, v in dict(row["labels"]).items()}
+    state = AlertState(row["state"])
+    if state is _RESOLVED:
+        raise ValueError("a resolved alert in engine state")
+    fired_at = row.get("fired_at")
+    alert = Alert(rule=str(row["rule"]), labels=labels, state=state,
+                  severity=Severity(row["severity"]), value=float(row["value"]),
+                  active_at=float(row["active_at"]),
+                  fired_at=None if fired_at is None else float(fired_at),
+                  summary=str(row.get("summary", "")), clause=str(row.get("clause", "")))
+    return str(row["metric"]), float(row["series_value"]), float(row["series_ts"]), alert

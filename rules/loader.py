@@ -1,0 +1,307 @@
+"""Read rule files (TOML) and site overrides into ``Rule`` values, reporting every problem at once.
+
+Each problem is one line with its location, as ``monitor.errors.ConfigError`` wants:
+``regulation.toml: rules[3].severity: 'critcal' is not one of info, warning, critical``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import string
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.model import Severity
+from rules.rule import Condition, Matcher, Op, Override, Rule, number
+
+_BOUNDS = ("above", "below", "outside")
+_RULE_KEYS = ("name", "metric", "match", *_BOUNDS, "hysteresis", "for", "severity", "summary",
+              "clause", "description")
+_REQUIRED = ("name", "metric", "severity", "summary", "clause")
+_OVERRIDE_KEYS = ("rule", "match", *_BOUNDS, "hysteresis", "for", "severity", "disabled")
+_SNAKE = re.compile(r"[a-z][a-z0-9_]*")
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PACK = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def load_pack(name: str) -> list[Rule]:
+    """The rules of a shipped pack, ``rules/packs/NAME.toml``; FileNotFoundError if none."""
+    pack = resources.files("rules") / "packs" / f"{name}.toml"
+    if not _PACK.fullmatch(name) or not pack.is_file():  # the name check keeps "../x" out
+        raise FileNotFoundError(f"no shipped rule pack named {name!r}")
+    return load_text(pack.read_text(encoding="utf-8"), f"{name}.toml")
+
+
+def load_file(path: str | os.PathLike[str], where: str | None = None) -> list[Rule]:
+    """The rules of one TOML file; ``where`` prefixes problems (default: the path)."""
+    where = str(path) if where is None else where
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError([f"{where}: cannot read: {err}"]) from err
+    return load_text(text, where)
+
+
+def load_text(text: str, where: str) -> list[Rule]:
+    """Parse rule-file text; ConfigError lists every problem, each prefixed by ``where``."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{where}: {err}"]) from err
+    problems: list[str] = []
+    for key in doc:
+        if key != "rules":
+            problems.append(f"{where}: {key}: unknown key{_guess(key, ['rules'])}")
+    tables = doc.get("rules", [])
+    if not isinstance(tables, list):
+        problems.append(f"{where}: rules: expected [[rules]] tables")
+        tables = []
+    rules: list[Rule] = []
+    first: dict[str, int] = {}
+    for i, table in enumerate(tables):
+        at = f"{where}: rules[{i}]"
+        before = len(problems)
+        if not isinstance(table, dict):
+            problems.append(f"{at}: expected a [[rules]] table")
+            continue
+        rule = _rule(table, at, problems)
+        name = table.get("name")
+        if isinstance(name, str):
+            if name in first:
+                problems.append(f"{at}.name: {name!r} is already used by rules[{first[name]}]")
+            first.setdefault(name, i)
+        if rule is not None and len(problems) == before:
+            rules.append(rule)
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]],
+                    source: str) -> list[Rule]:
+    """The rules with the site's ``[[rules.overrides]]`` tables attached, in order.
+
+    ``source`` is where the overrides live, e.g. ``"roomwatch.toml: rules.overrides"``; rule
+    names must also be unique across all packs and files, which only this step can see.
+    """
+    problems: list[str] = []
+    by_name: dict[str, Rule] = {}
+    for r in rules:
+        if r.name in by_name:
+            base = source.removesuffix(".overrides")
+            problems.append(f"{base}: rule {r.name!r} is defined in more than one pack or file")
+        by_name[r.name] = r
+    added: dict[str, list[Override]] = {}
+    for i, table in enumerate(overrides):
+        at = f"{source}[{i}]"
+        if not isinstance(table, Mapping):
+            problems.append(f"{at}: expected a table")
+            continue
+        before = len(problems)
+        _unknown(table, _OVERRIDE_KEYS, at, problems)
+        name = table.get("rule")
+        rule = by_name.get(name) if isinstance(name, str) else None
+        if name is None:
+            problems.append(f"{at}.rule: required but missing")
+        elif rule is None:
+            problems.append(f"{at}.rule: no rule named {name!r}{_guess(str(name), by_name)}")
+        if not set(table) - {"rule", "match"}:
+            problems.append(f"{at}: changes nothing; set one of {', '.join(_OVERRIDE_KEYS[2:])}")
+        match = _match(table.get("match", {}), f"{at}.match", problems)
+        bounds = _bounds(table, at, problems, required=False)
+        hysteresis = _hysteresis(table, at, problems)
+        for_s = _duration(table, at, problems)
+        severity = _severity(table, at, problems)
+        disabled = table.get("disabled")
+        if disabled is not None and not isinstance(disabled, bool):
+            problems.append(f"{at}.disabled: expected true or false, got {disabled!r}")
+        if rule is None or len(problems) > before:
+            continue
+        merged = bounds or rule.condition
+        h = rule.condition.hysteresis if hysteresis is None else hysteresis
+        _check_hysteresis(merged, h, f"{at}.hysteresis", problems)
+        added.setdefault(rule.name, []).append(Override(
+            match=match, condition=bounds, hysteresis=hysteresis, for_s=for_s,
+            severity=severity, disabled=disabled))
+    if problems:
+        raise ConfigError(problems)
+    return [replace(r, overrides=(*r.overrides, *added[r.name])) if r.name in added else r
+            for r in rules]
+
+
+def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None:
+    _unknown(table, _RULE_KEYS, at, problems)
+    for key in _REQUIRED:
+        if key not in table:
+            problems.append(f"{at}.{key}: required but missing")
+    name = _string(table, "name", at, problems)
+    if name is not None and not _SNAKE.fullmatch(name):
+        problems.append(f"{at}.name: {name!r} is not snake_case (a-z, 0-9, _)")
+    metric = _string(table, "metric", at, problems)
+    if metric is not None and not _SNAKE.fullmatch(metric):
+        problems.append(f"{at}.metric: {metric!r} is not a snake_case metric name")
+    match = _match(table.get("match", {}), f"{at}.match", problems)
+    bounds = _bounds(table, at, problems, required=True)
+    hysteresis = _hysteresis(table, at, problems)
+    if bounds is not None and hysteresis is not None:
+        _check_hysteresis(bounds, hysteresis, f"{at}.hysteresis", problems)
+    for_s = _duration(table, at, problems)
+    severity = _severity(table, at, problems)
+    summary = _string(table, "summary", at, problems)
+    if summary is not None and (why := template_problem(summary)):
+        problems.append(f"{at}.summary: {why}")
+    clause = _string(table, "clause", at, problems)
+    if clause is not None and not clause.strip():
+        problems.append(f"{at}.clause: empty; cite the regulation (file:line and section)")
+    description = _string(table, "description", at, problems)
+    if (name is None or metric is None or bounds is None or severity is None or summary is None
+            or clause is None):
+        return None
+    return Rule(name=name, metric=metric, match=match,
+                condition=bounds.with_hysteresis(hysteresis or 0.0), for_s=for_s or 0.0,
+                severity=severity, summary=summary, clause=clause, description=description or "")
+
+
+def _unknown(table: Mapping[str, Any], known: Sequence[str], at: str, problems: list[str]) -> None:
+    for key in table:
+        if key not in known:
+            problems.append(f"{at}.{key}: unknown key{_guess(str(key), known)}")
+
+
+def _guess(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else " (a typo?)"
+
+
+def _string(table: Mapping[str, Any], key: str, at: str, problems: list[str]) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{at}.{key}: expected a string, got {value!r}")
+        return None
+    return value
+
+
+def _number(value: Any, at: str, problems: list[str]) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"{at}: expected a number, got {value!r}")
+        return None
+    return float(value)
+
+
+def _match(value: Any, at: str, problems: list[str]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        problems.append(f'{at}: expected a table such as {{ kind = "sensor" }}, got {value!r}')
+        return {}
+    out: dict[str, str] = {}
+    for label, text in value.items():
+        if not _LABEL.fullmatch(label):
+            problems.append(f"{at}.{label}: not a label name")
+        elif isinstance(text, int) and not isinstance(text, bool):
+            out[label] = str(text)  # ``level = 1``: labels are strings, the intent is clear
+        elif not isinstance(text, str):
+            problems.append(f"{at}.{label}: expected a string, got {text!r}")
+        else:
+            try:
+                Matcher.parse(label, text)
+            except re.error as err:
+                problems.append(f"{at}.{label}: bad regular expression {text!r}: {err}")
+                continue
+            out[label] = text
+    return out
+
+
+def _bounds(table: Mapping[str, Any], at: str, problems: list[str], *,
+            required: bool) -> Condition | None:
+    given = [k for k in _BOUNDS if k in table]
+    if len(given) > 1:
+        problems.append(f"{at}: {' and '.join(given)} both given; use exactly one "
+                        f"(outside = [low, high] for a range)")
+        return None
+    if not given:
+        if required:
+            problems.append(f"{at}: needs one of above, below, outside")
+        return None
+    key = given[0]
+    value = table[key]
+    if key != "outside":
+        x = _number(value, f"{at}.{key}", problems)
+        if x is None:
+            return None
+        return Condition.above(x) if key == "above" else Condition.below(x)
+    if not isinstance(value, list) or len(value) != 2:
+        problems.append(f"{at}.outside: expected [low, high], got {value!r}")
+        return None
+    lo, hi = (_number(v, f"{at}.outside", problems) for v in value)
+    if lo is None or hi is None:
+        return None
+    if lo > hi:
+        problems.append(f"{at}.outside: low {number(lo)} is above high {number(hi)}")
+        return None
+    return Condition.outside(lo, hi)
+
+
+def _hysteresis(table: Mapping[str, Any], at: str, problems: list[str]) -> float | None:
+    if "hysteresis" not in table:
+        return None
+    h = _number(table["hysteresis"], f"{at}.hysteresis", problems)
+    if h is not None and h < 0:
+        problems.append(f"{at}.hysteresis: {number(h)} is negative")
+        return None
+    return h
+
+
+def _check_hysteresis(bounds: Condition, h: float, at: str, problems: list[str]) -> None:
+    if bounds.op is Op.OUTSIDE and 2 * h > bounds.hi - bounds.lo:
+        problems.append(f"{at}: {number(h)} leaves no recovery range inside {bounds.threshold} "
+                        f"(at most {number((bounds.hi - bounds.lo) / 2)})")
+
+
+def _duration(table: Mapping[str, Any], at: str, problems: list[str]) -> float | None:
+    if "for" not in table:
+        return None
+    value = table["for"]
+    if not isinstance(value, str | int | float):
+        problems.append(f'{at}.for: expected a duration such as "5m", got {value!r}')
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        problems.append(f"{at}.for: {err}")
+        return None
+
+
+def _severity(table: Mapping[str, Any], at: str, problems: list[str]) -> Severity | None:
+    if "severity" not in table:
+        return None
+    value = table["severity"]
+    try:
+        return Severity(value)
+    except ValueError:
+        names = ", ".join(s.value for s in Severity)
+        problems.append(f"{at}.severity: {value!r} is not one of {names}")
+        return None
+
+
+def template_problem(template: str) -> str | None:
+    """Why a summary template cannot be rendered safely, or None when it is fine."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as err:
+        return f"bad template: {err}"
+    for _, name, spec, _ in parts:
+        if name is not None and not name.isidentifier():
+            return f"bad template field {{{name}}}: use plain names such as {{device}} or {{value:.1f}}"
+        if spec and "{" in spec:
+            return f"bad template field {{{name}:{spec}}}: nested fields are not supported"
+    return None

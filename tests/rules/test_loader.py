@@ -1,0 +1,136 @@
+"""Rule files and overrides: the good ones load, bad ones list every problem with its place.
+
+Bad files live under ``data/`` beside the exact messages they must produce (``*.expected``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.model import Severity
+from rules.loader import apply_overrides, load_file, load_pack, load_text
+from rules.rule import Condition, Rule
+
+DATA = Path(__file__).parent / "data"
+SEEDS = Path("/work/shared/seeds")  # the regulations; only present in the development checkout
+PACK = load_pack("regulation")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (DATA / "files").glob("*.expected")))
+def test_bad_rule_file_reports_every_problem(name: str) -> None:
+    expected = (DATA / "files" / f"{name}.expected").read_text(encoding="utf-8").splitlines()
+    with pytest.raises(ConfigError) as err:
+        load_file(DATA / "files" / f"{name}.toml", where=f"{name}.toml")
+    assert err.value.problems == expected
+
+
+def test_bad_overrides_report_every_problem() -> None:
+    doc = tomllib.loads((DATA / "overrides" / "roomwatch.toml").read_text(encoding="utf-8"))
+    expected = (DATA / "overrides" / "roomwatch.expected").read_text(encoding="utf-8").splitlines()
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(PACK, doc["rules"]["overrides"], "roomwatch.toml: rules.overrides")
+    assert err.value.problems == expected
+
+
+def test_good_site_file_loads() -> None:
+    rules = {r.name: r for r in load_file(DATA / "files" / "good_site.toml")}
+    assert list(rules) == ["uplink_errors", "printer_toner_low", "server_room_b_temperature"]
+    errors = rules["uplink_errors"]
+    assert (errors.condition, errors.for_s, errors.severity) == (
+        Condition.above(10, hysteresis=2), 90.0, Severity.INFO)
+    assert errors.matches({"device": "core-sw-1", "ifname": "GI1/0/48"})
+    assert not errors.matches({"device": "lab-sw", "ifname": "Gi1/0/48"})
+    assert not errors.matches({"device": "core-sw-1", "ifname": "Gi1/0/4"})
+    room_b = rules["server_room_b_temperature"]
+    assert room_b.matches({"room": "二号机房", "kind": "sensor", "level": "1"})  # level = 1 → "1"
+    assert room_b.description == ""
+
+
+def test_path_is_the_default_location(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text('[[rules]]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_file(path)
+    assert err.value.problems[0].startswith(f"{path}: rules[0].metric: required but missing")
+    with pytest.raises(ConfigError) as err:
+        load_file(tmp_path / "absent.toml")
+    assert err.value.problems[0].startswith(f"{tmp_path / 'absent.toml'}: cannot read:")
+
+
+def test_empty_file_has_no_rules() -> None:
+    assert load_text("# nothing yet\n", "empty.toml") == []
+
+
+def test_unknown_pack() -> None:
+    with pytest.raises(FileNotFoundError):
+        load_pack("nosuch")
+    with pytest.raises(FileNotFoundError):
+        load_pack("../packs/regulation")
+
+
+def test_same_rule_name_in_two_files_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        apply_overrides([*PACK, PACK[0]], [], "roomwatch.toml: rules.overrides")
+    assert err.value.problems == [
+        "roomwatch.toml: rules: rule 'room_temperature' is defined in more than one pack or file"]
+
+
+def test_override_of_hysteresis_alone_and_int_thresholds_from_the_inventory() -> None:
+    rules = apply_overrides(PACK, [
+        {"rule": "room_temperature", "hysteresis": 1},
+        {"rule": "ups_runtime_low", "match": {"device": "ups-1"}, "below": 480},
+    ], "roomwatch.toml: rules.overrides")
+    by = {r.name: r for r in rules}
+    eff = by["room_temperature"].effective({"kind": "sensor"})
+    assert eff is not None and eff.condition == Condition.outside(18, 28, hysteresis=1)
+    runtime = by["ups_runtime_low"].effective({"device": "ups-1"})
+    assert runtime is not None and runtime.condition == Condition.below(480, hysteresis=5)
+
+
+# --- the shipped regulation pack ----------------------------------------------------------
+
+CLAUSE = re.compile(r"(00[0-4]_[0-9a-f]{16}\.txt):(\d+) \S")
+
+
+def test_pack_names_the_daemon_and_the_sample_config_rely_on() -> None:
+    names = {r.name for r in PACK}
+    assert {"room_temperature", "room_humidity", "ups_runtime_low", "disk_used", "device_down"} <= names
+
+
+@pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
+def test_every_pack_rule_cites_a_seed_clause(rule: Rule) -> None:
+    clause = rule.clause
+    cites = CLAUSE.findall(clause)
+    assert cites, clause
+    if SEEDS.is_dir():
+        for file, line in cites:
+            lines = (SEEDS / file).read_text(encoding="utf-8").splitlines()
+            assert lines[int(line) - 1].strip(), f"{file}:{line} is a blank line"
+
+
+# Rules whose every number is the regulation's ("any change", "on battery", "degraded"…).
+REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "config_changed",
+                   "config_changed_in_window",
+                   "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict"}
+
+
+@pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
+def test_rules_with_site_policy_numbers_say_so(rule: Rule) -> None:
+    text = "".join(rule.description.split())
+    english = " ".join(rule.description.split())
+    says = "本站策略，非规章规定" in text and "site policy, not regulation" in english
+    assert says != (rule.name in REGULATION_ONLY)
+
+
+@pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
+def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
+    labels = {"device": "d", "sensor": "s", "mount": "/", "array": "md0", "ifname": "Gi0/1",
+              "link": "互联网", "ip": "192.0.2.9", "mac": "00:00:5e:00:53:01", "job": "oa-db",
+              "window": "周六维护"}
+    text = rule.render(labels, 1.0, rule.condition)
+    assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)
