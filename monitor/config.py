@@ -11,10 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.config import NotifySettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
-from monitor.secrets import Secret
 from monitor.windows import Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
@@ -76,15 +76,6 @@ class StoreSettings(_Section):
     """Where readings go."""
 
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
-
-
-class NotifySettings(_Section):
-    """Where alerts go (apprise URLs: json://, mailto://, dingtalk://, wecombot://, feishu://…)."""
-
-    urls: list[Secret] = Field(default_factory=list, description="apprise URLs; secrets allowed.")
-    lang: Literal["zh", "en"] = Field("zh", description="Language of messages.")
-    retry_initial: float = _duration(5.0, "First retry delay after a failed send.", gt=0)
-    retry_max: float = _duration(600.0, "Longest delay between retries.", gt=0)
 
 
 class ReportSettings(_Section):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import AppriseNotifier
+from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
 from collectors import collector_class
 from collectors.base import Listener
@@ -104,11 +104,16 @@ def ssh_context(settings: config_mod.Settings) -> SshShared:
 
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    found = [url.get_secret_value() for url in settings.notify.urls]
+    found = settings.notify.secret_values()
     for dev in settings.devices:
         if dev.ssh is not None:
             found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
     return found
+
+
+def parents_of(settings: config_mod.Settings) -> dict[str, str]:
+    """device → the device it hangs behind (inventory ``parent``), for alert suppression."""
+    return {d.name: d.parent for d in settings.devices if d.parent}
 
 
 @dataclass
@@ -134,7 +139,7 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
         problems.extend(err.problems)
     notifier = None
     try:
-        notifier = AppriseNotifier([u.get_secret_value() for u in settings.notify.urls])
+        notifier = from_settings(settings.notify)
     except ValueError as err:
         problems.extend(f"{where}: {line}" for line in str(err).splitlines())
     if problems or notifier is None:
@@ -152,9 +157,8 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
                         rollup_retention_s=sqlite.rollup_retention)
     outbox = Outbox(state / "alerts.db")
-    dispatcher = Dispatcher(outbox, notifier, lang=settings.notify.lang,
-                            retry_initial=settings.notify.retry_initial,
-                            retry_max=settings.notify.retry_max)
+    dispatcher = Dispatcher(outbox, notifier, settings=settings.notify, parents=parents_of(settings),
+                            windows=settings.maintenance)
     return Parts(engine, store, dispatcher, outbox, build_jobs(settings), state,
                  build_listeners(settings))
 
@@ -183,6 +187,7 @@ class Daemon:
         self._sources_stop = asyncio.Event()
         self._sources: list[asyncio.Task[None]] = []
         self._up: dict[str, float] = {}
+        self._kick: asyncio.Task[None] | None = None
 
     def _sink(self, readings: list[Reading]) -> None:
         self.parts.store.write(readings)
@@ -265,8 +270,8 @@ class Daemon:
             log.warning("reload: state_dir and [store] changes take effect on restart only")
         await self._stop_sources()
         self.parts.engine.replace_rules(rules)
-        self.parts.dispatcher.notifier = notifier
-        self.parts.dispatcher.lang = settings.notify.lang
+        self.parts.dispatcher.reconfigure(settings.notify, notifier, parents=parents_of(settings),
+                                          windows=settings.maintenance)
         self.parts.jobs, self.parts.listeners = jobs, listeners
         self.settings = settings.model_copy(update={"state_dir": self.settings.state_dir,
                                                     "store": self.settings.store})
@@ -308,7 +313,9 @@ class Daemon:
             self.parts.store.write_alerts(changes)
             # Queue before saving engine state: a crash in between re-fires on restart, and
             # the notification log then recognises it as already told.
-            self.parts.dispatcher.submit(changes, now)
+            if self.parts.dispatcher.submit(changes, now):
+                # Deliver now rather than at the next tick: evaluation → page within a second.
+                self._kick = asyncio.create_task(self._deliver())
             self.parts.engine.save(self.state_file)
 
     async def _deliver(self) -> None:

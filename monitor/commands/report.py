@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=tuple(SUFFIX), default=None, help="default [report] format")
     p.add_argument("--out", type=Path, default=None, help="file to write (default STATE_DIR/reports/)")
     p.add_argument("--send", default=None, metavar="RECEIVER",
-                   help="also send it: all, an index of notify.urls, or a scheme such as mailto")
+                   help="also send it: a [notify] receiver name (default = [notify] urls), all, "
+                   "an index of notify.urls, or a scheme such as mailto")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="default [report] lang")
     p.set_defaults(handler=run)
 
@@ -56,11 +57,13 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     conf = settings.report
     tz = period.zone(conf.timezone)
     lang, fmt = args.lang or conf.lang, args.format or conf.format
-    urls = [u.get_secret_value() for u in settings.notify.urls]
+    receivers = {r.name: [u.get_secret_value() for u in r.urls] for r in settings.notify.receivers}
+    if settings.notify.urls:
+        receivers["default"] = [u.get_secret_value() for u in settings.notify.urls]
     receiver = args.send if args.send is not None else conf.send
     try:
         year, week = period.parse_week(args.week, now, tz)
-        targets = send.choose(urls, receiver) if receiver else []
+        targets = send.choose(receivers, receiver) if receiver else []
     except ValueError as err:
         print(err, file=sys.stderr)
         return EXIT_USAGE

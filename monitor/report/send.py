@@ -8,7 +8,7 @@ notification pipeline can take over: one function, receivers chosen by a short n
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from monitor.errors import NotifyError
@@ -16,20 +16,26 @@ from monitor.errors import NotifyError
 log = logging.getLogger(__name__)
 
 
-def choose(urls: Sequence[str], receiver: str) -> list[str]:
-    """The URLs ``receiver`` names: ``all``, an index into ``[notify] urls`` (``0``, ``1``…),
+def choose(receivers: Mapping[str, Sequence[str]], receiver: str) -> list[str]:
+    """The URLs ``receiver`` names: a receiver of ``[notify]`` (``default`` is ``[notify] urls``,
+    others are ``[[notify.receivers]]`` names), ``all``, an index into ``[notify] urls`` (``0``…)
     or a scheme (``mailto``, ``dingtalk``, ``json``…). Raises ValueError naming what exists."""
-    if receiver == "all":
-        chosen = list(urls)
+    every = list(dict.fromkeys(u for urls in receivers.values() for u in urls))
+    if receiver in receivers:
+        chosen = list(receivers[receiver])
+    elif receiver == "all":
+        chosen = every
     elif receiver.isdigit():
+        default = list(receivers.get("default", ()))
         index = int(receiver)
-        chosen = [urls[index]] if index < len(urls) else []
+        chosen = [default[index]] if index < len(default) else []
     else:
-        chosen = [u for u in urls if u.split("://", 1)[0].lower() == receiver.lower()]
+        chosen = [u for u in every if u.split("://", 1)[0].lower() == receiver.lower()]
     if not chosen:
-        schemes = sorted({u.split("://", 1)[0] for u in urls})
-        raise ValueError(f"--send {receiver!r}: no receiver matches; notify.urls has {len(urls)} "
-                         f"URL(s) (schemes: {', '.join(schemes) or 'none'}); use all, an index or a scheme")
+        names = ", ".join(sorted(receivers)) or "none"
+        schemes = ", ".join(sorted({u.split("://", 1)[0] for u in every})) or "none"
+        raise ValueError(f"--send {receiver!r}: no receiver matches (receivers: {names}; schemes: "
+                         f"{schemes}); use a receiver name, all, an index of notify.urls or a scheme")
     return chosen
 
 

@@ -108,7 +108,7 @@ def test_failed_send_keeps_the_file_and_leaks_no_secret(config: Path, receiver: 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["report", "--week", "2026-W60"], "--week '2026-W60': expected YYYY-Www"),
-    (["report", "--send", "mailto"], "--send 'mailto': no receiver matches"),
+    (["report", "--send", "mailto"], "--send 'mailto': no receiver matches (receivers: none"),
     (["inspect", "--date", "16/11/2026"], "--date '16/11/2026': expected YYYY-MM-DD"),
 ])
 def test_bad_arguments_say_what_is_wrong(config: Path, argv: list[str], message: str,
