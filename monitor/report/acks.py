@@ -5,6 +5,10 @@ directory returning ack times per alert fingerprint. It reads the ``acks`` table
 keeps in ``STATE_DIR/alerts.db`` (``fingerprint``, ``fired_at`` of the acknowledged firing
 episode, ``acked_by``, ``ts``), and returns nothing when there is no such table (the report then
 shows acknowledgement as not recorded).
+
+The pipeline deletes an ``acks`` row once its alert is resolved and told, so a week's report only
+sees acknowledgements of alerts still open. An append-only ``ack_log`` table with the same
+columns, when the pipeline keeps one, is read first and fills that gap.
 """
 
 from __future__ import annotations
@@ -31,22 +35,31 @@ class Ack:
         return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3
 
 
-def ack_times(state_dir: Path) -> dict[str, Ack]:
-    """The acknowledgement of every alert fingerprint; empty when none are recorded."""
+def ack_times(state_dir: Path) -> dict[str, list[Ack]]:
+    """The acknowledgements of every alert fingerprint, oldest first; empty when none are recorded."""
     path = state_dir / "alerts.db"
     if not path.exists():
         return {}
+    rows: list[tuple[object, ...]] = []
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT fingerprint, ts, acked_by, fired_at FROM acks ORDER BY ts").fetchall()
-        finally:
-            conn.close()
     except sqlite3.Error as err:
         log.debug("no acknowledgements readable in %s: %s", path, err)
         return {}
-    out: dict[str, Ack] = {}
+    try:
+        for table in ("ack_log", "acks"):
+            try:
+                rows += conn.execute(
+                    f"SELECT fingerprint, ts, acked_by, fired_at FROM {table} ORDER BY ts").fetchall()
+            except sqlite3.Error as err:
+                log.debug("no %s table in %s: %s", table, path, err)
+    finally:
+        conn.close()
+    out: dict[str, list[Ack]] = {}
     for fingerprint, at, who, fired_at in rows:
-        out.setdefault(str(fingerprint), Ack(float(at), str(who or ""),
-                                             None if fired_at is None else float(fired_at)))
+        ack = Ack(float(at), str(who or ""), None if fired_at is None else float(fired_at))  # type: ignore[arg-type]
+        if ack not in out.setdefault(str(fingerprint), []):
+            out[str(fingerprint)].append(ack)
+    for acks in out.values():
+        acks.sort(key=lambda a: a.at)
     return out

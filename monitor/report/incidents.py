@@ -4,7 +4,7 @@ judged against 002:465 (fault repaired within 2 h normally, never past 4 h)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +55,15 @@ class Incident:
                 "breach": self.breach.value}
 
 
-def incidents(history: Iterable[Alert], acks: Mapping[str, Ack], start: float, end: float,
+def incidents(history: Iterable[Alert], acks: Mapping[str, Sequence[Ack]], start: float, end: float,
               ) -> list[Incident]:
     """Every alert instance active in ``[start, end)`` that fired, oldest first. Time to repair
     runs from when the condition first held to when it resolved (or to ``end`` while open)."""
     out = []
     for alert in latest_alerts(history, start, end):
-        ack = acks.get(alert.fingerprint)
-        acked = ack.at if ack and ack.at >= alert.active_at and ack.covers(alert.fired_at) else None
+        ack = next((a for a in acks.get(alert.fingerprint, ())
+                    if a.at >= alert.active_at and a.covers(alert.fired_at)), None)
+        acked = ack.at if ack else None
         ttr = (alert.resolved_at if alert.resolved_at is not None else end) - alert.active_at
         if ttr > REPAIR_HARD_LIMIT_S:
             breach = Breach.BREACH
@@ -73,7 +74,7 @@ def incidents(history: Iterable[Alert], acks: Mapping[str, Ack], start: float, e
         out.append(Incident(
             rule=alert.rule, device=device_of(dict(alert.labels)), severity=alert.severity.value,
             clause=alert.clause, summary=alert.summary, started=alert.active_at, fired=alert.fired_at,
-            acked=acked, acked_by=ack.who if acked is not None and ack else "",
+            acked=acked, acked_by=ack.who if ack else "",
             resolved=alert.resolved_at, tta=None if acked is None else acked - alert.active_at,
             ttr=ttr, breach=breach))
     return sorted(out, key=lambda i: (i.started, i.device, i.rule))

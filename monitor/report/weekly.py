@@ -98,7 +98,7 @@ class Report:
 
 
 def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: float,
-          table: tuple[Item, ...], book: InspectionBook | None, acks: Mapping[str, Ack],
+          table: tuple[Item, ...], book: InspectionBook | None, acks: Mapping[str, Sequence[Ack]],
           designs: Mapping[str, float], reviewer: str, top: int = 10) -> Report:
     """The report of ISO week ``year``-W``week``."""
     span = period.week_span(year, week, tz)

@@ -80,13 +80,16 @@ def test_report_timer_form_and_formats(config: Path, seed: ModuleType,
     assert '"over_limit": 1' in out.read_text(encoding="utf-8")
 
 
-def test_report_sent_with_attachment(config: Path, receiver: object, capsys: pytest.CaptureFixture[str],
-                                     ) -> None:
+@pytest.mark.parametrize(("section", "name"), [
+    ('[notify]\nurls = ["{url}"]\n', "json"),
+    ('[[notify.receivers]]\nname = "leaders"\nurls = ["{url}"]\n', "leaders"),
+])
+def test_report_sent_with_attachment(config: Path, receiver: object, section: str, name: str) -> None:
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("devices = []\n", f'devices = []\n[notify]\nurls = ["{receiver.url}"]\n'),  # type: ignore[attr-defined]
-                      encoding="utf-8")
+    notify = section.format(url=receiver.url)  # type: ignore[attr-defined]
+    config.write_text(text.replace("devices = []\n", f"devices = []\n{notify}"), encoding="utf-8")
     assert main(["report", "--config", str(config), "--week", "2026-W47", "--format", "pdf",
-                 "--send", "json"]) == 0
+                 "--send", name]) == 0
     [body] = receiver.bodies()  # type: ignore[attr-defined]
     assert body["title"] == "中心机房巡检周报告 2026-W47"
     assert "全部正常天数 3/7" in body["message"]
