@@ -32,8 +32,9 @@ class Acks:
     def add(self, alert: Alert, *, by: str, comment: str, now: float) -> None:
         """Record that ``by`` took ``alert`` at ``now``."""
         with self.db.transaction() as tx:
-            tx.execute("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?, ?)",
-                       (alert.fingerprint, alert.fired_at, by, comment, now))
+            row = (alert.fingerprint, alert.fired_at, by, comment, now)
+            tx.execute("INSERT OR REPLACE INTO acks VALUES (?, ?, ?, ?, ?)", row)
+            tx.execute("INSERT INTO ack_log VALUES (?, ?, ?, ?, ?)", row)
 
     def all(self) -> dict[str, Ack]:
         """Every ack by fingerprint."""

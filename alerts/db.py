@@ -79,6 +79,15 @@ CREATE TABLE IF NOT EXISTS acks (
     comment TEXT NOT NULL,
     ts REAL NOT NULL
 );
+-- Every acknowledgement ever made, never deleted: the weekly report measures time to
+-- acknowledge of incidents that are long resolved (acks above is only the live set).
+CREATE TABLE IF NOT EXISTS ack_log (
+    fingerprint TEXT NOT NULL,
+    fired_at REAL,
+    acked_by TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    ts REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS notices (
     fingerprint TEXT NOT NULL,
     kind TEXT NOT NULL,

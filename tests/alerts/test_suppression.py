@@ -118,3 +118,18 @@ def test_ack_stops_repeats_but_a_new_episode_pages(tmp_path: Path) -> None:
     assert [s for _, s, _ in queued(d)] == ["firing"]  # the old ack covered the old episode only
     d.flush(5030 + 3600.0)
     assert [s for _, s, _ in queued(d)] == ["firing"]
+
+
+def test_acks_of_resolved_incidents_stay_in_the_log_for_the_report(tmp_path: Path) -> None:
+    from monitor.report.acks import ack_times
+
+    d = dispatcher(tmp_path, DUTY)
+    firing = alert("th-1")
+    d.submit([firing], 0.0)
+    d.flush(30.0)
+    Acks(d.db).add(firing, by="李四", comment="在处理", now=100.0)
+    d.submit([alert("th-1", state=AlertState.RESOLVED, resolved=4000.0)], 4000.0)
+    d.flush(4030.0)
+    assert Acks(d.db).all() == {}  # the live set forgets the episode once it is resolved and told
+    [ack] = ack_times(tmp_path)[firing.fingerprint]
+    assert (ack.at, ack.who) == (100.0, "李四")  # the report still measures time to acknowledge
