@@ -1,18 +1,51 @@
-"""Decide from the notification log whether a transition must be told to a receiver.
+"""The dedup stage: decide from the notification log whether a group or an alert must be told.
 
 Keyed by what was last *told*, not by engine state, so a lost or rolled-back engine state
-after a crash can neither page twice nor swallow a resolve.
+after a crash can neither page twice nor swallow a resolve. An alert told as firing stays in
+the log while it is muted, so its resolve is told even if it was silenced or inhibited after
+the page went out (the complaint of alertmanager#226 and #2754).
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
+from dataclasses import dataclass
+
 from monitor.model import AlertState
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one receiver was last told about one group: the firing alerts, and when."""
+
+    firing: frozenset[str]
+    ts: float
+
+
 def should_notify(state: AlertState, last_told: AlertState | None) -> bool:
-    """Firing is told unless firing was the last thing told; resolved only after a firing."""
+    """Per-alert form: firing unless firing was last told; resolved only after a firing."""
     if state is AlertState.FIRING:
         return last_told is not AlertState.FIRING
     if state is AlertState.RESOLVED:
         return last_told is AlertState.FIRING
     return False
+
+
+def needs_update(entry: Entry | None, *, firing: Set[str], resolved: Set[str],
+                 unacked: Set[str], now: float, repeat: float) -> bool:
+    """Group form (Alertmanager's DedupStage.needsUpdate, resolves kept through mutes).
+
+    ``firing`` are the group's unmuted firing alerts, ``resolved`` its resolved ones that were
+    told firing, ``unacked`` the firing ones nobody acknowledged (only those repeat).
+    """
+    if entry is None:
+        return bool(firing)
+    if not firing <= entry.firing or resolved:
+        return True
+    return bool(unacked) and now >= entry.ts + repeat
+
+
+def told_after(entry: Entry | None, *, firing: Set[str], still_firing: Set[str]) -> frozenset[str]:
+    """The firing set to log after a message: what it told, plus muted alerts told before."""
+    before = entry.firing if entry else frozenset()
+    return frozenset(firing) | (before & frozenset(still_firing))

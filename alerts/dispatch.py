@@ -1,105 +1,219 @@
-"""The dispatcher: log every transition, queue what must be told, deliver from the outbox."""
+"""The dispatcher: route → group → mute → dedup → render → outbox, then deliver.
+
+``submit`` records alert transitions and flushes what is due; ``deliver`` flushes groups whose
+timers ran out, escalations and repair-time notices, then sends the outbox. Each stage is its
+own module; this one composes them and owns the transactions that make a decision durable.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+import sqlite3
+from collections.abc import Mapping, Sequence
 
-from alerts import dedup, message, retry
-from alerts.outbox import Message, Outbox
-from monitor.errors import NotifyError
+from alerts import dedup, followup, mute
+from alerts.ack import Acks, is_acked
+from alerts.config import NotifySettings, Receiver, Route, default_route
+from alerts.delivery import Delivery
+from alerts.group import Group, flush_due
+from alerts.inhibit import compile_rules
+from alerts.matchers import alert_labels
+from alerts.notifiers.apprise import AppriseNotifier
+from alerts.outbox import Outbox
+from alerts.render import Renderer, state_of
+from alerts.route import CompiledRoute, compile_routes, match
+from alerts.silence import Silences
+from alerts.state import State
 from monitor.model import Alert, AlertState
+from monitor.windows import Window
 
 log = logging.getLogger(__name__)
 
-
-class Notifier(Protocol):
-    """A channel: its receiver ids, their printable names, and a blocking send."""
-
-    names: dict[str, str]
-
-    @property
-    def targets(self) -> list[str]: ...
-
-    def send(self, target: str, title: str, body: str, state: AlertState) -> None: ...
+# The shorthand ``default`` receiver (and any built from bare URLs) has every default.
+_PLAIN = Receiver.model_construct(name="default", urls=[], format="im", lang=None, fallback=None,
+                                  fallback_after=3, rate_limit=0)
 
 
 class Dispatcher:
-    """Turns alert transitions into durable messages and delivers them with retries.
+    """Turns alert transitions into durable messages and delivers them."""
 
-    ``submit`` is cheap and synchronous (called right after evaluation); ``deliver`` does the
-    network I/O in worker threads and is called from the daemon's loop.
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        notifier: Notifier,
-        *,
-        lang: str = "zh",
-        retry_initial: float = 5.0,
-        retry_max: float = 600.0,
-    ) -> None:
+    def __init__(self, outbox: Outbox, notifier: AppriseNotifier, *,
+                 settings: NotifySettings | None = None, lang: str | None = None,
+                 retry_initial: float | None = None, retry_max: float | None = None,
+                 parents: Mapping[str, str] | None = None, windows: Sequence[Window] = ()) -> None:
         self.outbox = outbox
-        self.notifier = notifier
-        self.lang = lang
-        self.retry_initial = retry_initial
-        self.retry_max = retry_max
-        self.sent = 0
-        self.failures = 0
+        self.db = outbox.db
+        self.state = State(self.db)
+        self.silences = Silences(self.db)
+        self.acks = Acks(self.db)
+        self.delivery = Delivery(outbox, notifier)
+        self.routes: list[CompiledRoute] = []
+        self.reconfigure(settings or NotifySettings(), notifier, parents=parents or {}, windows=windows)
+        if lang is not None:
+            self.lang = lang
+        if retry_initial is not None:
+            self.delivery.retry_initial = retry_initial
+        if retry_max is not None:
+            self.delivery.retry_max = retry_max
+        self._lock = asyncio.Lock()
+
+    @property
+    def notifier(self) -> AppriseNotifier:
+        """The channels messages go out by."""
+        return self.delivery.notifier
+
+    @property
+    def sent(self) -> int:
+        """Messages accepted by their channel since start."""
+        return self.delivery.sent
+
+    @property
+    def failures(self) -> int:
+        """Failed attempts since start."""
+        return self.delivery.failures
+
+    def reconfigure(self, settings: NotifySettings, notifier: AppriseNotifier, *,
+                    parents: Mapping[str, str], windows: Sequence[Window]) -> None:
+        """Take a (re)loaded config; alerts, groups told about and the outbox carry over."""
+        self.settings = settings
+        self.lang = settings.lang
+        self.parents = dict(parents)
+        self.windows = list(windows)
+        self.renderer = Renderer(settings.templates_dir)
+        self.inhibit_rules = compile_rules(settings.inhibit)
+        self.policies = followup.compile_policies(settings.escalations)
+        routes = list(settings.routes)
+        if not routes and settings.urls:
+            routes = [Route.model_validate(default_route())]
+        elif not routes and settings.receivers:
+            routes = [Route(receiver=settings.receivers[0].name)]
+        elif not routes and notifier.receivers:  # built from bare URLs (tests, test-notify)
+            routes = [Route.model_validate(default_route() | {"receiver": next(iter(notifier.receivers))})]
+        self.routes = compile_routes(routes)
+        self.receivers = {r.name: r for r in settings.receivers}
+        for person in settings.oncall.people:
+            self.receivers[f"oncall:{person.name}"] = Receiver(name=f"p-{person.name}", urls=person.urls,
+                                                               format="sms")
+        self.delivery.configure(notifier, self.receivers, retry_initial=settings.retry_initial,
+                                retry_max=settings.retry_max, heartbeat_url=settings.heartbeat_url,
+                                heartbeat_interval=settings.heartbeat_interval)
+        for group in self.state.groups.values():  # a changed tree: keep what was told, to resolve it
+            told = self.state.nflog.get((group.key, group.receiver))
+            group.members = set(told.firing) if told else set()
+        with self.db.transaction() as tx:
+            for alert in self.state.alerts.values():
+                self._place(tx, alert, alert.active_at)
+
+    def receiver(self, name: str) -> Receiver:
+        """A receiver's settings (the shorthand ``default`` gets the defaults)."""
+        found = self.receivers.get(name)
+        return found if found is not None else _PLAIN
+
+    # --- recording -------------------------------------------------------------------------
 
     def submit(self, alerts: Sequence[Alert], now: float) -> int:
-        """Log each transition and queue it for every receiver that must hear it."""
-        queued = 0
-        for alert in alerts:
-            if alert.state is AlertState.PENDING:
-                continue
-            level = logging.WARNING if alert.state is AlertState.FIRING else logging.INFO
-            log.log(
-                level,
-                "alert=%s state=%s severity=%s device=%s value=%g summary=%s",
-                alert.rule, alert.state.value, alert.severity.value,
-                alert.labels.get("device", "?"), alert.value, alert.summary,
-            )
-            title, body = message.render(alert, self.lang)
-            for target in self.notifier.targets:
-                last = self.outbox.last_told(alert.fingerprint, target)
-                if not dedup.should_notify(alert.state, last):
+        """Record transitions, then flush what is due; return how many messages were queued."""
+        with self.db.transaction() as tx:
+            for alert in alerts:
+                if alert.state is AlertState.PENDING:
                     continue
-                self.outbox.enqueue(
-                    target=target, fingerprint=alert.fingerprint, state=alert.state,
-                    labels=alert.labels, title=title, body=body, now=now,
-                )
-                queued += 1
+                level = logging.WARNING if alert.state is AlertState.FIRING else logging.INFO
+                log.log(level, "alert=%s state=%s severity=%s device=%s value=%g summary=%s",
+                        alert.rule, alert.state.value, alert.severity.value,
+                        alert.labels.get("device", "?"), alert.value, alert.summary)
+                if alert.state is AlertState.RESOLVED and alert.fingerprint not in self.state.alerts:
+                    continue  # never recorded firing: nobody can have been told
+                self.state.put_alert(tx, alert)
+                self._place(tx, alert, now)
+        return self.flush(now)
+
+    def _place(self, tx: sqlite3.Connection, alert: Alert, now: float) -> None:
+        labels = alert_labels(alert)
+        for route in match(self.routes, labels):
+            key, shown = route.group_key(labels)
+            group = self.state.groups.get(key)
+            if group is None:
+                group = Group(key=key, route=route.index, receiver=route.spec.receiver, labels=shown,
+                              created=now)
+                self.state.put_group(tx, group)
+            group.labels = shown
+            group.members.add(alert.fingerprint)
+
+    # --- deciding --------------------------------------------------------------------------
+
+    def flush(self, now: float) -> int:
+        """Tell every group whose time has come, escalate, send repair notices; count messages."""
+        alerts = self.state.alerts
+        muted = mute.muted(alerts.values(), now, rules=self.inhibit_rules,
+                           down_rule=self.settings.down_rule, parents=self.parents,
+                           silences=self.silences.active(now), windows=self.windows)
+        acks = self.acks.all()
+        queued = 0
+        live = {f"{r.index}:{r.spec.receiver}:" for r in self.routes}
+        for group in list(self.state.groups.values()):
+            spec = self.routes[group.route].spec if group.route < len(self.routes) else None
+            if spec is None or spec.receiver != group.receiver:
+                spec = Route(receiver=group.receiver, group_wait=0, group_interval=0)
+            if not flush_due(group, now, wait=spec.group_wait, interval=spec.group_interval):
+                continue
+            members = [alerts[f] for f in group.members if f in alerts]
+            firing_all = {a.fingerprint for a in members if a.state is AlertState.FIRING}
+            firing = firing_all - muted.keys()
+            if not any(group.key.startswith(p) for p in live):
+                firing = set()  # a route that is gone only tells resolves
+            entry = self.state.nflog.get((group.key, group.receiver))
+            told = entry.firing if entry else frozenset()
+            resolved = {a.fingerprint for a in members if a.state is AlertState.RESOLVED} & told
+            unacked = {f for f in firing if not is_acked(alerts[f], acks)}
+            if dedup.needs_update(entry, firing=firing, resolved=resolved, unacked=unacked, now=now,
+                                  repeat=spec.repeat_interval):
+                after = dedup.told_after(entry, firing=firing, still_firing=firing_all)
+                queued += self._tell(group, firing, resolved, dedup.Entry(after, now), now)
+                told = after
+            group.members = {f for f in group.members if f in firing_all or f in told}
+            if not group.members:
+                with self.db.transaction() as tx:
+                    self.state.drop_group(tx, group)
+        queued += followup.escalate(self, muted, acks, now)
+        queued += followup.repair_notices(self, muted, now)
+        self._forget_finished()
         return queued
 
-    async def deliver(self, now: float) -> int:
-        """Try every due message once; return how many were accepted."""
-        accepted = 0
-        for msg in self.outbox.due(now):
-            if await self._send(msg, now):
-                accepted += 1
-        return accepted
+    def _tell(self, group: Group, firing: set[str], resolved: set[str], entry: dedup.Entry,
+              now: float) -> int:
+        alerts = self.state.alerts
+        rec = self.receiver(group.receiver)
+        fire = sorted((alerts[f] for f in firing), key=lambda a: (-a.severity.rank, a.active_at))
+        done = sorted((alerts[f] for f in resolved), key=lambda a: a.resolved_at or 0.0)
+        title, body = self.renderer.render(form=rec.format, lang=rec.lang or self.lang,
+                                           firing=fire, resolved=done)
+        targets = self.notifier.targets_of(group.receiver)
+        with self.db.transaction() as tx:
+            for target in targets:
+                Outbox.put(tx, target=target, fingerprint=group.key, state=state_of(fire),
+                           title=title, body=body, now=now)
+            self.state.log(tx, group, entry)
+            group.last_flush = now
+            self.state.put_group(tx, group)
+        log.info("group=%s receiver=%s firing=%d resolved=%d queued", group.key, group.receiver,
+                 len(fire), len(done))
+        return len(targets)
 
-    async def _send(self, msg: Message, now: float) -> bool:
-        try:
-            await asyncio.to_thread(self.notifier.send, msg.target, msg.title, msg.body, msg.state)
-        except NotifyError as err:
-            self.failures += 1
-            if not err.retryable:
-                log.error("notify dropped id=%d: %s", msg.id, err)
-                self.outbox.done(msg, now)  # kept in the delivery log, not retried
-                return False
-            delay = retry.next_delay(msg.attempts + 1, initial=self.retry_initial,
-                                     maximum=self.retry_max)
-            log.warning("notify failed id=%d attempt=%d retry_in=%gs: %s",
-                        msg.id, msg.attempts + 1, delay, err)
-            self.outbox.failed(msg, error=str(err), next_try=now + delay)
-            return False
-        self.sent += 1
-        self.outbox.done(msg, now)
-        name = self.notifier.names.get(msg.target, msg.target)
-        log.info("notified id=%d to=%s state=%s", msg.id, name, msg.state.value)
-        return True
+    def _forget_finished(self) -> None:
+        members = set().union(*(g.members for g in self.state.groups.values()))
+        escalated = followup.escalated_firing(self)
+        gone = [f for f, a in self.state.alerts.items()
+                if a.state is AlertState.RESOLVED and f not in members and f not in escalated]
+        if gone:
+            with self.db.transaction() as tx:
+                for f in gone:
+                    self.state.drop_alert(tx, f)
+
+    # --- delivering ------------------------------------------------------------------------
+
+    async def deliver(self, now: float) -> int:
+        """Flush what is due, then try every due message once; return how many were accepted."""
+        async with self._lock:
+            self.flush(now)
+            return await self.delivery.run(now)

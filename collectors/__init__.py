@@ -9,6 +9,7 @@ from typing import Any
 REGISTRY: dict[str, str] = {
     "exec": "collectors.exec:ExecCollector",
     "local": "collectors.local:LocalCollector",
+    "ssh": "collectors.ssh.collector:SshCollector",
 }
 
 

@@ -11,12 +11,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
 from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
-from monitor.secrets import Secret
 from monitor.windows import Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
@@ -80,13 +80,37 @@ class StoreSettings(_Section):
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
 
 
-class NotifySettings(_Section):
-    """Where alerts go (apprise URLs: json://, mailto://, dingtalk://, wecombot://, feishu://…)."""
+class ReportSettings(_Section):
+    """The daily inspection record (``roomwatch inspect``) and the weekly report (``roomwatch report``)."""
 
-    urls: list[Secret] = Field(default_factory=list, description="apprise URLs; secrets allowed.")
-    lang: Literal["zh", "en"] = Field("zh", description="Language of messages.")
-    retry_initial: float = _duration(5.0, "First retry delay after a failed send.", gt=0)
-    retry_max: float = _duration(600.0, "Longest delay between retries.", gt=0)
+    reviewer: str = Field("", description="Reviewer (审核人) printed on records; blank line if empty.")
+    timezone: str = Field("", description="IANA zone of days and weeks; empty: this machine's zone.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of records and reports.")
+    format: Literal["pdf", "html", "md", "json"] = Field("pdf", description="Default report format.")
+    send: str = Field("", description="Receiver the weekly report goes to by default (see --send).")
+    top: int = Field(10, ge=1, le=200, description="Rows in the top-N tables (interfaces, devices).")
+    backup_max_age: float = _duration(26 * 3600.0, "Newest backup older than this is 异常.", gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+
+class SshSettings(_Section):
+    """The SSH transport, shared by all devices with an ``ssh`` sub-table."""
+
+    max_concurrent: int = Field(4, ge=1, le=64, description="SSH sessions open at once.")
+    known_hosts: Path | None = Field(
+        None, description="Trusted host keys; default STATE_DIR/ssh_known_hosts."
+    )
 
 
 class Settings(BaseSettings):
@@ -107,6 +131,8 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
+    ssh: SshSettings = Field(default_factory=SshSettings, description="SSH transport.")
+    report: ReportSettings = Field(default_factory=ReportSettings, description="Inspection reports.")
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."
     )

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import AppriseNotifier
+from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
 from collectors import collector_class
+from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
+from collectors.arp.sources import from_rows
 from collectors.base import Listener
+from collectors.ssh.collector import SshShared
 from monitor import bindings, logs, systemd
 from monitor import config as config_mod
 from monitor.errors import ConfigError, StoreError
@@ -71,10 +74,16 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     jobs = []
+    ssh_shared: SshShared | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
-        collector = cls(dev.name, options)
+        if dev.transport == "ssh":
+            ssh_shared = ssh_shared or ssh_context(settings)
+            collector = cls(dev.name, options, address=dev.address, port=dev.port,
+                            labels=dev.labels(), shared=ssh_shared)
+        else:
+            collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
@@ -90,9 +99,25 @@ def stale_after(settings: config_mod.Settings) -> float:
     return max(settings.rules.stale_after, 3 * longest)
 
 
+def ssh_context(settings: config_mod.Settings) -> SshShared:
+    """What SSH collectors share: known_hosts and config history in the state dir, windows."""
+    state, _ = config_mod.state_dir(settings)
+    return SshShared.create(state, settings.maintenance, settings.ssh.max_concurrent,
+                            settings.ssh.known_hosts)
+
+
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    return [url.get_secret_value() for url in settings.notify.urls]
+    found = settings.notify.secret_values()
+    for dev in settings.devices:
+        if dev.ssh is not None:
+            found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
+    return found
+
+
+def parents_of(settings: config_mod.Settings) -> dict[str, str]:
+    """device → the device it hangs behind (inventory ``parent``), for alert suppression."""
+    return {d.name: d.parent for d in settings.devices if d.parent}
 
 
 @dataclass
@@ -118,7 +143,7 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
         problems.extend(err.problems)
     notifier = None
     try:
-        notifier = AppriseNotifier([u.get_secret_value() for u in settings.notify.urls])
+        notifier = from_settings(settings.notify)
     except ValueError as err:
         problems.extend(f"{where}: {line}" for line in str(err).splitlines())
     if problems or notifier is None:
@@ -136,20 +161,43 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
                         rollup_retention_s=sqlite.rollup_retention)
     outbox = Outbox(state / "alerts.db")
-    dispatcher = Dispatcher(outbox, notifier, lang=settings.notify.lang,
-                            retry_initial=settings.notify.retry_initial,
-                            retry_max=settings.notify.retry_max)
-    return Parts(engine, store, dispatcher, outbox, build_jobs(settings), state,
-                 build_listeners(settings))
+    dispatcher = Dispatcher(outbox, notifier, settings=settings.notify, parents=parents_of(settings),
+                            windows=settings.maintenance)
+    jobs = build_jobs(settings)
+    return Parts(engine, store, dispatcher, outbox, jobs, state, build_listeners(settings, jobs))
 
 
-def build_listeners(settings: config_mod.Settings) -> list[Listener]:
-    """Sources that push readings (ARP sniffing, SNMP traps), as configured."""
+def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
+    """Sources that push readings (ARP sniffing, SNMP traps), as configured.
+
+    With ``[arp]`` configured, the ARP tables the SSH jobs read join the sniffed frames in the
+    one observation stream (so segments the daemon is not attached to are covered too). The
+    SNMP tables (IP-MIB ARP, BRIDGE-MIB FDB) join the same way once that collector lands.
+    """
     listeners: list[Listener] = []
-    if settings.arp is not None and settings.arp.interfaces:
-        # Switch/router tables join here as ArpListener(tables=…) once their collectors land.
-        listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name()))
+    if settings.arp is not None and (settings.arp.interfaces or jobs):
+        tables = [SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
+        if settings.arp.interfaces or tables:
+            listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
+                                         tables=tables))
     return listeners
+
+
+class SshArpTable:
+    """The last ARP table an SSH job read (``display arp`` / ``show ip arp``), as a table source.
+    L3 ARP entries say which router saw a pair, not which access port, so port checks need
+    the forwarding tables (SNMP) instead."""
+
+    def __init__(self, job: Job) -> None:
+        self.name = job.device
+        self.interval = job.interval
+        self._job = job
+
+    async def read(self, now: float) -> list[Observation]:
+        """The entries of the job's last successful read."""
+        entries = getattr(self._job.collector, "arp", [])
+        rows = [(e.ip, e.mac, self.name, "", int(e.vlan) if e.vlan.isdigit() else 0, now) for e in entries]
+        return list(from_rows(rows, "ssh"))
 
 
 def load_registry(settings: config_mod.Settings) -> bindings.Registry:
@@ -185,6 +233,7 @@ class Daemon:
         self._sources_stop = asyncio.Event()
         self._sources: list[asyncio.Task[None]] = []
         self._up: dict[str, float] = {}
+        self._kick: asyncio.Task[None] | None = None
 
     def _sink(self, readings: list[Reading]) -> None:
         self.parts.store.write(readings)
@@ -256,7 +305,7 @@ class Daemon:
             where = chosen.name if chosen else "defaults"
             rules, notifier = check_buildable(settings, where)
             jobs = build_jobs(settings)
-            listeners = build_listeners(settings)
+            listeners = build_listeners(settings, jobs)
         except ConfigError as err:
             for problem in err.problems:
                 log.error("reload refused: %s", problem)
@@ -267,8 +316,8 @@ class Daemon:
             log.warning("reload: state_dir and [store] changes take effect on restart only")
         await self._stop_sources()
         self.parts.engine.replace_rules(rules)
-        self.parts.dispatcher.notifier = notifier
-        self.parts.dispatcher.lang = settings.notify.lang
+        self.parts.dispatcher.reconfigure(settings.notify, notifier, parents=parents_of(settings),
+                                          windows=settings.maintenance)
         self.parts.jobs, self.parts.listeners = jobs, listeners
         self.settings = settings.model_copy(update={"state_dir": self.settings.state_dir,
                                                     "store": self.settings.store})
@@ -310,7 +359,9 @@ class Daemon:
             self.parts.store.write_alerts(changes)
             # Queue before saving engine state: a crash in between re-fires on restart, and
             # the notification log then recognises it as already told.
-            self.parts.dispatcher.submit(changes, now)
+            if self.parts.dispatcher.submit(changes, now):
+                # Deliver now rather than at the next tick: evaluation → page within a second.
+                self._kick = asyncio.create_task(self._deliver())
             self.parts.engine.save(self.state_file)
 
     async def _deliver(self) -> None:

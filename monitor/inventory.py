@@ -9,11 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
+from collectors.ssh.collector import SshOptions
 from monitor.durations import parse_duration
 
 # Transport sub-tables a device may carry, in the order they are looked for; each name is a
 # field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec",)
+TRANSPORTS: tuple[str, ...] = ("exec", "ssh")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 Duration = Annotated[float, Field(ge=0)]
@@ -40,6 +41,7 @@ class Device(BaseModel):
     )
     exec: ExecOptions | None = Field(None, description="Run a command printing line protocol.")
     local: LocalOptions | None = Field(None, description="Options for the local host.")
+    ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
 
     @field_validator("interval", "timeout", mode="before")
     @classmethod
@@ -91,6 +93,8 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
     for i, dev in enumerate(devices):
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
+        if dev.ssh is not None and not dev.address:
+            problems.append(f"{where}devices[{i}].address: required for ssh")
         if dev.parent is None:
             continue
         if dev.parent not in seen:

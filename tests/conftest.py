@@ -17,6 +17,7 @@ class Receiver:
 
     port: int
     requests: list[dict] = field(default_factory=list)
+    gets: list[str] = field(default_factory=list)
     status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,6 +48,14 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(status)
             self.end_headers()
             self.wfile.write(b"{}")
+
+        def do_GET(self) -> None:
+            with state.lock:
+                state.gets.append(self.path)
+                status = state.status
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"OK")
 
         def log_message(self, *args: object) -> None:
             pass

@@ -1,4 +1,5 @@
-"""Deliver messages through apprise URLs (json://, mailto://, dingtalk://, wecombot://, feishu://…)."""
+"""Deliver messages through apprise URLs (json://, form://, mailto://, dingtalk://, wecombot://,
+feishu://, SMS gateways…): one channel per URL, each retried and reported on its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from alerts.config import NotifySettings
+from alerts.notifiers import dingtalk
 from monitor.errors import NotifyError
 from monitor.model import AlertState
 
@@ -17,44 +20,58 @@ log = logging.getLogger(__name__)
 _capture_lock = threading.Lock()
 
 
-def target_id(url: str) -> str:
-    """A stable, secret-free id of one URL, used as the receiver key in the outbox."""
-    return hashlib.sha256(url.encode()).hexdigest()[:12]
+def target_id(url: str, receiver: str = "default") -> str:
+    """A stable, secret-free id of one URL of one receiver: the outbox's channel key."""
+    return f"{receiver}#{hashlib.sha256(url.encode()).hexdigest()[:10]}"
 
 
 class AppriseNotifier:
-    """One apprise plugin per URL, so each URL is retried and reported on its own."""
+    """Channels by id; ``receivers`` lists (name, config location, urls)."""
 
-    def __init__(self, urls: Sequence[str]) -> None:
-        """Check every URL now; a bad one raises ValueError naming its index, not its text."""
+    def __init__(self, urls: Sequence[str] = (), *,
+                 receivers: Sequence[tuple[str, str, Sequence[str]]] = ()) -> None:
+        """Check every URL now; a bad one raises ValueError naming where it is, not its text."""
         import apprise
 
         self._apprise = apprise
         self._plugins: dict[str, Any] = {}
         self.names: dict[str, str] = {}
+        self.receivers: dict[str, list[str]] = {}
         bad = []
-        for index, url in enumerate(urls):
-            plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-            if plugin is None:
-                scheme = url.split("://", 1)[0] if "://" in url else "?"
-                bad.append(f"notify.urls[{index}]: not a URL apprise understands (scheme {scheme!r})")
-                continue
-            key = target_id(url)
-            self._plugins[key] = plugin
-            self.names[key] = plugin.url(privacy=True).split("?", 1)[0]
+        every = [("default", "notify.urls", urls)] if urls else []
+        for name, where, group in [*every, *receivers]:
+            self.receivers[name] = []
+            for index, url in enumerate(group):
+                plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+                if plugin is None:
+                    scheme = url.split("://", 1)[0] if "://" in url else "?"
+                    bad.append(f"{where}[{index}]: not a URL apprise understands (scheme {scheme!r})")
+                    continue
+                key = target_id(url, name)
+                self._plugins[key] = dingtalk.fix(plugin)
+                self.names[key] = f"{name}: " + plugin.url(privacy=True).split("?", 1)[0]
+                self.receivers[name].append(key)
         if bad:
             raise ValueError("\n".join(bad))
 
     @property
     def targets(self) -> list[str]:
-        """Ids of every configured receiver URL."""
+        """Ids of every channel."""
         return list(self._plugins)
+
+    def targets_of(self, receiver: str) -> list[str]:
+        """The channels of one receiver (none if it is unknown)."""
+        return self.receivers.get(receiver, [])
+
+    def plugin(self, target: str) -> Any:
+        """The apprise plugin behind a channel (tests redirect its API host)."""
+        return self._plugins[target]
 
     def send(self, target: str, title: str, body: str, state: AlertState) -> None:
         """Deliver one message; raise NotifyError(retryable=True) with apprise's reason."""
         plugin = self._plugins.get(target)
         if plugin is None:
-            raise NotifyError(f"receiver {target} is no longer configured", retryable=False)
+            raise NotifyError(f"channel {target} is no longer configured", retryable=False)
         kind = {
             AlertState.FIRING: self._apprise.NotifyType.FAILURE,
             AlertState.RESOLVED: self._apprise.NotifyType.SUCCESS,
@@ -65,3 +82,14 @@ class AppriseNotifier:
         if not ok:
             why = reason[-1] if reason else "refused"
             raise NotifyError(f"{self.names[target]}: {why}", retryable=True)
+
+
+def from_settings(settings: NotifySettings) -> AppriseNotifier:
+    """Every channel of a ``[notify]`` section: receivers, the shorthand URLs, people on call."""
+    receivers: list[tuple[str, str, Sequence[str]]] = [
+        (r.name, f"notify.receivers[{i}].urls", [u.get_secret_value() for u in r.urls])
+        for i, r in enumerate(settings.receivers)]
+    receivers += [(f"oncall:{p.name}", f"notify.oncall.people[{i}].urls",
+                   [u.get_secret_value() for u in p.urls])
+                  for i, p in enumerate(settings.oncall.people)]
+    return AppriseNotifier([u.get_secret_value() for u in settings.urls], receivers=receivers)

@@ -6,6 +6,13 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.run",
     "monitor.commands.check",
     "monitor.commands.config",
+    "monitor.commands.silence",
+    "monitor.commands.ack",
+    "monitor.commands.test_notify",
+    "monitor.commands.ssh",
+    "monitor.commands.config_history",
     "monitor.commands.install",
     "monitor.commands.bindings",
+    "monitor.commands.inspect",
+    "monitor.commands.report",
 )

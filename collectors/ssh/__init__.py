@@ -1,0 +1,1 @@
+"""SSH transport (netmiko): CLI readings, configuration backup with change control, Linux checks."""

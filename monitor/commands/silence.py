@@ -1,0 +1,92 @@
+"""``roomwatch silence add|list|expire``: one-off mutes, kept in the state directory."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import time
+from typing import Any
+
+from alerts.db import Database
+from alerts.silence import Silences
+from monitor import config as config_mod
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
+from monitor.durations import format_duration, parse_duration
+
+
+def register(sub: Any) -> None:
+    """Add ``silence`` with ``add``, ``list`` and ``expire``."""
+    p = sub.add_parser("silence", help="Mute alerts for a while (maintenance, known faults).",
+                       description="Mute alerts matching labels for a while. Muted alerts are still "
+                       "evaluated and stored; resolves of alerts already paged are still sent.")
+    p.set_defaults(handler=lambda _args: (p.print_help(), EXIT_USAGE)[1])
+    inner = p.add_subparsers(title="silence commands", metavar="COMMAND")
+    add = inner.add_parser("add", help="Add a silence.", description="Add a silence, e.g. "
+                           "`roomwatch silence add device=core-sw-1 --for 2h --comment 割接`.")
+    add.add_argument("matchers", nargs="+", help="label=value, label!=value, label=~regex, label!~regex")
+    add.add_argument("--for", dest="duration", default="1h", help="how long (default 1h)")
+    add.add_argument("--comment", "-m", required=True, help="why (shown to colleagues)")
+    add.add_argument("--by", default=getpass.getuser(), help="who (default: your login)")
+    add_config_option(add)
+    add.set_defaults(handler=run_add)
+    ls = inner.add_parser("list", help="List silences.", description="List running silences.")
+    ls.add_argument("--all", action="store_true", help="include expired ones")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    add_config_option(ls)
+    ls.set_defaults(handler=run_list)
+    ex = inner.add_parser("expire", help="End a silence now.", description="End a silence now.")
+    ex.add_argument("id", type=int, help="silence id (from `silence list`)")
+    add_config_option(ex)
+    ex.set_defaults(handler=run_expire)
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    """The pipeline database in the configured state directory."""
+    settings, _ = load(args.config)
+    state, _why = config_mod.state_dir(settings)
+    return Database(state / "alerts.db")
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Store a silence and print its id."""
+    try:
+        seconds = parse_duration(args.duration)
+    except ValueError as err:
+        print(f"--for: {err}")
+        return EXIT_USAGE
+    now = time.time()
+    try:
+        sid = Silences(open_db(args)).add(args.matchers, starts=now, ends=now + seconds,
+                                          comment=args.comment, created_by=args.by, now=now)
+    except ValueError as err:
+        print(f"silence: {err}")
+        return EXIT_USAGE
+    print(f"silence {sid} added: {' '.join(args.matchers)} for {format_duration(seconds)}")
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print silences as a table or JSON."""
+    now = time.time()
+    rows = Silences(open_db(args)).all(now, include_expired=args.all)
+    if args.json:
+        print(json.dumps([{"id": s.id, "matchers": [str(m) for m in s.matchers], "starts": s.starts,
+                           "ends": s.ends, "comment": s.comment, "by": s.created_by,
+                           "active": s.active(now)} for s in rows], ensure_ascii=False))
+        return EXIT_OK
+    for s in rows:
+        left = f"{format_duration(s.ends - now)} left" if s.active(now) else "expired"
+        print(f"{s.id:>4}  {' '.join(map(str, s.matchers)):<40} {left:<12} {s.created_by}: {s.comment}")
+    if not rows:
+        print("no silences")
+    return EXIT_OK
+
+
+def run_expire(args: argparse.Namespace) -> int:
+    """End one silence now."""
+    if Silences(open_db(args)).expire(args.id, time.time()):
+        print(f"silence {args.id} expired")
+        return EXIT_OK
+    print(f"no running silence {args.id}")
+    return EXIT_VIOLATIONS

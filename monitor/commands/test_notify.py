@@ -1,0 +1,52 @@
+"""``roomwatch test-notify RECEIVER``: send a test message now and report each channel's answer."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from alerts.notifiers.apprise import from_settings
+from alerts.render import Renderer
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
+from monitor.errors import NotifyError
+from monitor.model import AlertState
+
+
+def register(sub: Any) -> None:
+    """Add the ``test-notify`` parser."""
+    p = sub.add_parser("test-notify", help="Send a test message to a receiver.",
+                       description="Send a test message to every URL of a receiver (`default` for "
+                       "[notify] urls, `oncall:NAME` for a person on the rota); exit 1 if any fails.")
+    p.add_argument("receiver", help="receiver name")
+    add_config_option(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Send and report."""
+    settings, _ = load(args.config)
+    try:
+        notifier = from_settings(settings.notify)
+    except ValueError as err:
+        print(err)
+        return EXIT_USAGE
+    targets = notifier.targets_of(args.receiver)
+    if not targets:
+        known = ", ".join(sorted(notifier.receivers)) or "none"
+        print(f"no receiver named {args.receiver!r} (known: {known})")
+        return EXIT_USAGE
+    spec = next((r for r in settings.notify.receivers if r.name == args.receiver), None)
+    form = spec.format if spec else ("sms" if args.receiver.startswith("oncall:") else "im")
+    lang = (spec.lang if spec else None) or settings.notify.lang
+    title, body = Renderer(settings.notify.templates_dir).render(
+        form=form, lang=lang, firing=[], kind="test", extra={"receiver": args.receiver})
+    failed = 0
+    for target in targets:
+        try:
+            notifier.send(target, title, body, AlertState.FIRING)
+        except NotifyError as err:
+            failed += 1
+            print(f"FAILED {err}")
+        else:
+            print(f"OK     {notifier.names[target]}")
+    return EXIT_VIOLATIONS if failed else EXIT_OK

@@ -1,0 +1,120 @@
+"""Render the daily record and the weekly report: Markdown and HTML through Jinja2 templates,
+PDF from the HTML with WeasyPrint, JSON from the data."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, tzinfo
+from typing import Any
+
+import jinja2
+
+from monitor.report import i18n, period
+from monitor.report.book import Entry
+from monitor.report.items import Finding, Item, Status, short_clause
+from monitor.report.weekly import Report
+
+log = logging.getLogger(__name__)
+
+MARKS = {Status.NORMAL: "√", Status.ABNORMAL: "×", Status.NO_DATA: "—"}
+
+
+def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("monitor.report", "templates"),
+                             autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    words = i18n.translator(lang)
+    env.globals.update(t=words, lang=lang, Status=Status, marks=MARKS)
+    env.filters["ts"] = lambda ts, fmt="%Y-%m-%d %H:%M": period.local(ts, tz, fmt)
+    env.filters["dur"] = lambda s: duration(s, lang)
+    env.filters["num"] = number
+    env.filters["reading"] = reading
+    env.filters["clause"] = short_clause
+    env.filters["wday"] = lambda day: i18n.WEEKDAYS[1 if lang == "en" else 0][
+        datetime.strptime(day, "%Y-%m-%d").weekday()]
+    env.filters["name"] = lambda item: item.en if lang == "en" else item.zh
+    return env
+
+
+def duration(seconds: float | None, lang: str = "zh") -> str:
+    """``40 分钟`` / ``3 h 05 min`` style; ``—`` for none."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    hours, mins = divmod(minutes, 60)
+    if lang == "en":
+        return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+    return f"{hours} 小时 {mins:02d} 分钟" if hours else f"{mins} 分钟"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A number for people: fixed decimals, trailing ``.0`` kept out; ``—`` for none."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def reading(found: Finding) -> str:
+    """``temperature_celsius 29.4 °C`` (or the alert's value when no series was judged)."""
+    unit = f" {found.unit}" if found.unit else ""
+    metric = found.metric or found.alert
+    extra = "".join(f" {k}={v}" for k, v in sorted(found.labels.items())
+                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window"))
+    return f"{metric}{extra} = {number(found.value)}{unit}"
+
+
+def daily_markdown(entry: Entry, table: tuple[Item, ...], tz: tzinfo, lang: str) -> str:
+    """The daily record as Markdown (what ``roomwatch inspect`` prints and saves)."""
+    template = _env(tz, lang, autoescape=False).get_template("daily.md.j2")
+    return template.render(entry=entry, items={i.key: i for i in table}, table=table)
+
+
+def weekly_markdown(report: Report, tz: tzinfo, lang: str) -> str:
+    """The weekly report as Markdown (tables; the charts are in HTML and PDF only)."""
+    return _env(tz, lang, autoescape=False).get_template("weekly.md.j2").render(r=report)
+
+
+def weekly_html(report: Report, tz: tzinfo, lang: str, charts: dict[str, str] | None = None) -> str:
+    """The weekly report as one self-contained HTML page (charts inlined as data URIs)."""
+    if charts is None:
+        from monitor.report.charts import environment_charts
+
+        charts = environment_charts(report, lang)
+    return _env(tz, lang, autoescape=True).get_template("weekly.html.j2").render(r=report, charts=charts)
+
+
+def weekly_pdf(report: Report, tz: tzinfo, lang: str) -> bytes:
+    """The weekly report as PDF, printed from the HTML by WeasyPrint (fonts: Noto CJK)."""
+    import weasyprint
+
+    pdf = weasyprint.HTML(string=weekly_html(report, tz, lang)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def weekly_json(report: Report) -> str:
+    """The weekly report's data as JSON (stable keys, epoch-second times)."""
+    doc: dict[str, Any] = {
+        "week": report.week, "start": report.start, "end": report.end, "tz": report.tz,
+        "generated_at": report.generated_at, "has_data": report.has_data,
+        "summary": {"days_all_normal": report.days_all_normal, "abnormal_items": report.abnormal_cells,
+                    "open_issues": len(report.open_issues), "over_limit": len(report.breaches)},
+        "days": [{"day": d.day, "source": d.source, "items": [i.to_dict() for i in d.items]}
+                 for d in report.days],
+        "environment": {room: {m: [{"day": s.day, "min": s.min, "avg": s.avg, "max": s.max}
+                                   for s in stats] for m, stats in metrics.items()}
+                        for room, metrics in report.rooms.items()},
+        "outside_band_s": report.outside,
+        "ups": [{**u, "events": [f.to_dict() for f in u["events"]]} for u in report.ups],
+        "availability": {"fully_up": report.fully_up, "below": report.availability},
+        "interfaces": report.interfaces,
+        "alerts": {"by_severity": report.severities, "noisiest": report.noisiest},
+        "incidents": [i.to_dict() for i in report.incidents],
+        "config_changes": [f.to_dict() for f in report.changes],
+        "ipmac_violations": [f.to_dict() for f in report.ipmac],
+        "backups": report.backups,
+        "inspector": "自动巡检", "reviewer": report.reviewer,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,211 @@
+"""Assemble the weekly inspection report's content from the store, the inspection book and
+the acknowledgements; rendering lives in ``render``."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import tzinfo
+from typing import Any
+
+from monitor.report import period
+from monitor.report.acks import Ack
+from monitor.report.book import InspectionBook
+from monitor.report.incidents import Breach, Incident, incidents
+from monitor.report.items import Finding, Item, ItemResult, Status
+from monitor.report.judge import Loaded, device_of, episodes, judge, latest_alerts, load
+from monitor.store.base import Rollup, Store
+
+EXTRA_METRICS = ("if_utilization_percent",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Day:
+    """One column of the 7-day grid: where it came from (record, correction, provisional or
+    computed now because no record was written) and its rows."""
+
+    day: str
+    source: str
+    items: tuple[ItemResult, ...]
+
+    def status(self, key: str) -> Status:
+        """The status of one row."""
+        return next(i.status for i in self.items if i.key == key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stat:
+    """min / avg / max of one quantity over one day (None when no data)."""
+
+    day: str
+    min: float | None
+    avg: float | None
+    max: float | None
+
+
+@dataclass(kw_only=True)
+class Report:
+    """Everything the weekly report says."""
+
+    week: str
+    start: float
+    end: float
+    generated_at: float
+    tz: str
+    reviewer: str
+    items: tuple[Item, ...]
+    days: list[Day]
+    has_data: bool
+    rooms: dict[str, dict[str, list[Stat]]] = field(default_factory=dict)
+    outside: dict[str, float] = field(default_factory=dict)
+    ups: list[dict[str, Any]] = field(default_factory=list)
+    availability: list[tuple[str, float]] = field(default_factory=list)
+    fully_up: int = 0
+    interfaces: list[tuple[str, str, float]] = field(default_factory=list)
+    severities: dict[str, int] = field(default_factory=dict)
+    noisiest: list[tuple[str, int]] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    changes: list[Finding] = field(default_factory=list)
+    ipmac: list[Finding] = field(default_factory=list)
+    backups: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[tuple[str, Finding]]:
+        """Every abnormality of every day, with its day."""
+        return [(d.day, f) for d in self.days for i in d.items for f in i.findings]
+
+    @property
+    def days_all_normal(self) -> int:
+        """Days on which every row with data was normal and at least one row had data."""
+        return sum(1 for d in self.days if all(i.status is not Status.ABNORMAL for i in d.items)
+                   and any(i.status is Status.NORMAL for i in d.items))
+
+    @property
+    def abnormal_cells(self) -> int:
+        """Day × row cells marked 异常."""
+        return sum(1 for d in self.days for i in d.items if i.status is Status.ABNORMAL)
+
+    @property
+    def open_issues(self) -> list[Incident]:
+        """Incidents not repaired by the end of the week: carried into next week."""
+        return [i for i in self.incidents if i.resolved is None or i.resolved >= self.end]
+
+    @property
+    def breaches(self) -> list[Incident]:
+        """Incidents past the 2 h limit."""
+        return [i for i in self.incidents if i.breach in (Breach.OVER, Breach.BREACH)]
+
+
+def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: float,
+          table: tuple[Item, ...], book: InspectionBook | None, acks: Mapping[str, Sequence[Ack]],
+          designs: Mapping[str, float], reviewer: str, top: int = 10) -> Report:
+    """The report of ISO week ``year``-W``week``."""
+    span = period.week_span(year, week, tz)
+    metrics = [m for item in table for m in item.metrics] + list(EXTRA_METRICS)
+    data = load(store, span.start, span.end, metrics)
+    days = []
+    for day in period.week_days(year, week):
+        dspan = period.day_span(day, tz)
+        entry = book.current(dspan.label) if book is not None else None
+        if entry is not None:
+            days.append(Day(day=dspan.label, source=entry.kind, items=entry.items))
+        elif dspan.start < now:
+            days.append(Day(day=dspan.label, source="computed",
+                            items=tuple(judge(store, data, table, dspan.start, dspan.end))))
+        else:
+            days.append(Day(day=dspan.label, source="future", items=tuple(
+                ItemResult(key=i.key, status=Status.NO_DATA) for i in table)))
+    report = Report(week=span.label, start=span.start, end=span.end, generated_at=now, tz=tz_name,
+                    reviewer=reviewer, items=table, days=days,
+                    has_data=any(data.rollups.values()) or bool(data.alerts))
+    by_key = {i.key: i for i in table}
+    _environment(report, data, by_key["environment"], store, year, week, tz)
+    _ups(report, data, by_key["power"], store, designs)
+    _availability(report, data.rollups.get("up", []), top)
+    peaks: dict[tuple[str, str], float] = {}
+    for row in data.rollups.get("if_utilization_percent", []):
+        port = (device_of(dict(row.labels)), row.labels.get("ifname", "—"))
+        peaks[port] = max(peaks.get(port, 0.0), row.max)
+    report.interfaces = sorted(((d, i, v) for (d, i), v in peaks.items()), key=lambda x: -x[2])[:top]
+    fired = latest_alerts(data.alerts, span.start, span.end)
+    report.severities = dict(Counter(a.severity.value for a in fired))
+    report.noisiest = Counter(a.rule for a in fired).most_common(5)
+    report.incidents = incidents(data.alerts, acks, span.start, span.end)
+    for name, target in (("config", report.changes), ("ipmac", report.ipmac)):
+        for check in by_key[name].checks:
+            every = replace(check, exempt=())  # the section lists authorised changes too
+            target.extend(episodes(store, data, by_key[name], every, span.start, span.end))
+        target.sort(key=lambda f: f.start)
+    _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
+    return report
+
+
+def _environment(report: Report, data: Loaded, item: Item, store: Store, year: int, week: int,
+                 tz: tzinfo) -> None:
+    per_room: dict[str, dict[str, list[Rollup]]] = defaultdict(lambda: defaultdict(list))
+    for check in item.checks:
+        for row in data.rollups.get(check.metric, []):
+            if check.selects(row.labels):
+                per_room[row.labels.get("room", "—")][check.metric].append(row)
+    for room, metrics in sorted(per_room.items()):
+        report.rooms[room] = {}
+        for metric, rows in metrics.items():
+            stats = []
+            for day in period.week_days(year, week):
+                dspan = period.day_span(day, tz)
+                mine = [r for r in rows if dspan.start <= r.hour < dspan.end]
+                count = sum(r.count for r in mine)
+                stats.append(Stat(day=dspan.label, min=min((r.min for r in mine), default=None),
+                                  max=max((r.max for r in mine), default=None),
+                                  avg=sum(r.avg * r.count for r in mine) / count if count else None))
+            report.rooms[room][metric] = stats
+    for check in item.checks:
+        for found in episodes(store, data, item, check, report.start, report.end):
+            room = found.labels.get("room", "—")
+            stop = found.end if found.end is not None else report.end
+            report.outside[room] = report.outside.get(room, 0.0) + stop - found.start
+
+
+def _ups(report: Report, data: Loaded, item: Item, store: Store, designs: Mapping[str, float]) -> None:
+    names: set[str] = set()
+    lowest: dict[str, dict[str, float]] = defaultdict(dict)
+    for metric in ("ups_battery_capacity_percent", "ups_battery_runtime_minutes", "ups_on_battery"):
+        for row in data.rollups.get(metric, []):
+            device = device_of(dict(row.labels))
+            names.add(device)
+            old = lowest[device].get(metric)
+            lowest[device][metric] = row.min if old is None else min(old, row.min)
+    events = [f for f in episodes(store, data, item, item.checks[0], report.start, report.end)]
+    for device in sorted(names):
+        mine = [f for f in events if f.device == device]
+        report.ups.append({
+            "device": device, "events": mine,
+            "on_battery_s": sum((f.duration or report.end - f.start) for f in mine),
+            "lowest_capacity": lowest[device].get("ups_battery_capacity_percent"),
+            "lowest_runtime": lowest[device].get("ups_battery_runtime_minutes"),
+            "design_runtime": designs.get(device)})
+
+
+def _availability(report: Report, rows: Sequence[Rollup], top: int) -> None:
+    up: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in rows:
+        acc = up[device_of(dict(row.labels))]
+        acc[0] += row.avg * row.count
+        acc[1] += row.count
+    pct = {device: 100.0 * s / n for device, (s, n) in up.items() if n}
+    report.fully_up = sum(1 for v in pct.values() if v >= 99.995)
+    report.availability = sorted(((d, v) for d, v in pct.items() if v < 99.995), key=lambda x: (x[1], x[0]))
+    report.availability = report.availability[: max(top, 20)]
+
+
+def _backups(report: Report, rows: Sequence[Rollup], item: Item) -> None:
+    jobs: dict[str, list[Rollup]] = defaultdict(list)
+    for row in rows:
+        jobs[device_of(dict(row.labels))].append(row)
+    check = item.checks[0]
+    for job, mine in sorted(jobs.items()):
+        mine.sort(key=lambda r: r.hour)
+        worst = max(r.max for r in mine)
+        report.backups.append({"job": job, "last": mine[-1].avg, "worst": worst,
+                               "limit": check.high, "ok": not check.bad(worst)})
