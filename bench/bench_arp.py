@@ -132,7 +132,10 @@ def _reports(tool: str, lines: _Lines) -> dict[str, float]:
 
 
 def _one(tool: str, rate: int, ns: dict[str, str], tmp: Path, registry: Path) -> dict[str, float]:
-    proc, lines = _run_roomwatch(ns["dst"], registry) if tool == "roomwatch" else _run_arpwatch(ns["dst"], tmp)
+    if tool == "roomwatch":
+        proc, lines = _run_roomwatch(ns["dst"], registry)
+    else:
+        proc, lines = _run_arpwatch(ns["dst"], tmp)
     try:
         done = subprocess.run(["ip", "netns", "exec", ns["src"], sys.executable, "-c", SENDER, str(N_FRAMES),
                                str(EVERY), str(N_HOSTS), str(rate)], capture_output=True, text=True,
@@ -171,20 +174,23 @@ def main() -> None:
         try:
             for name in ns.values():
                 _ip("netns", "add", name)
-            _ip("link", "add", "v0", "netns", ns["dst"], "type", "veth", "peer", "name", "v1", "netns", ns["src"])
+            _ip("link", "add", "v0", "netns", ns["dst"], "type", "veth", "peer", "name", "v1",
+                "netns", ns["src"])
             _ip("-n", ns["dst"], "addr", "add", "198.18.255.254/15", "dev", "v0")
             for name, dev in ((ns["dst"], "v0"), (ns["src"], "v1")):
                 _ip("-n", name, "link", "set", dev, "up")
             best: dict[str, float] = {}
             worst_p99: dict[str, float] = {}
             print(f"{N_FRAMES} frames, one new station in every {EVERY} ({N_FRAMES // EVERY} to find)")
-            print(f"{'tool':<10} {'offered':>9} {'sent/s':>9} {'found':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+            print(f"{'tool':<10} {'offered':>9} {'sent/s':>9} {'found':>9} {'p50 ms':>8} {'p99 ms':>8} "
+                  f"{'max ms':>8}")
             for rate in RATES:
                 for tool in ("roomwatch", "arpwatch"):
                     r = _one(tool, rate, ns, tmp, registry)
                     offered = f"{rate}" if rate else "max"
-                    print(f"{tool:<10} {offered:>9} {r['rate']:>9.0f} {int(r['found']):>5}/{int(r['expected']):<3} "
-                          f"{r['p50'] * 1e3:>8.1f} {r['p99'] * 1e3:>8.1f} {r['max'] * 1e3:>8.1f}", flush=True)
+                    found = f"{int(r['found']):>5}/{int(r['expected']):<3}"
+                    print(f"{tool:<10} {offered:>9} {r['rate']:>9.0f} {found} {r['p50'] * 1e3:>8.1f} "
+                          f"{r['p99'] * 1e3:>8.1f} {r['max'] * 1e3:>8.1f}", flush=True)
                     if r["found"] == r["expected"]:
                         best[tool] = max(best.get(tool, 0.0), r["rate"])
                         worst_p99[tool] = max(worst_p99.get(tool, 0.0), r["p99"])
@@ -195,8 +201,9 @@ def main() -> None:
     print(f"highest loss-free rate: roomwatch {rw:.0f}/s, arpwatch {aw:.0f}/s, "
           f"ratio {rw / aw if aw else float('inf'):.2f}x")
     if "roomwatch" in worst_p99 and "arpwatch" in worst_p99:
-        print(f"worst p99 latency when loss-free: roomwatch {worst_p99['roomwatch'] * 1e3:.1f} ms, arpwatch "
-              f"{worst_p99['arpwatch'] * 1e3:.1f} ms, ratio {worst_p99['roomwatch'] / worst_p99['arpwatch']:.2f}x")
+        rw99, aw99 = worst_p99["roomwatch"], worst_p99["arpwatch"]
+        print(f"worst p99 latency when loss-free: roomwatch {rw99 * 1e3:.1f} ms, arpwatch "
+              f"{aw99 * 1e3:.1f} ms, ratio {rw99 / aw99:.2f}x")
 
 
 def _roomwatch(iface: str, registry: str) -> None:
