@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +22,7 @@ from pydantic import (
 from alerts.matchers import parse_matchers
 from monitor.durations import parse_duration
 from monitor.secrets import Secret
+from monitor.windows import TimeZone
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 """A duration field: ``30s``, ``5m``, ``4h`` or a number of seconds."""
@@ -112,17 +112,8 @@ class OnCall(_Model):
     start: dt.date = Field(dt.date(2026, 1, 5), description="A day the first person's week begins.")
     handover: dt.time = Field(dt.time(9, 0), description="Local time the week changes hands.")
     rotation: Duration = Field(7 * 86400.0, gt=0, description="How long each turn lasts.")
-    timezone: str = Field("Asia/Shanghai", description="Time zone of start, handover and overrides.")
+    timezone: TimeZone = Field("Asia/Shanghai", description="Time zone of start, handover and overrides.")
     overrides: list[Override] = Field(default_factory=list, description="Holidays and swaps.")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _known_people(self) -> OnCall:

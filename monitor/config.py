@@ -17,7 +17,7 @@ from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
-from monitor.windows import Window
+from monitor.windows import TimeZone, Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 
@@ -84,24 +84,12 @@ class ReportSettings(_Section):
     """The daily inspection record (``roomwatch inspect``) and the weekly report (``roomwatch report``)."""
 
     reviewer: str = Field("", description="Reviewer (审核人) printed on records; blank line if empty.")
-    timezone: str = Field("", description="IANA zone of days and weeks; empty: this machine's zone.")
+    timezone: TimeZone = Field("", description="IANA zone of days and weeks; empty: this machine's zone.")
     lang: Literal["zh", "en"] = Field("zh", description="Language of records and reports.")
     format: Literal["pdf", "html", "md", "json"] = Field("pdf", description="Default report format.")
     send: str = Field("", description="Receiver the weekly report goes to by default (see --send).")
     top: int = Field(10, ge=1, le=200, description="Rows in the top-N tables (interfaces, devices).")
     backup_max_age: float = _duration(26 * 3600.0, "Newest backup older than this is 异常.", gt=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        if value:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not a known time zone (e.g. Asia/Shanghai)") from None
-        return value
 
 
 class SshSettings(_Section):

@@ -8,9 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def check_zone(value: str) -> str:
+    """``value`` if it names an IANA time zone (empty allowed: this machine's zone)."""
+    if value:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(check_zone)]
+"""A config field naming an IANA time zone such as Asia/Shanghai."""
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -31,7 +46,7 @@ class Window(BaseModel):
     end: dt.time | None = Field(None, description="Weekly: local end time HH:MM.")
     from_: dt.datetime | None = Field(None, alias="from", description="One-off: local start.")
     until: dt.datetime | None = Field(None, description="One-off: local end.")
-    timezone: str = Field("Asia/Shanghai", description="Time zone of the times above.")
+    timezone: TimeZone = Field("Asia/Shanghai", description="Time zone of the times above.")
 
     @field_validator("days")
     @classmethod
@@ -42,15 +57,6 @@ class Window(BaseModel):
         if bad:
             raise ValueError(f"{bad[0]!r} is not one of {', '.join(_DAYS)}")
         return [full[d.lower()] for d in value]
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _shape(self) -> Window:
