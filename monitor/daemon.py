@@ -233,6 +233,8 @@ class Daemon:
         self._sources_stop = asyncio.Event()
         self._sources: list[asyncio.Task[None]] = []
         self._up: dict[str, float] = {}
+        # Set by push sources (ARP, traps): their events are judged at once, not at the next tick.
+        self._judge_now = asyncio.Event()
         self._kick: asyncio.Task[None] | None = None
 
     def _sink(self, readings: list[Reading]) -> None:
@@ -260,7 +262,8 @@ class Daemon:
             log.info("engine state restored: %d active alert(s)", len(self.parts.engine.active()))
         self._start_sources()
         background = [
-            asyncio.create_task(self._every(self.settings.rules.evaluate_interval, self._evaluate)),
+            asyncio.create_task(self._every(self.settings.rules.evaluate_interval, self._evaluate,
+                                            wake=self._judge_now)),
             asyncio.create_task(self._every(1.0, self._deliver)),
             asyncio.create_task(self._every(self.settings.store.sqlite.flush_interval, self._flush)),
             asyncio.create_task(self._every(3600.0, self._prune)),
@@ -331,7 +334,7 @@ class Daemon:
         self._sources_stop = asyncio.Event()
         scheduler = Scheduler(self.parts.jobs, self._sink, jitter=self.settings.defaults.jitter)
         self._sources = [asyncio.create_task(scheduler.run(self._sources_stop))]
-        self._sources += [asyncio.create_task(lst.run(self._sink, self._sources_stop))
+        self._sources += [asyncio.create_task(lst.run(self._push_sink, self._sources_stop))
                           for lst in self.parts.listeners]
 
     async def _stop_sources(self) -> None:
@@ -341,10 +344,22 @@ class Daemon:
             with contextlib.suppress(Exception):
                 await job.collector.close()
 
-    async def _every(self, seconds: float, action: Any) -> None:
+    def _push_sink(self, readings: list[Reading]) -> None:
+        self._sink(readings)
+        if readings:
+            self._judge_now.set()
+
+    async def _every(self, seconds: float, action: Any, wake: asyncio.Event | None = None) -> None:
+        """Run ``action`` every ``seconds`` until stop; ``wake`` runs it early."""
         while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+            waits = [asyncio.create_task(self.stop.wait())]
+            if wake is not None:
+                waits.append(asyncio.create_task(wake.wait()))
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            for task in waits:
+                task.cancel()
+            if wake is not None:
+                wake.clear()
             if self.stop.is_set():
                 return
             try:
