@@ -83,6 +83,46 @@ def test_without_cap_net_raw_the_error_names_it_and_the_rest_runs(tmp_path: Path
     assert down[0]["labels"]["reason"] == "no CAP_NET_RAW"
 
 
+SYSTEM_PYTHON = Path("/usr/bin/python3.11")
+
+
+@pytest.mark.skipif(not shutil.which("setpriv") or not SYSTEM_PYTHON.exists(),
+                    reason="needs setpriv and Debian's /usr/bin/python3.11")
+def test_an_unprivileged_user_with_only_cap_net_raw_still_sniffs(lan, tmp_path: Path) -> None:
+    """What the systemd unit grants (issue 8): no root, CAP_NET_RAW alone, still sees ARP."""
+    import site
+    import tempfile
+
+    # The test's own tmp_path is root-only; the unprivileged run needs a readable config and a
+    # writable state dir. The venv's python may live under /root, so run Debian's python on the
+    # venv's site-packages (same CPython 3.11 ABI).
+    base = Path(tempfile.mkdtemp(prefix="rw-unpriv-"))
+    try:
+        base.chmod(0o755)
+        cfg = _config(base, "br0")
+        (base / "state").mkdir(mode=0o777)
+        (base / "state").chmod(0o777)
+        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{site.getsitepackages()[0]}"}
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
+                "--bounding-set=-all,+net_raw", str(SYSTEM_PYTHON), "-m", "monitor.cli",
+                "check", "--config", str(cfg), "--json", "--arp-window", "4"]
+        proc = subprocess.Popen(lan.exec("sw", *argv), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        try:
+            time.sleep(1.5)
+            lan.send("att", [{"hwsrc": ATT_MAC, "psrc": GW, "pdst": VIC, "op": 2, "gap": 0.25}] * 8)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        assert "CAP_NET_RAW" not in err, err
+        doc = json.loads(out)
+        spoof = [v for v in doc["violations"] if v["rule"] == "arp_gateway_spoof"]
+        assert spoof and spoof[0]["labels"]["mac"] == ATT_MAC
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_learn_writes_a_draft_and_never_touches_the_registry(lan, tmp_path: Path) -> None:
     cfg = _config(tmp_path, "br0")
     before = (tmp_path / "bindings.csv").read_bytes()
