@@ -10,6 +10,7 @@ REGISTRY: dict[str, str] = {
     "exec": "collectors.exec:ExecCollector",
     "local": "collectors.local:LocalCollector",
     "ssh": "collectors.ssh.collector:SshCollector",
+    "snmp": "collectors.snmp.collector:SnmpCollector",
 }
 
 

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
+from collectors.snmp.options import SnmpSettings
 from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -120,6 +121,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
     ssh: SshSettings = Field(default_factory=SshSettings, description="SSH transport.")
+    snmp: SnmpSettings = Field(default_factory=SnmpSettings, description="SNMP transport.")
     report: ReportSettings = Field(default_factory=ReportSettings, description="Inspection reports.")
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."

@@ -21,6 +21,8 @@ from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import from_rows
 from collectors.base import Listener
+from collectors.snmp.client import SnmpShared
+from collectors.snmp.profiles import Profile, load_profiles
 from collectors.ssh.collector import SshShared
 from monitor import bindings, logs, systemd
 from monitor import config as config_mod
@@ -75,6 +77,8 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     jobs = []
     ssh_shared: SshShared | None = None
+    snmp_shared: SnmpShared | None = None
+    profiles: dict[str, Profile] | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
@@ -82,6 +86,11 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             ssh_shared = ssh_shared or ssh_context(settings)
             collector = cls(dev.name, options, address=dev.address, port=dev.port,
                             labels=dev.labels(), shared=ssh_shared)
+        elif dev.transport == "snmp":
+            snmp_shared = snmp_shared or SnmpShared(settings.snmp.max_concurrent)
+            profiles = profiles or load_profiles(settings.snmp.profiles_dir)
+            collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=snmp_shared,
+                            profiles=profiles)
         else:
             collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
@@ -112,6 +121,9 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
     for dev in settings.devices:
         if dev.ssh is not None:
             found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
+        if dev.snmp is not None:
+            found += [s.get_secret_value() for s in (dev.snmp.community, dev.snmp.auth_key, dev.snmp.priv_key)
+                      if s]
     return found
 
 

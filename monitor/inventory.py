@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
+from collectors.snmp.options import SnmpOptions
 from collectors.ssh.collector import SshOptions
 from monitor.durations import parse_duration
 
 # Transport sub-tables a device may carry, in the order they are looked for; each name is a
 # field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec", "ssh")
+TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 Duration = Annotated[float, Field(ge=0)]
@@ -42,6 +43,7 @@ class Device(BaseModel):
     exec: ExecOptions | None = Field(None, description="Run a command printing line protocol.")
     local: LocalOptions | None = Field(None, description="Options for the local host.")
     ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
+    snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
 
     @field_validator("interval", "timeout", mode="before")
     @classmethod
@@ -95,6 +97,8 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
         if dev.ssh is not None and not dev.address:
             problems.append(f"{where}devices[{i}].address: required for ssh")
+        if dev.snmp is not None and not dev.address:
+            problems.append(f"{where}devices[{i}].address: required for snmp")
         if dev.parent is None:
             continue
         if dev.parent not in seen:

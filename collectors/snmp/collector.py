@@ -1,0 +1,87 @@
+"""The SNMP collector: system group, IF-MIB and the device's profile, one device per instance."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from collectors.snmp import interfaces
+from collectors.snmp.client import Client, SnmpShared, Table, Var
+from collectors.snmp.options import SnmpOptions
+from collectors.snmp.profiles import Profile, evaluate, load_profiles, select
+from monitor.errors import CollectError, ConfigError
+from monitor.model import Reading
+
+log = logging.getLogger(__name__)
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+SYSTEM = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+
+# Columns asked together in one GETBULK: more makes answers that overflow a UDP datagram.
+_COLUMNS_PER_WALK = 12
+_OIDS_PER_GET = 20
+
+
+class SnmpCollector:
+    """Polls one device over SNMP; keeps its counter samples for rates between polls."""
+
+    def __init__(self, device: str, options: SnmpOptions, *, address: str, port: int | None = None,
+                 shared: SnmpShared | None = None, profiles: Mapping[str, Profile] | None = None) -> None:
+        if not address:
+            raise ConfigError([f"snmp {device}: address is required"])
+        self.device = device
+        self.options = options
+        self.profiles = profiles if profiles is not None else load_profiles()
+        if options.profile != "auto" and options.profile not in self.profiles:
+            raise ConfigError([f"snmp {device}: profile: no profile named {options.profile!r} "
+                               f"(have: {', '.join(sorted(self.profiles))})"])
+        self.client = Client(device, address, port, options, shared or SnmpShared())
+        self.rates = interfaces.RateState(max_gap=options.counter_max_gap)
+        self.profile: Profile | None = None
+        self.system: dict[str, str] = {}
+
+    async def collect(self, now: float) -> list[Reading]:
+        """One poll; CollectError when the device does not answer the system group."""
+        system = await self.client.get(SYSTEM, "get system group")
+        if SYS_UPTIME not in system and SYS_OBJECT_ID not in system:
+            raise CollectError(f"snmp {self.device}: no sysUpTime or sysObjectID in the answer")
+        self.system = {k: v.text() for k, v in system.items()}
+        uptime = system[SYS_UPTIME].number() if SYS_UPTIME in system else None
+        restarted = uptime is not None and self.rates.uptime is not None and uptime < self.rates.uptime
+        self.rates.restarted(uptime)
+        if self.profile is None or restarted:
+            self.profile = self._pick(system)
+        profile = self.profile
+        table = await self.walk([*interfaces.COLUMNS, *profile.columns()])
+        scalars: dict[str, Var] = {}
+        wanted = profile.scalars()
+        for i in range(0, len(wanted), _OIDS_PER_GET):
+            scalars.update(await self.client.get(wanted[i:i + _OIDS_PER_GET], f"get {profile.name}"))
+        out = [Reading("uptime_seconds", uptime / 100, {}, now)] if uptime is not None else []
+        out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps)
+        out += evaluate(profile, scalars, table, now)
+        return out
+
+    async def walk(self, columns: Sequence[str]) -> Table:
+        """Walk columns in groups small enough for one datagram each."""
+        unique = list(dict.fromkeys(columns))
+        table: Table = {}
+        for i in range(0, len(unique), _COLUMNS_PER_WALK):
+            table.update(await self.client.walk(unique[i:i + _COLUMNS_PER_WALK], "walk tables"))
+        return table
+
+    def _pick(self, system: Mapping[str, Var]) -> Profile:
+        if self.options.profile != "auto":
+            return self.profiles[self.options.profile]
+        oid = system[SYS_OBJECT_ID].text() if SYS_OBJECT_ID in system else ""
+        descr = system[SYS_DESCR].text() if SYS_DESCR in system else ""
+        profile = select(self.profiles, oid, descr)
+        log.info("device=%s sysObjectID=%s profile=%s", self.device, oid or "?", profile.name)
+        return profile
+
+    async def close(self) -> None:
+        """Drop the session."""
+        self.client.close()
