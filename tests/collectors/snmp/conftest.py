@@ -1,0 +1,147 @@
+"""Real SNMP agents on loopback: snmpsim serving recordings, Debian's snmpd with a v3 user, and a
+port that never answers.
+
+Recordings come from PyPI ``snmpsim-data`` (decompressed into a tmp dir; the community is the
+file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet-MIB by hand,
+because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
+device with most columns missing.
+"""
+
+from __future__ import annotations
+
+import bz2
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+RECORDINGS = (
+    "network/router/huawei-s5720",
+    "network/switch/h3c-comware-lsq1wcmd0",
+    "network/switch/cisco-c3560",
+    "network/switch/ruijie-s5750-24gt12sfp",
+    "network/firewall/sangfor-ad1800-fp2",
+    "network/firewall/paloalto-pa-5000",
+    "UPS/huawei-gse200m",
+    "UPS/phoenixtec-power",
+    "iot/geist-temperature-sensor",
+)
+V3_USER, V3_AUTH, V3_PRIV = "rwatch", "auth-Pass-8412", "priv-Pass-5517"
+
+
+@dataclass
+class Agent:
+    """An agent on 127.0.0.1:port."""
+
+    port: int
+    communities: tuple[str, ...] = ()
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_answer(port: int, community: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    from ezsnmp import Session
+
+    session = Session(hostname="127.0.0.1", port_number=str(port), community=community, version="2c",
+                      timeout="1", retries="0")
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"agent exited with {proc.returncode}")
+        try:
+            session.get(["1.3.6.1.2.1.1.3.0"])
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError("agent did not answer in time")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """snmpsim on a loopback port serving every recording; community = recording file name."""
+    snmpsim_data = pytest.importorskip("snmpsim_data")
+    exe = Path(sys.executable).parent / "snmpsim-command-responder"
+    if not exe.exists():
+        pytest.skip("snmpsim is not installed (pip install .[test])")
+    root = tmp_path_factory.mktemp("snmpsim")
+    data = root / "data"
+    data.mkdir()
+    source = Path(snmpsim_data.__file__).parent / "data"
+    for rec in RECORDINGS:
+        name = rec.rsplit("/", 1)[1]
+        plain = source / f"{rec}.snmprec"
+        if plain.exists():
+            shutil.copy(plain, data / f"{name}.snmprec")
+        else:
+            packed = (source / f"{rec}.snmprec.bz2").read_bytes()
+            (data / f"{name}.snmprec").write_bytes(bz2.decompress(packed))
+    for own in DATA.glob("*.snmprec"):
+        shutil.copy(own, data / own.name)
+    port = free_udp_port()
+    env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
+    proc = subprocess.Popen(
+        [str(exe), f"--data-dir={data}", f"--cache-dir={root / 'cache'}", "--logging-method=null",
+         f"--agent-udpv4-endpoint=127.0.0.1:{port}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=(root / "stderr").open("wb"))
+    try:
+        _wait_answer(port, "minimal", proc, time.monotonic() + 90)
+        yield Agent(port, tuple(p.stem for p in data.glob("*.snmprec")))
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """Debian's snmpd on loopback only, v2c community ``rw-public`` and a v3 authPriv user."""
+    exe = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    if not Path(exe).exists():
+        pytest.skip("snmpd not installed (scripts/apt.d/snmp.txt)")
+    root = tmp_path_factory.mktemp("snmpd")
+    port = free_udp_port()
+    conf = root / "snmpd.conf"
+    conf.write_text(
+        f"agentaddress udp:127.0.0.1:{port}\n"
+        "smuxsocket 127.0.0.1\n"          # else it also listens on 0.0.0.0:199
+        "agentxsocket /dev/null\n"
+        "rocommunity rw-public 127.0.0.1\n"
+        f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\n"
+        f"rouser {V3_USER} priv\n"
+        "sysName roomwatch-test\n", encoding="utf-8")
+    persist = root / "persist"
+    persist.mkdir()
+    env = {**os.environ, "SNMP_PERSISTENT_DIR": str(persist), "SNMPCONFPATH": str(root)}
+    proc = subprocess.Popen([exe, "-f", "-C", "-c", str(conf), "-Le", "-p", str(root / "pid")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=(root / "stderr").open("wb"))
+    try:
+        _wait_answer(port, "rw-public", proc, time.monotonic() + 30)
+        yield Agent(port, ("rw-public",))
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A bound loopback UDP port that reads and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield int(s.getsockname()[1])

@@ -1,0 +1,33 @@
+"""ARP and forwarding-database tables over SNMP, from real switch recordings."""
+
+from __future__ import annotations
+
+import asyncio
+
+from collectors.snmp.options import SnmpOptions
+from collectors.snmp.tables import ArpEntry, FdbEntry, arp_entries, fdb_entries
+from tests.collectors.snmp.conftest import Agent
+
+
+def opts(community: str) -> SnmpOptions:
+    return SnmpOptions(community=community, timeout=2, retries=0)  # type: ignore[arg-type]
+
+
+def test_huawei_arp_and_fdb(snmpsim: Agent) -> None:
+    arp = asyncio.run(arp_entries("127.0.0.1", opts("huawei-s5720"), port=snmpsim.port))
+    fdb = asyncio.run(fdb_entries("127.0.0.1", opts("huawei-s5720"), port=snmpsim.port))
+    assert len(arp) == 49 and len(fdb) == 48
+    assert arp[0] == ArpEntry(ip="10.20.101.1", mac="30:d1:7e:b3:32:65", ifindex=42, ifname="Vlanif200",
+                              vlan=200)
+    assert FdbEntry(mac="00:0b:86:a9:56:c0", port="XGigabitEthernet0/0/1", ifindex=34, vlan=0) in fdb
+
+
+def test_ruijie_q_bridge_fdb_has_vlans(snmpsim: Agent) -> None:
+    fdb = asyncio.run(fdb_entries("127.0.0.1", opts("ruijie-s5750-24gt12sfp"), port=snmpsim.port))
+    assert len(fdb) == 381
+    assert FdbEntry(mac="00:1a:a9:c2:42:b9", port="Gi0/16", ifindex=16, vlan=1) in fdb
+
+
+def test_device_without_tables_gives_empty_lists(snmpsim: Agent) -> None:
+    assert asyncio.run(arp_entries("127.0.0.1", opts("minimal"), port=snmpsim.port)) == []
+    assert asyncio.run(fdb_entries("127.0.0.1", opts("minimal"), port=snmpsim.port)) == []
