@@ -10,6 +10,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.ack",
     "monitor.commands.test_notify",
     "monitor.commands.ssh",
+    "monitor.commands.snmp",
     "monitor.commands.config_history",
     "monitor.commands.install",
     "monitor.commands.bindings",
