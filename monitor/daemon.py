@@ -22,7 +22,9 @@ from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import from_rows
 from collectors.base import Listener
 from collectors.snmp.client import SnmpShared
+from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
+from collectors.snmp.tables import arp_entries
 from collectors.ssh.collector import SshShared
 from monitor import bindings, logs, systemd
 from monitor import config as config_mod
@@ -188,7 +190,9 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
     """
     listeners: list[Listener] = []
     if settings.arp is not None and (settings.arp.interfaces or jobs):
-        tables = [SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
+        tables: list[SshArpTable | SnmpArpTable] = [
+            SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
+        tables += [SnmpArpTable(job) for job in jobs if isinstance(job.collector, SnmpCollector)]
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
@@ -210,6 +214,25 @@ class SshArpTable:
         entries = getattr(self._job.collector, "arp", [])
         rows = [(e.ip, e.mac, self.name, "", int(e.vlan) if e.vlan.isdigit() else 0, now) for e in entries]
         return list(from_rows(rows, "ssh"))
+
+
+class SnmpArpTable:
+    """A switch's or router's IP-MIB ARP table polled over SNMP, as a table source: covers
+    segments the daemon is not attached to. Forwarding-table ports are left out on purpose
+    until sites can mark access ports: a trunk port sees every MAC and would look like a hub."""
+
+    def __init__(self, job: Job) -> None:
+        self.name = job.device
+        self.interval = job.interval
+        self._client = job.collector.client  # type: ignore[attr-defined]
+
+    async def read(self, now: float) -> list[Observation]:
+        """The device's ARP entries now (CollectError when it does not answer)."""
+        entries = await arp_entries(self._client.address, self._client.options,
+                                    port=self._client.port, device=self.name,
+                                    shared=self._client.shared)
+        rows = [(e.ip, e.mac, self.name, "", e.vlan, now) for e in entries]
+        return list(from_rows(rows, "snmp"))
 
 
 def load_registry(settings: config_mod.Settings) -> bindings.Registry:

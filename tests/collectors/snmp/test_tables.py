@@ -31,3 +31,17 @@ def test_ruijie_q_bridge_fdb_has_vlans(snmpsim: Agent) -> None:
 def test_device_without_tables_gives_empty_lists(snmpsim: Agent) -> None:
     assert asyncio.run(arp_entries("127.0.0.1", opts("minimal"), port=snmpsim.port)) == []
     assert asyncio.run(fdb_entries("127.0.0.1", opts("minimal"), port=snmpsim.port)) == []
+
+
+def test_a_polled_switch_arp_table_feeds_the_ip_mac_stream(snmpsim: Agent) -> None:
+    from collectors.snmp.collector import SnmpCollector
+    from monitor.daemon import SnmpArpTable
+    from monitor.scheduler import Job
+
+    collector = SnmpCollector("core-sw", opts("huawei-s5720"), address="127.0.0.1", port=snmpsim.port)
+    job = Job(device="core-sw", labels={"device": "core-sw"}, collector=collector, interval=60, timeout=5)
+    observations = asyncio.run(SnmpArpTable(job).read(100.0))
+    assert len(observations) == 49
+    first = observations[0]
+    assert (first.ip, first.mac, first.switch, first.vlan, first.source) == (
+        "10.20.101.1", "30:d1:7e:b3:32:65", "core-sw", 200, "snmp")
