@@ -180,6 +180,9 @@ def test_kill_9_while_firing_neither_repeats_nor_loses_the_resolve(daemon, recei
     daemon.set(30.0)
     daemon.start()
     wait_for(lambda: _states(receiver) == ["failure"])
+    # Kill once the outbox has recorded the delivery: a kill between the receiver's 200 and
+    # that record re-sends on restart (at-least-once; no channel here acknowledges idempotently).
+    wait_for(lambda: "notified id=" in daemon.log.read_text(errors="replace"))
     assert daemon.kill(signal.SIGKILL) == -signal.SIGKILL
     daemon.start()
     time.sleep(2.0)  # ten evaluation cycles of the restarted daemon, the alert still breached

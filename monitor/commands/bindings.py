@@ -14,7 +14,7 @@ from typing import Any
 from collectors.arp import ArpOptions
 from collectors.arp.detect import Sighting
 from collectors.arp.sniff import ArpListener
-from monitor import bindings, daemon, logs
+from monitor import bindings, logs, wiring
 from monitor.commands.common import EXIT_OK, add_config_option, load
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -75,7 +75,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Print or write the current registry."""
     settings, _ = load(args.config)
-    registry = daemon.load_registry(settings)
+    registry = wiring.load_registry(settings)
     data = bindings.to_csv(registry.bindings, bom=not args.no_bom)
     if args.out:
         args.out.write_bytes(data)
@@ -89,14 +89,14 @@ def run_learn(args: argparse.Namespace) -> int:
     logs.setup("warning")
     settings, _ = load(args.config)
     seconds = parse_duration(args.duration)
-    registry = daemon.load_registry(settings) if settings.bindings.file else bindings.Registry()
+    registry = wiring.load_registry(settings) if settings.bindings.file else bindings.Registry()
     if settings.bindings.file and args.out.resolve() == settings.bindings.file.resolve():
         raise ConfigError([f"{args.out}: is the registry itself; learn writes a draft for review"])
     options = (settings.arp or ArpOptions()).model_copy()
     options.interfaces = args.interface or options.interfaces
     if not options.interfaces:
         raise ConfigError(["arp.interfaces: no interface to listen on (give --interface)"])
-    listener = ArpListener(options, registry, device=daemon.local_name())
+    listener = ArpListener(options, registry, device=wiring.local_name())
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_listen(listener, seconds))
     sightings = [s for s in listener.detector.sightings() if s.ip != "0.0.0.0"]

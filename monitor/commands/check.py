@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from monitor import check, daemon, logs
+from monitor import check, logs, wiring
 from monitor.commands.common import EXIT_OK, EXIT_VIOLATIONS, add_config_option, load
 from rules.engine import Engine
 
@@ -28,10 +28,10 @@ def run(args: argparse.Namespace) -> int:
     """Collect, judge, print."""
     logs.setup("warning")
     settings, where = load(args.config)
-    logs.REDACT.update(daemon.secrets_of(settings))
-    engine = Engine(daemon.build_rules(settings, where), stale_after=daemon.stale_after(settings))
-    listeners = daemon.build_listeners(settings) if args.arp_window > 0 else []
-    result = asyncio.run(check.run_check(daemon.build_jobs(settings), engine, listeners=listeners,
+    logs.REDACT.update(wiring.secrets_of(settings))
+    engine = Engine(wiring.build_rules(settings, where), stale_after=wiring.stale_after(settings))
+    listeners = wiring.build_listeners(settings) if args.arp_window > 0 else []
+    result = asyncio.run(check.run_check(wiring.build_jobs(settings), engine, listeners=listeners,
                                          listen=args.arp_window))
     print(check.to_json(result) if args.json else check.to_table(result, args.lang))
     return EXIT_VIOLATIONS if result.violations else EXIT_OK

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import daemon
+from monitor import wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE
 from monitor.errors import ConfigError
 
@@ -35,7 +35,7 @@ def run_validate(args: argparse.Namespace) -> int:
     path = args.file or config_mod.DEFAULT_PATH
     try:
         settings, _ = config_mod.load(path)
-        daemon.check_buildable(settings, path.name)
+        wiring.check_buildable(settings, path.name)
     except ConfigError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)

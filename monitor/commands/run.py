@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import daemon, logs
+from monitor import daemon, logs, wiring
 from monitor.commands.common import add_config_option, load
 
 log = logging.getLogger(__name__)
@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     source = args.config or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists()
                              else "none (monitoring this host only)")
     log.info("config=%s", source)
-    parts = daemon.build(settings, where)
+    parts = wiring.build(settings, where)
     return asyncio.run(daemon.Daemon(settings, parts, config_path=args.config).run())

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from monitor import config as config_mod
-from monitor import daemon
+from monitor import daemon, wiring
 from monitor.model import Reading
 
 
@@ -31,7 +31,7 @@ def test_pushed_event_reaches_the_receiver_within_a_second(tmp_path: Path, recei
                       f'[notify]\nurls = ["{receiver.url}"]\n'
                       '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\n')
     settings, _ = config_mod.load(config)
-    parts = daemon.build(settings, "r.toml")
+    parts = wiring.build(settings, "r.toml")
     parts.listeners = [OneSpoof()]
     d = daemon.Daemon(settings, parts, config_path=config)
     loop = asyncio.new_event_loop()

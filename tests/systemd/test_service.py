@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from monitor import config as config_mod
-from monitor import daemon
+from monitor import daemon, wiring
 from monitor.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).parents[2]
@@ -128,7 +128,7 @@ def test_a_blocked_main_loop_stops_the_watchdog(tmp_path: Path, notify_socket: N
     config = tmp_path / "r.toml"
     write_config(config, tmp_path / "state", [("th", "temperature_celsius value=22")])
     settings, _ = config_mod.load(config)
-    parts = daemon.build(settings, "r.toml")
+    parts = wiring.build(settings, "r.toml")
     d = daemon.Daemon(settings, parts, config_path=config)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(d.run(signals=False),), daemon=True)

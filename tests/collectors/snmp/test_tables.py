@@ -35,8 +35,8 @@ def test_device_without_tables_gives_empty_lists(snmpsim: Agent) -> None:
 
 def test_a_polled_switch_arp_table_feeds_the_ip_mac_stream(snmpsim: Agent) -> None:
     from collectors.snmp.collector import SnmpCollector
-    from monitor.daemon import SnmpArpTable
     from monitor.scheduler import Job
+    from monitor.wiring import SnmpArpTable
 
     collector = SnmpCollector("core-sw", opts("huawei-s5720"), address="127.0.0.1", port=snmpsim.port)
     job = Job(device="core-sw", labels={"device": "core-sw"}, collector=collector, interval=60, timeout=5)
