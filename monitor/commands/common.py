@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from monitor import config as config_mod
 
@@ -20,3 +21,11 @@ def load(path: Path | None) -> tuple[config_mod.Settings, str]:
     """Settings and the name used to locate problems (file name, or 'defaults')."""
     settings, chosen = config_mod.load(path)
     return settings, chosen.name if chosen else "defaults"
+
+
+def command_group(sub: Any, name: str, *, help: str, description: str | None = None) -> Any:
+    """A command with sub-commands (``roomwatch NAME ACTION``); bare ``NAME`` prints its help
+    and exits 2. Returns the sub-parsers object to add the actions to."""
+    top = sub.add_parser(name, help=help, description=description or help)
+    top.set_defaults(handler=lambda _args: (top.print_help(), EXIT_USAGE)[1])
+    return top.add_subparsers(title=f"{name} commands", metavar="COMMAND")

@@ -9,16 +9,14 @@ from typing import Any
 
 from monitor import config as config_mod
 from monitor import wiring
-from monitor.commands.common import EXIT_OK, EXIT_USAGE
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
 from monitor.errors import ConfigError
 
 
 def register(sub: Any) -> None:
     """Add ``config`` with its ``validate`` and ``sample`` sub-commands."""
-    cfg = sub.add_parser("config", help="Check or print configuration.",
+    inner = command_group(sub, "config", help="Check or print configuration.",
                          description="Check or print configuration.")
-    cfg.set_defaults(handler=lambda _args: (cfg.print_help(), EXIT_USAGE)[1])
-    inner = cfg.add_subparsers(title="config commands", metavar="COMMAND")
     validate = inner.add_parser("validate", help="Report every problem in a config file.",
                                 description="Report every problem in a config file, with where "
                                 "it is; exit 2 if there is any.")

@@ -11,17 +11,22 @@ from typing import Any
 from alerts.db import Database
 from alerts.silence import Silences
 from monitor import config as config_mod
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
+from monitor.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    add_config_option,
+    command_group,
+    load,
+)
 from monitor.durations import format_duration, parse_duration
 
 
 def register(sub: Any) -> None:
     """Add ``silence`` with ``add``, ``list`` and ``expire``."""
-    p = sub.add_parser("silence", help="Mute alerts for a while (maintenance, known faults).",
+    inner = command_group(sub, "silence", help="Mute alerts for a while (maintenance, known faults).",
                        description="Mute alerts matching labels for a while. Muted alerts are still "
                        "evaluated and stored; resolves of alerts already paged are still sent.")
-    p.set_defaults(handler=lambda _args: (p.print_help(), EXIT_USAGE)[1])
-    inner = p.add_subparsers(title="silence commands", metavar="COMMAND")
     add = inner.add_parser("add", help="Add a silence.", description="Add a silence, e.g. "
                            "`roomwatch silence add device=core-sw-1 --for 2h --comment 割接`.")
     add.add_argument("matchers", nargs="+", help="label=value, label!=value, label=~regex, label!~regex")

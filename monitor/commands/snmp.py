@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCollector
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.profiles import load_profiles
-from monitor.commands.common import EXIT_OK, EXIT_USAGE
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
 from monitor.errors import CollectError, ConfigError
 
 EXIT_UNREACHABLE = 3
@@ -20,10 +20,8 @@ EXIT_UNREACHABLE = 3
 
 def register(sub: Any) -> None:
     """Add ``snmp`` with its ``probe`` sub-command."""
-    top = sub.add_parser("snmp", help="SNMP transport: probe a device before adding it.",
+    inner = command_group(sub, "snmp", help="SNMP transport: probe a device before adding it.",
                          description="SNMP transport helpers.")
-    top.set_defaults(handler=lambda _args: (top.print_help(), EXIT_USAGE)[1])
-    inner = top.add_subparsers(title="snmp commands", metavar="COMMAND")
     probe = inner.add_parser(
         "probe", help="Poll a device once and show its profile and readings.",
         description="Connect once, show sysName/sysObjectID, the profile roomwatch would use and every "

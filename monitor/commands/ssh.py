@@ -9,17 +9,15 @@ from typing import Any
 from collectors.ssh import hostkeys
 from collectors.ssh.collector import SshShared
 from monitor import config as config_mod
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
 
 EXIT_REFUSED = 3
 
 
 def register(sub: Any) -> None:
     """Add ``ssh`` with its ``trust`` sub-command."""
-    top = sub.add_parser("ssh", help="SSH transport: trust host keys.",
+    inner = command_group(sub, "ssh", help="SSH transport: trust host keys.",
                          description="SSH transport helpers.")
-    top.set_defaults(handler=lambda _args: (top.print_help(), EXIT_USAGE)[1])
-    inner = top.add_subparsers(title="ssh commands", metavar="COMMAND")
     trust = inner.add_parser(
         "trust", help="Record a device's SSH host key after a person confirms it.",
         description="Fetch the device's SSH host key, show its SHA256 fingerprint (compare it with "
