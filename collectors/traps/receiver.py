@@ -73,9 +73,10 @@ class TrapListener:
         while not stop.is_set():
             try:
                 snmp = self._open()
-            except OSError as err:
+            except Exception as err:  # port taken, no capability, no such address, a pysnmp fault
+                why = (err.strerror if isinstance(err, OSError) else None) or f"{type(err).__name__}: {err}"
                 log.error("traps: cannot listen on %s port %d: %s; retrying every %.0fs%s",
-                          self.options.address, self.options.port, err.strerror or err, _RETRY_S,
+                          self.options.address, self.options.port, why, _RETRY_S,
                           " (ports below 1024 need CAP_NET_BIND_SERVICE)" if self.options.port < 1024 else "")
                 emit([self._up(0.0)])
                 with contextlib.suppress(TimeoutError):
@@ -114,20 +115,28 @@ class TrapListener:
         except OSError:
             sock.close()
             raise
-        self.bound = sock.getsockname()[:2]
         snmp = engine.SnmpEngine()
-        carrier = udp6 if v6 else udp
-        config.add_transport(snmp, carrier.DOMAIN_NAME, carrier.UdpTransport().open_server_mode(sock=sock))
-        for i, community in enumerate(self.options.communities):
-            # The index (not the community) is the name pysnmp may print in its own debug output.
-            config.add_v1_system(snmp, f"c{i}", community.get_secret_value())
-        self._users = Users(snmp, self.options.users)
-        self._counters = [snmp.get_mib_builder().import_symbols(mib, name)[0]
-                          for mib, name in REFUSALS]
-        ntfrcv.NotificationReceiver(snmp, self._notification)
-        dispatcher = snmp.transport_dispatcher
-        dispatcher.unregister_recv_callback(None)
-        dispatcher.register_recv_callback(self._receive_with(snmp))
+        try:
+            if v6:
+                transport: Any = udp6.Udp6Transport().open_server_mode(sock=sock)
+                config.add_transport(snmp, udp6.DOMAIN_NAME, transport)
+            else:
+                config.add_transport(snmp, udp.DOMAIN_NAME, udp.UdpTransport().open_server_mode(sock=sock))
+            for i, community in enumerate(self.options.communities):
+                # The index (not the community) is the name pysnmp may print in its debug output.
+                config.add_v1_system(snmp, f"c{i}", community.get_secret_value())
+            self._users = Users(snmp, self.options.users)
+            self._counters = [snmp.get_mib_builder().import_symbols(mib, name)[0] for mib, name in REFUSALS]
+            ntfrcv.NotificationReceiver(snmp, self._notification)
+            dispatcher = snmp.transport_dispatcher
+            dispatcher.unregister_recv_callback(None)
+            dispatcher.register_recv_callback(self._receive_with(snmp))
+        except Exception:
+            with contextlib.suppress(Exception):
+                snmp.close_dispatcher()
+            sock.close()
+            raise
+        self.bound = sock.getsockname()[:2]
         return snmp
 
     def _receive_with(self, snmp: Any) -> Callable[..., None]:

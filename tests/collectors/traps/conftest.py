@@ -103,7 +103,8 @@ def snmptrap(port: int, *args: str, source: str = SWITCH) -> None:
     if not shutil.which("snmptrap"):
         pytest.skip("snmptrap missing: apt-get install snmp (scripts/apt.d/snmp.txt)")
     env = {**os.environ, "MIBS": "", "SNMPCONFPATH": "/nonexistent"}  # numeric OIDs; no user config
-    subprocess.run(["snmptrap", f"--clientaddr={source}", *args[:4], f"127.0.0.1:{port}", *args[4:]],
+    target = f"udp6:[::1]:{port}" if ":" in source else f"127.0.0.1:{port}"
+    subprocess.run(["snmptrap", f"--clientaddr={source}", *args[:4], target, *args[4:]],
                    check=True, capture_output=True, timeout=10, env=env)
 
 

@@ -112,6 +112,7 @@ def test_refused_unknown_and_garbage_are_counted_and_the_receiver_survives(
     assert all(r.labels["device"] == "nms" for r in listener.counters(0.0))
     text = caplog.text
     assert "1.3.6.1.4.1.99999.0.1" in text and "bad community" in text
+    assert sum("malformed" in line for line in text.splitlines()) == 1  # rate-limited: one a minute
     for secret in (*SECRETS, "not-the-community", "wrong-too", "not-the-auth-key"):
         assert secret not in text
 
@@ -141,3 +142,35 @@ def test_a_port_in_use_is_reported_and_stop_still_works(caplog: pytest.LogCaptur
         finally:
             halt()  # asserts it stops well before the 60 s retry
     assert f"cannot listen on 127.0.0.1 port {port}" in caplog.text
+
+
+def test_ipv6_and_counters_every_stats_interval() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 in this Python")
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no ::1 on the loopback interface")
+    options = TrapOptions(enabled=True, address="::1", port=0, communities=[COMMUNITY], stats_interval=0.05)
+    trapd = Trapd(TrapListener(options, {"::1": {"device": "v6-sw"}}, device="nms"))
+    halt = run_listener(trapd.listener, trapd.emit)
+    try:
+        trapd.wait_for(lambda: trapd.listener.bound is not None)
+        assert trapd.listener.bound is not None
+        snmptrap(trapd.listener.bound[1], "-v", "2c", "-c", COMMUNITY, "", COLD_START, source="::1")
+        trapd.wait_for(lambda: bool(trapd.traps()))
+        assert trapd.traps()[0].labels == {"device": "v6-sw"}
+        # The counters are told again each stats_interval (here 50 ms), with the trap counted.
+        trapd.wait_for(lambda: any(r.metric == "traps_received_total" and r.value == 1
+                                   for r in trapd.readings))
+    finally:
+        halt()
+
+
+def test_addresses_have_one_spelling() -> None:
+    from collectors.traps.receiver import _norm
+
+    assert _norm("::ffff:192.0.2.7") == "192.0.2.7"
+    assert _norm("0:0:0:0:0:0:0:1") == "::1"
+    assert _norm("UPS-1.Example") == "ups-1.example"
