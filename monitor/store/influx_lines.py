@@ -25,29 +25,41 @@ _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _TAG = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 _STRING = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
 _PREFIX_CACHE = 200_000
-_prefixes: dict[tuple[object, ...], str] = {}
+_prefixes: dict[tuple[str, ...], str] = {}
 _warned: set[str] = set()
 
 
 def reading_lines(readings: Iterable[Reading], *, precision: str = "ms") -> list[str]:
     """Line protocol for each reading; a NaN or infinite value cannot be written and is skipped."""
     scale = PRECISIONS[precision]
-    lines = []
+    lines: list[str] = []
+    append, cached, finite = lines.append, _prefixes.get, math.isfinite
     for r in readings:
-        value = r.value
-        if not math.isfinite(value):
+        value, labels = r.value, r.labels
+        if not finite(value):
             _warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are skipped",
                        r.metric)
             continue
-        # Escaping and sorting tags is most of the cost; a series' prefix is built once.
-        key = (r.metric, *r.labels.items())
-        prefix = _prefixes.get(key)
+        # Escaping and sorting tags is most of the cost, so a series' prefix is built once. The key
+        # is keys then values (its length tells where they part): no pair tuples to allocate.
+        key = (r.metric, *labels, *labels.values())
+        prefix = cached(key)
         if prefix is None:
-            if len(_prefixes) >= _PREFIX_CACHE:
-                _prefixes.clear()
-            prefix = _prefixes[key] = _series(r.metric, r.labels) + "value="
-        lines.append(f"{prefix}{value!r}{_extra_fields(r.labels)} {round(r.ts * scale)}")
+            prefix = _prefix(key, r.metric, labels)
+        if prefix[-1] == "=":
+            append(f"{prefix}{value!r} {round(r.ts * scale)}")
+        else:  # the series has free-text labels: they ride along as string fields
+            append(f"{prefix}={value!r}{_extra_fields(labels)} {round(r.ts * scale)}")
     return lines
+
+
+def _prefix(key: tuple[str, ...], metric: str, labels: Labels) -> str:
+    if len(_prefixes) >= _PREFIX_CACHE:
+        _prefixes.clear()
+    # "value=" ends a plain series' prefix; "value" alone marks one with string fields to add.
+    prefix = _series(metric, labels) + ("value" if not FIELD_LABELS.isdisjoint(labels) else "value=")
+    _prefixes[key] = prefix
+    return prefix
 
 
 def alert_lines(alerts: Iterable[Alert], *, precision: str = "ms") -> list[str]:
