@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 class Output(Protocol):
     """A write-only copy of the readings with its own queue (monitor/store/influx.py)."""
 
+    name: str
+
     def write(self, readings: Sequence[Reading]) -> None:
         """Queue readings; never raises for a server that is down."""
 
@@ -33,6 +35,9 @@ class Output(Protocol):
 
     def close(self) -> None:
         """Send or keep on disk whatever is queued."""
+
+    def stats(self) -> dict[str, int]:
+        """Counters: sent, rejected, queued, dropped."""
 
 
 class FanOut:
@@ -68,6 +73,17 @@ class FanOut:
             except Exception:  # one broken output must not cost SQLite its final flush
                 log.exception("closing output %r failed", out)
         self.primary.close()
+
+    def health(self, now: float, labels: Mapping[str, str]) -> list[Reading]:
+        """Each output's backlog and losses as readings, so a rule can tell when one is down."""
+        out = []
+        for o in self.outputs:
+            stats = o.stats()
+            tags = {**labels, "output": o.name}
+            out += [Reading("output_queued_points", float(stats["queued"]), tags, now),
+                    Reading("output_dropped_points_total", float(stats["dropped"]), dict(tags), now),
+                    Reading("output_rejected_points_total", float(stats["rejected"]), dict(tags), now)]
+        return out
 
     def prune(self, now: float) -> None:
         """SQLite retention; outputs keep their own."""

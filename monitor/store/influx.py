@@ -46,6 +46,8 @@ _told: dict[str, float] = {}
 class InfluxOutput:
     """Sends readings to InfluxDB from a background thread; keeps what it cannot send on disk."""
 
+    name = "influxdb"
+
     def __init__(self, settings: InfluxSettings, spool_path: Path, *, first_backoff: float = 1.0) -> None:
         self.settings = settings
         self.first_backoff = first_backoff

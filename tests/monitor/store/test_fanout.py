@@ -70,10 +70,17 @@ def test_daemon_writes_every_reading_to_both_stores(tmp_path: Path) -> None:
     assert {name.removesuffix("_value") for name, _ in influx} >= local
 
 
-def test_an_unreachable_influxdb_never_holds_sqlite_back(tmp_path: Path) -> None:
+def backlog(tmp_path: Path) -> list[Reading]:
+    with SQLiteStore(tmp_path / "state" / "roomwatch.db") as store:
+        return [r for r in store.query("output_queued_points", 0, time.time() + 60) if r.value > 0]
+
+
+def test_an_unreachable_influxdb_never_holds_sqlite_back_and_its_backlog_is_a_reading(tmp_path: Path) -> None:
     down = f"http://127.0.0.1:{free_port()}"
-    parts = run_daemon_until(write_config(tmp_path, down), lambda: bool(sqlite_ups(tmp_path)))
+    parts = run_daemon_until(write_config(tmp_path, down),
+                             lambda: bool(sqlite_ups(tmp_path)) and bool(backlog(tmp_path)))
     assert isinstance(parts.store, FanOut)
+    assert backlog(tmp_path)[-1].labels["output"] == "influxdb"  # rule output_backlog reads this
     [influx] = parts.store.outputs
     stats = influx.stats()  # type: ignore[attr-defined]
     assert stats["sent"] == 0 and stats["queued"] > 0 and stats["dropped"] == 0
