@@ -19,6 +19,7 @@ from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
+from monitor.secrets import Secret
 from monitor.windows import TimeZone, Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
@@ -76,10 +77,30 @@ class SQLiteSettings(_Section):
     flush_interval: float = _duration(5.0, "How often buffered readings are committed.", gt=0)
 
 
+class InfluxSettings(_Section):
+    """An InfluxDB (or any v2-write-API server) that gets every reading besides SQLite."""
+
+    url: str = Field("", description="Server URL, e.g. http://127.0.0.1:8086; empty: off.",
+                     pattern=r"^(https?://\S+)?$")
+    org: str = Field("", description="Organisation (InfluxDB 2.x/3.x); empty for 1.x and VictoriaMetrics.")
+    bucket: str = Field("roomwatch", min_length=1, description="Bucket; on 1.x \"database/retention\".")
+    token: Secret | None = Field(None, description="API token (1.x: \"user:password\"); env:/file: ok.")
+    precision: Literal["s", "ms", "us", "ns"] = Field("ms", description="Timestamp precision.")
+    batch_size: int = Field(5000, ge=1, le=1_000_000, description="Points per write request.")
+    flush_interval: float = _duration(1.0, "Longest a point waits in memory before it is sent.", gt=0)
+    timeout: float = _duration(10.0, "Time one write request may take.", gt=0)
+    queue_size: int = Field(
+        5_000_000, ge=1000,
+        description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
+    )
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+
+
 class StoreSettings(_Section):
     """Where readings go."""
 
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
+    influxdb: InfluxSettings = Field(default_factory=InfluxSettings, description="Optional InfluxDB output.")
 
 
 class ReportSettings(_Section):

@@ -29,6 +29,7 @@ from monitor import config as config_mod
 from monitor.errors import ConfigError
 from monitor.inventory import Device
 from monitor.scheduler import Job
+from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
 from rules.engine import Engine
 from rules.loader import apply_overrides, load_file, load_pack
@@ -123,6 +124,8 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
         if dev.snmp is not None:
             found += [s.get_secret_value() for s in (dev.snmp.community, dev.snmp.auth_key, dev.snmp.priv_key)
                       if s]
+    if settings.store.influxdb.token:
+        found.append(settings.store.influxdb.token.get_secret_value())
     return found
 
 
@@ -136,7 +139,7 @@ class Parts:
     """What the daemon runs, built from one config."""
 
     engine: Engine
-    store: SQLiteStore
+    store: FanOut
     dispatcher: Dispatcher
     outbox: Outbox
     jobs: list[Job]
@@ -169,13 +172,23 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     log.info("state_dir=%s (%s)", state, why)
     engine = Engine(rules, stale_after=stale_after(settings))
     sqlite = settings.store.sqlite
-    store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
-                        rollup_retention_s=sqlite.rollup_retention)
+    store = FanOut(SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
+                               rollup_retention_s=sqlite.rollup_retention), build_outputs(settings, state))
     outbox = Outbox(state / "alerts.db")
     dispatcher = Dispatcher(outbox, notifier, settings=settings.notify, parents=parents_of(settings),
                             windows=settings.maintenance)
     jobs = build_jobs(settings)
     return Parts(engine, store, dispatcher, outbox, jobs, state, build_listeners(settings, jobs))
+
+
+def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
+    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set."""
+    influx = settings.store.influxdb
+    if not influx.url:
+        return []
+    from monitor.store.influx import InfluxOutput  # the client library loads only when used
+
+    return [InfluxOutput(influx, state / "influx-queue.db")]
 
 
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
