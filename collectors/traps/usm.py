@@ -5,11 +5,14 @@ cannot know beforehand (net-snmp's snmptrapd wants one ``createUser -e ID`` line
 Here the header of each v3 message is read first: a configured user name from an engine not yet
 seen gets its keys localized to that engine, then pysnmp authenticates the message as usual. A
 forged trap still fails authentication; the table of learned engines is capped (least recently
-used forgotten), so a flood of made-up engine IDs costs memory for the cap and nothing more.
+used forgotten) and so is the pace of learning (pysnmp takes ~3 ms to add a user), so a flood of
+made-up engine IDs costs bounded memory and CPU; a real sender refused meanwhile is learned from
+its next trap.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -28,14 +31,18 @@ AUTH = {"MD5": config.USM_AUTH_HMAC96_MD5, "SHA": config.USM_AUTH_HMAC96_SHA,
 PRIV = {"DES": config.USM_PRIV_CBC56_DES, "AES": config.USM_PRIV_CFB128_AES,
         "AES192": config.USM_PRIV_CFB192_AES_BLUMENTHAL, "AES256": config.USM_PRIV_CFB256_AES_BLUMENTHAL}
 LEARNED_CAP = 1024
+LEARN_PER_S = 20.0
 
 
 class Users:
     """The configured v3 users on one pysnmp engine, plus the sender engines learned so far."""
 
-    def __init__(self, engine: Any, users: list[TrapUser], *, cap: int = LEARNED_CAP) -> None:
+    def __init__(self, engine: Any, users: list[TrapUser], *, cap: int = LEARNED_CAP,
+                 per_s: float = LEARN_PER_S) -> None:
         self.engine = engine
         self.cap = cap
+        self.per_s = per_s
+        self._budget, self._at = per_s, time.monotonic()
         self.local_id = bytes(engine.get_mib_builder().import_symbols(
             "__SNMP-FRAMEWORK-MIB", "snmpEngineID")[0].syntax)
         self._keys: dict[bytes, tuple[Any, Any, Any, Any]] = {}
@@ -72,6 +79,12 @@ class Users:
         if key in self.learned:
             self.learned.move_to_end(key)
             return
+        now = time.monotonic()  # token bucket: at most per_s new engines a second, bursts of per_s
+        self._budget = min(self.per_s, self._budget + (now - self._at) * self.per_s)
+        self._at = now
+        if self._budget < 1:
+            return
+        self._budget -= 1
         self._add(user, engine_id)
         self.learned[key] = None
         if len(self.learned) > self.cap:
