@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.config import NotifySettings
@@ -80,8 +81,7 @@ class SQLiteSettings(_Section):
 class InfluxSettings(_Section):
     """An InfluxDB (or any v2-write-API server) that gets every reading besides SQLite."""
 
-    url: str = Field("", description="Server URL, e.g. http://127.0.0.1:8086; empty: off.",
-                     pattern=r"^(https?://\S+)?$")
+    url: str = Field("", description="Server URL, e.g. http://127.0.0.1:8086; empty: off.")
     org: str = Field("", description="Organisation (InfluxDB 2.x/3.x); empty for 1.x and VictoriaMetrics.")
     bucket: str = Field("roomwatch", min_length=1, description="Bucket; on 1.x \"database/retention\".")
     token: Secret | None = Field(None, description="API token (1.x: \"user:password\"); env:/file: ok.")
@@ -94,6 +94,20 @@ class InfluxSettings(_Section):
         description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
     )
     verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an http:// or https:// URL such as http://127.0.0.1:8086")
+        return value
+
+    @model_validator(mode="after")
+    def _queue_holds_a_batch(self) -> InfluxSettings:
+        if self.queue_size < self.batch_size:
+            raise ValueError(f"queue_size ({self.queue_size}) must hold at least one batch "
+                             f"({self.batch_size})")
+        return self
 
 
 class StoreSettings(_Section):
