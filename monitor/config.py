@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
 from collectors.snmp.options import SnmpSettings
+from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -165,6 +166,7 @@ class Settings(BaseSettings):
         default_factory=BindingsSettings, description="The IP–MAC binding registry (资产台账)."
     )
     arp: ArpOptions | None = Field(None, description="Passive ARP sniffing and rogue-device detection.")
+    traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
 
     @classmethod
     def settings_customise_sources(

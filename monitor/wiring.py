@@ -23,6 +23,7 @@ from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
 from collectors.snmp.tables import arp_entries
 from collectors.ssh.collector import SshShared
+from collectors.traps.receiver import TrapListener
 from monitor import bindings
 from monitor import config as config_mod
 from monitor.errors import ConfigError
@@ -116,7 +117,7 @@ def ssh_context(settings: config_mod.Settings) -> SshShared:
 
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    found = settings.notify.secret_values()
+    found = settings.notify.secret_values() + settings.traps.secret_values()
     for dev in settings.devices:
         if dev.ssh is not None:
             found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
@@ -205,7 +206,18 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
+    if settings.traps.enabled:
+        listeners.append(TrapListener(settings.traps, trap_senders(settings.devices), device=local_name()))
     return listeners
+
+
+def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
+    """Inventory address → device labels, so a trap carries its sender's name, kind, level, room."""
+    senders: dict[str, dict[str, str]] = {}
+    for dev in devices:
+        if dev.address:
+            senders.setdefault(dev.address, dev.labels())
+    return senders
 
 
 class SshArpTable:
