@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
 from collectors.snmp.options import SnmpSettings
+from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
+from monitor.secrets import Secret
 from monitor.windows import TimeZone, Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
@@ -75,10 +78,43 @@ class SQLiteSettings(_Section):
     flush_interval: float = _duration(5.0, "How often buffered readings are committed.", gt=0)
 
 
+class InfluxSettings(_Section):
+    """An InfluxDB (or any v2-write-API server) that gets every reading besides SQLite."""
+
+    url: str = Field("", description="Server URL, e.g. http://127.0.0.1:8086; empty: off.")
+    org: str = Field("", description="Organisation (InfluxDB 2.x/3.x); empty for 1.x and VictoriaMetrics.")
+    bucket: str = Field("roomwatch", min_length=1, description="Bucket; on 1.x \"database/retention\".")
+    token: Secret | None = Field(None, description="API token (1.x: \"user:password\"); env:/file: ok.")
+    precision: Literal["s", "ms", "us", "ns"] = Field("ms", description="Timestamp precision.")
+    batch_size: int = Field(5000, ge=1, le=1_000_000, description="Points per write request.")
+    flush_interval: float = _duration(1.0, "Longest a point waits in memory before it is sent.", gt=0)
+    timeout: float = _duration(10.0, "Time one write request may take.", gt=0)
+    queue_size: int = Field(
+        5_000_000, ge=1000,
+        description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
+    )
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an http:// or https:// URL such as http://127.0.0.1:8086")
+        return value
+
+    @model_validator(mode="after")
+    def _queue_holds_a_batch(self) -> InfluxSettings:
+        if self.queue_size < self.batch_size:
+            raise ValueError(f"queue_size ({self.queue_size}) must hold at least one batch "
+                             f"({self.batch_size})")
+        return self
+
+
 class StoreSettings(_Section):
     """Where readings go."""
 
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
+    influxdb: InfluxSettings = Field(default_factory=InfluxSettings, description="Optional InfluxDB output.")
 
 
 class ReportSettings(_Section):
@@ -130,6 +166,7 @@ class Settings(BaseSettings):
         default_factory=BindingsSettings, description="The IP–MAC binding registry (资产台账)."
     )
     arp: ArpOptions | None = Field(None, description="Passive ARP sniffing and rogue-device detection.")
+    traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
 
     @classmethod
     def settings_customise_sources(

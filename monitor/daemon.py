@@ -21,6 +21,7 @@ from monitor.wiring import (
     build_jobs,
     build_listeners,
     check_buildable,
+    local_name,
     parents_of,
     secrets_of,
 )
@@ -197,6 +198,8 @@ class Daemon:
         await self.parts.dispatcher.deliver(time.time())
 
     async def _flush(self) -> None:
+        if self.parts.store.outputs:
+            self._sink(self.parts.store.health(time.time(), {"device": local_name(), "kind": "server"}))
         try:
             await asyncio.to_thread(self.parts.store.flush)
         except StoreError as err:

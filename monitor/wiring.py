@@ -23,11 +23,13 @@ from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
 from collectors.snmp.tables import arp_entries
 from collectors.ssh.collector import SshShared
+from collectors.traps.receiver import TrapListener
 from monitor import bindings
 from monitor import config as config_mod
 from monitor.errors import ConfigError
 from monitor.inventory import Device
 from monitor.scheduler import Job
+from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
 from rules.engine import Engine
 from rules.loader import apply_overrides, load_file, load_pack
@@ -115,13 +117,15 @@ def ssh_context(settings: config_mod.Settings) -> SshShared:
 
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
-    found = settings.notify.secret_values()
+    found = settings.notify.secret_values() + settings.traps.secret_values()
     for dev in settings.devices:
         if dev.ssh is not None:
             found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
         if dev.snmp is not None:
             found += [s.get_secret_value() for s in (dev.snmp.community, dev.snmp.auth_key, dev.snmp.priv_key)
                       if s]
+    if settings.store.influxdb.token:
+        found.append(settings.store.influxdb.token.get_secret_value())
     return found
 
 
@@ -135,7 +139,7 @@ class Parts:
     """What the daemon runs, built from one config."""
 
     engine: Engine
-    store: SQLiteStore
+    store: FanOut
     dispatcher: Dispatcher
     outbox: Outbox
     jobs: list[Job]
@@ -168,13 +172,23 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
     log.info("state_dir=%s (%s)", state, why)
     engine = Engine(rules, stale_after=stale_after(settings))
     sqlite = settings.store.sqlite
-    store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
-                        rollup_retention_s=sqlite.rollup_retention)
+    store = FanOut(SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
+                               rollup_retention_s=sqlite.rollup_retention), build_outputs(settings, state))
     outbox = Outbox(state / "alerts.db")
     dispatcher = Dispatcher(outbox, notifier, settings=settings.notify, parents=parents_of(settings),
                             windows=settings.maintenance)
     jobs = build_jobs(settings)
     return Parts(engine, store, dispatcher, outbox, jobs, state, build_listeners(settings, jobs))
+
+
+def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
+    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set."""
+    influx = settings.store.influxdb
+    if not influx.url:
+        return []
+    from monitor.store.influx import InfluxOutput  # the client library loads only when used
+
+    return [InfluxOutput(influx, state / "influx-queue.db")]
 
 
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
@@ -192,7 +206,18 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
+    if settings.traps.enabled:
+        listeners.append(TrapListener(settings.traps, trap_senders(settings.devices), device=local_name()))
     return listeners
+
+
+def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
+    """Inventory address → device labels, so a trap carries its sender's name, kind, level, room."""
+    senders: dict[str, dict[str, str]] = {}
+    for dev in devices:
+        if dev.address:
+            senders.setdefault(dev.address, dev.labels())
+    return senders
 
 
 class SshArpTable:

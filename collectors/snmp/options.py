@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from monitor.durations import parse_duration
 from monitor.secrets import Secret
@@ -99,15 +99,10 @@ class SnmpOptions(BaseModel):
     @model_validator(mode="after")
     def _credentials(self) -> SnmpOptions:
         if self.version == "3":
-            if not self.user:
-                raise ValueError("version 3 needs user")
-            if self.auth_protocol and not self.auth_key:
-                raise ValueError("auth_protocol needs auth_key")
-            if self.priv_protocol and not (self.priv_key and self.auth_protocol):
-                raise ValueError("priv_protocol needs priv_key and auth_protocol")
-            for key in (self.auth_key, self.priv_key):
-                if key is not None and len(key.get_secret_value()) < 8:
-                    raise ValueError("v3 keys must be at least 8 characters (RFC 3414)")
+            problem = v3_problem(self.user, self.auth_protocol, self.auth_key, self.priv_protocol,
+                                 self.priv_key)
+            if problem:
+                raise ValueError(problem)
         elif self.community is None:
             raise ValueError(f"version {self.version} needs community")
         return self
@@ -118,6 +113,21 @@ class SnmpOptions(BaseModel):
         if self.priv_protocol:
             return "authPriv"
         return "authNoPriv" if self.auth_protocol else "noAuthNoPriv"
+
+
+def v3_problem(user: str, auth_protocol: AuthProtocol | None, auth_key: SecretStr | None,
+               priv_protocol: PrivProtocol | None, priv_key: SecretStr | None) -> str | None:
+    """What is wrong with one set of v3 credentials (the poller's and the trap receiver's), or None."""
+    if not user:
+        return "version 3 needs user"
+    if auth_protocol and not auth_key:
+        return "auth_protocol needs auth_key"
+    if priv_protocol and not (priv_key and auth_protocol):
+        return "priv_protocol needs priv_key and auth_protocol"
+    for key in (auth_key, priv_key):
+        if key is not None and len(key.get_secret_value()) < 8:
+            return "v3 keys must be at least 8 characters (RFC 3414)"
+    return None
 
 
 class SnmpSettings(BaseModel):

@@ -117,7 +117,8 @@ def test_every_pack_rule_cites_a_seed_clause(rule: Rule) -> None:
 REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "config_changed",
                    "config_changed_in_window",
                    "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict",
-                   "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down"}
+                   "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down",
+                   "trap_receiver_down"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
@@ -133,6 +134,6 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
     labels = {"device": "d", "sensor": "s", "mount": "/", "array": "md0", "ifname": "Gi0/1",
               "link": "互联网", "ip": "192.0.2.9", "mac": "00:00:5e:00:53:01", "job": "oa-db",
               "window": "周六维护", "switch": "acc-sw-3", "port": "GE0/0/5", "from_port": "GE0/0/6",
-              "interface": "eth1", "reason": "no CAP_NET_RAW"}
+              "interface": "eth1", "reason": "no CAP_NET_RAW", "output": "influxdb"}
     text = rule.render(labels, 1.0, rule.condition)
     assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)

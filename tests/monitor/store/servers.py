@@ -1,0 +1,85 @@
+"""Real time-series servers for the store tests, on loopback with a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class VictoriaMetrics:
+    """Debian's victoria-metrics; ``stop`` and ``start`` again keep its data directory."""
+
+    def __init__(self, data: Path) -> None:
+        binary = shutil.which("victoria-metrics")
+        if binary is None:
+            pytest.skip("victoria-metrics is not installed (scripts/apt.d/influx.txt)")
+        self.binary = binary
+        self.data = data
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        # A century of retention: the tests write fixed timestamps from the past too.
+        self.proc = subprocess.Popen(
+            [self.binary, f"-storageDataPath={self.data}", f"-httpListenAddr=127.0.0.1:{self.port}",
+             "-retentionPeriod=100y", "-loggerLevel=ERROR", "-search.disableCache"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"victoria-metrics exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("victoria-metrics did not answer /health within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every series it holds (after forcing buffered samples to storage), as exported JSON."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/internal/force_flush"), timeout=10).close()
+        query = urllib.parse.urlencode({"match[]": '{__name__=~".+"}', "start": "0"}).encode()
+        with urllib.request.urlopen(f"{self.url}/api/v1/export", data=query, timeout=30) as resp:
+            return [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...], int], list[float]]:
+        """(metric, labels, timestamp ms) -> every value stored there; duplicates show as lists > 1."""
+        out: dict[tuple[str, tuple[tuple[str, str], ...], int], list[float]] = {}
+        for series in self.export():
+            labels = dict(series["metric"])
+            name = labels.pop("__name__")
+            labels.pop("db", None)  # VictoriaMetrics adds the bucket as `db`
+            key = tuple(sorted(labels.items()))
+            for ts, value in zip(series["timestamps"], series["values"], strict=True):
+                out.setdefault((name, key, int(ts)), []).append(float(value))
+        return out

@@ -1,0 +1,180 @@
+"""How the InfluxDB output reads each answer, against a scripted HTTP server on loopback.
+
+VictoriaMetrics accepts nearly everything, so the refusals (400, 401, 413, 429) come from a
+small real HTTP server that answers what each test scripts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from monitor.config import InfluxSettings
+from monitor.model import Reading
+from monitor.store.influx import InfluxOutput
+
+from .servers import free_port
+
+TOKEN = "s3cr3t-token-value"
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Influx:
+    """Records every write (its lines, time, answer); ``script`` decides each answer."""
+
+    port: int = 0
+    script: Callable[[int, list[str]], Answer] = lambda n, lines: (204, {}, b"")
+    requests: list[tuple[float, list[str], int, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def accepted(self) -> list[str]:
+        with self.lock:
+            return [line for _, lines, status, _ in self.requests if status < 300 for line in lines]
+
+
+@pytest.fixture
+def influx() -> Iterator[Influx]:
+    state = Influx()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                raw = gzip.decompress(raw)
+            lines = raw.decode().split("\n")
+            with state.lock:
+                status, headers, body = state.script(len(state.requests), lines)
+                state.requests.append((time.monotonic(), lines, status, dict(self.headers)))
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def output(url: str, tmp_path: Path, **kw: object) -> InfluxOutput:
+    settings = InfluxSettings.model_validate({"url": url, "org": "it", "bucket": "roomwatch", "token": TOKEN,
+                                              "flush_interval": "20ms", "timeout": "2s", **kw})
+    return InfluxOutput(settings, tmp_path / "queue.db", first_backoff=0.05)
+
+
+def points(n: int, metric: str = "up", start: int = 0) -> list[Reading]:
+    return [Reading(metric, 1.0, {"device": f"d{i}"}, 1_700_000_000.0 + i) for i in range(start, start + n)]
+
+
+def wait_for(cond: Callable[[], bool], deadline: float = 20.0) -> None:
+    end = time.monotonic() + deadline
+    while not cond():
+        assert time.monotonic() < end, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_writes_carry_gzip_token_bucket_and_precision(influx: Influx, tmp_path: Path) -> None:
+    out = output(influx.url, tmp_path)
+    out.write(points(3))
+    out.close()
+    [(_, lines, status, headers)] = influx.requests
+    assert status == 204 and lines == ["up,device=d0 value=1.0 1700000000000",
+                                       "up,device=d1 value=1.0 1700000001000",
+                                       "up,device=d2 value=1.0 1700000002000"]
+    assert headers["Content-Encoding"] == "gzip" and headers["Authorization"] == f"Token {TOKEN}"
+
+
+def test_bad_points_are_dropped_and_each_reason_logged_once(
+        influx: Influx, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    reason = b'{"code":"invalid","message":"partial write: field type conflict on bad_metric"}'
+    influx.script = lambda n, lines: (400, {}, reason) if "bad_metric" in lines[0] else (204, {}, b"")
+    out = output(influx.url, tmp_path, batch_size=5)
+    with caplog.at_level(logging.WARNING, logger="monitor.store.influx"):
+        for i in range(3):
+            out.write(points(5, "bad_metric", start=i * 10))
+            out.write(points(5, "up", start=i * 10))
+            out.flush()
+        out.close()
+    assert out.stats() == {"sent": 15, "rejected": 15, "queued": 0, "dropped": 0}
+    assert len(influx.accepted()) == 15
+    told = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(told) == 1 and "field type conflict" in told[0].getMessage()
+
+
+def test_too_large_batches_are_split_until_the_server_takes_them(influx: Influx, tmp_path: Path) -> None:
+    influx.script = lambda n, lines: (413, {}, b"request too large") if len(lines) > 7 else (204, {}, b"")
+    out = output(influx.url, tmp_path, batch_size=30)
+    out.write(points(30))
+    out.close()
+    accepted = influx.accepted()
+    assert accepted == [f"up,device=d{i} value=1.0 {1_700_000_000_000 + i * 1000}" for i in range(30)]
+    assert out.stats()["sent"] == 30
+
+
+def test_retry_after_is_honoured_and_nothing_is_lost_or_doubled(influx: Influx, tmp_path: Path) -> None:
+    influx.script = lambda n, lines: ((429, {"Retry-After": "1"}, b"slow down") if n == 0 else
+                                      (503, {}, b"") if n == 1 else (204, {}, b""))
+    out = output(influx.url, tmp_path)
+    out.write(points(10))
+    wait_for(lambda: out.stats()["sent"] == 10)
+    out.close()
+    times = [t for t, *_ in influx.requests]
+    assert times[1] - times[0] >= 0.9  # Retry-After: 1 outweighs the 50 ms backoff
+    assert sorted(influx.accepted()) == sorted(set(influx.accepted())) and len(influx.accepted()) == 10
+
+
+def test_a_refused_token_is_shouted_points_kept_until_fixed_and_never_printed(
+        influx: Influx, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fixed = threading.Event()
+    refused: Answer = (401, {}, b'{"message":"unauthorized"}')
+    influx.script = lambda n, lines: (204, {}, b"") if fixed.is_set() else refused
+    out = output(influx.url, tmp_path)
+    with caplog.at_level(logging.INFO):
+        out.write(points(8))
+        wait_for(lambda: len(influx.requests) >= 2)
+        assert out.stats()["queued"] == 8 and out.stats()["rejected"] == 0
+        fixed.set()
+        wait_for(lambda: out.stats()["sent"] == 8)
+        out.close()
+    shouts = [r for r in caplog.records if r.levelno == logging.ERROR and "token" in r.getMessage()]
+    assert shouts and "401" in shouts[0].getMessage()
+    assert TOKEN not in caplog.text
+    assert len(influx.accepted()) == 8
+
+
+def test_a_full_queue_drops_the_oldest_counts_them_and_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    out = output(down, tmp_path, batch_size=500, queue_size=1000)
+    with caplog.at_level(logging.ERROR):
+        for i in range(6):
+            out.write(points(500, start=i * 500))
+        out.close()
+    assert out.stats() == {"sent": 0, "rejected": 0, "queued": 1000, "dropped": 2000}
+    assert "QUEUE FULL" in caplog.text
+    again = output(down, tmp_path, batch_size=500, queue_size=1000)
+    assert again.stats()["dropped"] == 2000  # the count survives a restart
+    again.close()

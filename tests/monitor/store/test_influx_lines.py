@@ -1,0 +1,54 @@
+"""The line protocol roomwatch writes: escaping, free-text labels as fields, alerts, precision."""
+
+from __future__ import annotations
+
+import math
+
+from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.store.influx_lines import alert_lines, reading_lines, tags_of
+
+
+def test_tags_are_sorted_escaped_and_empty_values_left_out() -> None:
+    labels = {"site": "a,b", "device": "th 1", "room": "", "sensor": "s=1"}
+    [line] = reading_lines([Reading("temperature_celsius", 23.5, labels, 1_700_000_000.123)])
+    assert line == r"temperature_celsius,device=th\ 1,sensor=s\=1,site=a\,b value=23.5 1700000000123"
+
+
+def test_free_text_labels_become_string_fields_not_tags() -> None:
+    labels = {"device": "sw", "in_window": "0", "diff": 'a "b"\n-c \\x', "version": "3", "previous": "2"}
+    [line] = reading_lines([Reading("config_changed", 1.0, labels, 2.0)], precision="s")
+    assert line == ('config_changed,device=sw,in_window=0 value=1.0,'
+                    r'diff="a \"b\"\n-c \\x",previous="2",version="3" 2')
+    assert tags_of(labels) == {"device": "sw", "in_window": "0"}
+
+
+def test_non_finite_values_are_skipped_and_precision_scales_the_stamp() -> None:
+    readings = [Reading("up", math.nan, {"device": "a"}, 1.0), Reading("up", 1.0, {"device": "a"}, 1.5)]
+    assert reading_lines(readings, precision="us") == ["up,device=a value=1.0 1500000"]
+    assert reading_lines(readings, precision="ns") == ["up,device=a value=1.0 1500000000"]
+
+
+def test_same_labels_different_values_reuse_nothing_wrong() -> None:
+    # The prefix cache is keyed by content: equal label sets share a prefix, others do not.
+    a = Reading("if_in_bps", 1.0, {"device": "sw", "ifname": "Gi0/1"}, 1.0)
+    b = Reading("if_in_bps", 2.0, {"device": "sw", "ifname": "Gi0/2"}, 1.0)
+    c = Reading("if_out_bps", 3.0, {"device": "sw", "ifname": "Gi0/1"}, 1.0)
+    assert reading_lines([a, b, c, a]) == [
+        "if_in_bps,device=sw,ifname=Gi0/1 value=1.0 1000", "if_in_bps,device=sw,ifname=Gi0/2 value=2.0 1000",
+        "if_out_bps,device=sw,ifname=Gi0/1 value=3.0 1000", "if_in_bps,device=sw,ifname=Gi0/1 value=1.0 1000"]
+
+
+def test_alert_transitions_are_stamped_with_the_state_they_entered() -> None:
+    base = dict(rule="room_temperature_high", labels={"device": "th1", "room": "A"},
+                severity=Severity.CRITICAL, value=30.5, active_at=100.0, summary='温度 "30.5"',
+                clause="003 中心机房巡检管理制度.md:12")
+    firing = Alert(state=AlertState.FIRING, fired_at=160.0, **base)  # type: ignore[arg-type]
+    resolved = Alert(state=AlertState.RESOLVED, fired_at=160.0, resolved_at=400.0, **base)  # type: ignore[arg-type]
+    lines = alert_lines([firing, resolved], precision="s")
+    assert lines[0] == (
+        "alerts,device=th1,room=A,rule=room_temperature_high,severity=critical,state=firing "
+        r'value=30.5,firing=1i,summary="温度 \"30.5\"",clause="003 中心机房巡检管理制度.md:12",'
+        f'fingerprint="{firing.fingerprint}" 160')
+    assert lines[1].startswith("alerts,device=th1,room=A,rule=room_temperature_high,severity=critical,"
+                               "state=resolved value=30.5,firing=0i,")
+    assert lines[1].endswith(" 400")
