@@ -42,6 +42,7 @@ class SnmpCollector:
         self.rates = interfaces.RateState(max_gap=options.counter_max_gap)
         self.profile: Profile | None = None
         self.system: dict[str, str] = {}
+        self._roles_checked = False  # unknown interface_roles keys are logged once
 
     async def collect(self, now: float) -> list[Reading]:
         """One poll; CollectError when the device does not answer the system group."""
@@ -55,13 +56,21 @@ class SnmpCollector:
         if self.profile is None or restarted:
             self.profile = self._pick(system)
         profile = self.profile
-        table = await self.walk([*interfaces.COLUMNS, *profile.columns()])
+        roles = self.options.interface_roles
+        alias = [interfaces.IF_ALIAS] if roles else []
+        table = await self.walk([*interfaces.COLUMNS, *alias, *profile.columns()])
+        if roles and not self._roles_checked:
+            self._roles_checked = True
+            unknown = sorted(set(roles) - interfaces.matched_names(table))
+            if unknown:
+                log.warning("device=%s interface_roles: no interface named %s (ifName, ifDescr or ifAlias)",
+                            self.device, ", ".join(unknown))
         scalars: dict[str, Var] = {}
         wanted = profile.scalars()
         for i in range(0, len(wanted), _OIDS_PER_GET):
             scalars.update(await self.client.get(wanted[i:i + _OIDS_PER_GET], f"get {profile.name}"))
         out = [Reading("uptime_seconds", uptime / 100, {}, now)] if uptime is not None else []
-        out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps)
+        out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps, roles)
         out += evaluate(profile, scalars, table, now)
         return out
 

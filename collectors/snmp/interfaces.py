@@ -27,6 +27,7 @@ IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.10"
 IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
+IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"  # walked only for devices with interface_roles
 
 COLUMNS: tuple[str, ...] = (IF_DESCR, IF_SPEED, IF_ADMIN, IF_OPER, IF_IN_OCTETS, IF_IN_ERRORS, IF_OUT_OCTETS,
                             IF_OUT_ERRORS, IF_NAME, IF_HC_IN, IF_HC_OUT, IF_HIGH_SPEED)
@@ -78,8 +79,13 @@ class RateState:
 
 
 def readings(table: Table, state: RateState, now: float,
-             contracted_mbps: Mapping[str, float] | None = None) -> list[Reading]:
-    """Interface readings from one walk of ``COLUMNS``; rates need the previous walk's samples."""
+             contracted_mbps: Mapping[str, float] | None = None,
+             roles: Mapping[str, str] | None = None) -> list[Reading]:
+    """Interface readings from one walk of ``COLUMNS``; rates need the previous walk's samples.
+
+    ``roles`` maps an ifName, ifDescr or ifAlias to a ``role`` label for that interface's
+    readings (walk ``IF_ALIAS`` too to match aliases); other interfaces get no role label.
+    """
     contracted = contracted_mbps or {}
     out: list[Reading] = []
     names = table.get(IF_NAME, {})
@@ -89,6 +95,10 @@ def readings(table: Table, state: RateState, now: float,
         name = (names[index].text() if index in names else "") or (
             descrs[index].text() if index in descrs else "") or f"if{index}"
         labels = {"ifname": name}
+        if roles:
+            role = _role(table, index, name, roles)
+            if role:
+                labels["role"] = role
         admin = _num(table, IF_ADMIN, index)
         oper = _num(table, IF_OPER, index)
         if admin == 2:  # administratively down: neither up nor a fault
@@ -118,6 +128,23 @@ def readings(table: Table, state: RateState, now: float,
                 if per_s is not None:
                     out.append(Reading(f"if_{direction}_errors_per_second", round(per_s, 6), labels, now))
     return out
+
+
+def _role(table: Table, index: str, name: str, roles: Mapping[str, str]) -> str | None:
+    for candidate in (name, _text(table, IF_DESCR, index), _text(table, IF_ALIAS, index)):
+        if candidate and candidate in roles:
+            return roles[candidate]
+    return None
+
+
+def matched_names(table: Table) -> set[str]:
+    """Every ifName, ifDescr and ifAlias of the walk: what ``roles`` keys can match."""
+    return {v.text() for col in (IF_NAME, IF_DESCR, IF_ALIAS) for v in table.get(col, {}).values()}
+
+
+def _text(table: Table, column: str, index: str) -> str:
+    var = table.get(column, {}).get(index)
+    return var.text() if var is not None else ""
 
 
 def _speed(table: Table, index: str, contracted: float | None) -> float | None:

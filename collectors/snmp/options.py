@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,10 @@ auth_key = "file:snmp-auth"
 priv_protocol = "AES"      # DES AES AES192 AES256
 priv_key = "file:snmp-priv"
 contracted_mbps = { "GigabitEthernet0/0/1" = 8, "GigabitEthernet0/0/2" = 100 }
+# Interface roles: readings of these interfaces carry the label role = "…" (the uplink_down
+# rule and report item 4 watch role = "uplink"). Keys match ifName, ifDescr or ifAlias exactly;
+# interfaces not listed get no role label.
+interface_roles = { "GigabitEthernet0/0/1" = "uplink", "GigabitEthernet0/0/2" = "uplink" }
 
 [snmp]
 max_concurrent = 64            # SNMP requests in flight at once, all devices together
@@ -60,6 +65,9 @@ class SnmpOptions(BaseModel):
     profile: str = Field("auto", description="Profile name, or auto (by sysObjectID/sysDescr).")
     contracted_mbps: dict[str, float] = Field(
         default_factory=dict, description="ifName -> contracted Mb/s, for shaped WAN/Internet circuits.")
+    interface_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="ifName, ifDescr or ifAlias -> role label (uplink_down watches role = uplink).")
     counter_max_gap: float = Field(
         900.0, gt=0, description="Two counter samples further apart than this give no rate.")
     user: str = Field("", description="v3 user name.")
@@ -73,6 +81,14 @@ class SnmpOptions(BaseModel):
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value)  # type: ignore[arg-type]
+
+    @field_validator("interface_roles")
+    @classmethod
+    def _roles(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, role in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
+                raise ValueError(f"{name!r}: role {role!r} must be a short lower-case word, like uplink")
+        return value
 
     @field_validator("version", mode="before")
     @classmethod

@@ -4,7 +4,9 @@ port that never answers.
 Recordings come from PyPI ``snmpsim-data`` (decompressed into a tmp dir; the community is the
 file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet-MIB by hand,
 because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
-device with most columns missing.
+device with most columns missing; ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
+Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
+default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119).
 """
 
 from __future__ import annotations

@@ -45,3 +45,14 @@ def test_a_polled_switch_arp_table_feeds_the_ip_mac_stream(snmpsim: Agent) -> No
     first = observations[0]
     assert (first.ip, first.mac, first.switch, first.vlan, first.source) == (
         "10.20.101.1", "30:d1:7e:b3:32:65", "core-sw", 200, "snmp")
+
+
+def test_cisco_fdb_per_vlan_community(snmpsim: Agent) -> None:
+    # cisco-c3560 lists VLANs 1, 2, 3, 1119 (and the reserved 1002-1005) in CISCO-VTP-MIB; its
+    # per-VLAN bridge views are our cisco-c3560@N recordings (snmpsim-data has none).
+    fdb = asyncio.run(fdb_entries("127.0.0.1", opts("cisco-c3560"), port=snmpsim.port))
+    assert sorted(fdb, key=lambda e: e.mac) == [
+        FdbEntry(mac="00:0b:86:a9:56:c0", port="Gi0/7", ifindex=10107, vlan=3),
+        FdbEntry(mac="00:1a:a9:c2:42:b9", port="Gi0/5", ifindex=10105, vlan=2),
+        FdbEntry(mac="00:e0:fc:12:34:56", port="Gi0/49", ifindex=10149, vlan=2),
+    ]  # the self(4) row on bridge port 0 is not a host
