@@ -122,7 +122,8 @@ class LinkCollector:
         except OSError as err:
             raise _Failed(os.strerror(err.errno) if err.errno else type(err).__name__) from None
         writer.close()
-        with contextlib.suppress(OSError, TimeoutError):  # the handshake was measured; a messy close is not loss
+        # The handshake is what was measured; a messy close is not loss.
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), timeout=1.0)
         return took * 1000.0
 
