@@ -146,6 +146,8 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
                       if s]
     if settings.store.influxdb.token:
         found.append(settings.store.influxdb.token.get_secret_value())
+    for link in settings.links:
+        found += link.secret_values()
     return found
 
 

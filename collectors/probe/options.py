@@ -120,6 +120,13 @@ class Link(BaseModel):
             return self.interval
         return HTTP_INTERVAL if self.kind == "http" else default_interval
 
+    def secret_values(self) -> list[str]:
+        """What in an http target may be a secret (password, query string), for log redaction."""
+        if self.kind != "http":
+            return []
+        parts = urlsplit(self.target)
+        return [part for part in (parts.password, parts.query) if part]
+
     def labels(self) -> dict[str, str]:
         """The link's own identity labels (the device's are added by whoever knows the inventory)."""
         return {"link": self.name, "probe": self.kind}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import socket
 import threading
@@ -14,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from monitor import check, wiring
+from monitor import check, logs, wiring
 from monitor.config import Settings
 from monitor.inventory import Device
 from monitor.model import Reading
-from monitor.scheduler import Scheduler
+from monitor.scheduler import Scheduler, collect_once
 from rules.engine import Engine
 from rules.loader import load_pack
 
@@ -27,7 +28,7 @@ from rules.loader import load_pack
 def web() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/ok" else 500)
+            self.send_response(200 if self.path.split("?")[0] == "/ok" else 500)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -133,3 +134,26 @@ def test_check_shows_links_and_judges_them(web: str, closed_port: int) -> None:
     assert "网站 门户网站 不可用" in website["summary"]
     table = check.to_table(result)
     assert "link=医保专网,probe=tcp" in table and "link_rtt_ms" in table
+
+
+def test_url_secrets_never_reach_the_log(web: str, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://monitor:pa55word@{web.removeprefix('http://')}/ok?token=T0KEN"
+    settings = _settings({"name": "门户网站", "kind": "http", "target": url, "count": 1})
+    assert {"pa55word", "token=T0KEN"} <= set(wiring.secrets_of(settings))
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        logs.setup("debug")
+        logs.REDACT.update(wiring.secrets_of(settings))
+        jobs = wiring.build_link_jobs(settings)
+        [readings] = [asyncio.run(collect_once(job, 0.0)) for job in jobs]
+        logging.getLogger("httpx").warning("GET %s failed", url)  # a library that prints the URL
+    finally:
+        logs.REDACT.update([])
+        root.handlers[:], root.level = saved
+    assert {r.metric: r.value for r in readings}["link_loss_percent"] == 0.0
+    err = capsys.readouterr().err
+    assert "GET http://monitor:***@127.0.0.1" in err
+    assert "HTTP Request" not in err  # httpx's per-request INFO line is kept out of the log
+    for secret in ("pa55word", "T0KEN"):
+        assert secret not in err

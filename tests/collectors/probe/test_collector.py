@@ -71,6 +71,14 @@ def test_http_500_and_redirect_loop_fail(web: str, caplog: pytest.LogCaptureFixt
     assert "status 500" in caplog.text and "more than 5 redirects" in caplog.text
 
 
+def test_https_certificate_is_checked_unless_told_not_to(tls_web: str,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="collectors.probe.collector"):
+        assert _probe(_link("http", tls_web, count=1)) == {"link_loss_percent": 100.0}
+    assert "TLS certificate not trusted" in caplog.text
+    assert _probe(_link("http", tls_web, count=1, verify_tls=False))["link_loss_percent"] == 0.0
+
+
 def test_http_receiver_fixture_status(receiver: Any) -> None:
     url = f"http://127.0.0.1:{receiver.port}/health"
     assert _probe(_link("http", url, count=1))["link_loss_percent"] == 0.0
