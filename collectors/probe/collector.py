@@ -45,11 +45,11 @@ class LinkCollector:
 
     async def collect(self, now: float) -> list[Reading]:
         """One cycle: ``count`` attempts, spaced, each within the timeout."""
+        rtts: list[float] = []
+        failures: list[str] = []
         if self.link.kind == "icmp":
-            rtts = await self._ping()
-            failures: list[str] = [] if rtts else ["no echo reply"]
+            rtts, failures = await self._ping()
         else:
-            rtts, failures = [], []
             for i in range(self.link.attempts):
                 if i:
                     await asyncio.sleep(self.link.spacing)
@@ -73,9 +73,9 @@ class LinkCollector:
 
     # --- ICMP --------------------------------------------------------------------------------
 
-    async def _ping(self) -> list[float]:
-        """Round-trip times (ms) of the echoes answered; unprivileged socket first, raw if the
-        kernel refuses it, and a clear CollectError when neither is allowed."""
+    async def _ping(self) -> tuple[list[float], list[str]]:
+        """Round-trip times (ms) of the echoes answered, and why none was if so; unprivileged
+        socket first, raw if the kernel refuses it, a clear CollectError when neither is allowed."""
         link = self.link
         order = [False, True] if self.privileged is None else [self.privileged]
         for privileged in order:
@@ -88,16 +88,16 @@ class LinkCollector:
             except icmplib.SocketPermissionError:
                 continue
             except icmplib.NameLookupError:
-                return []
+                return [], [f"cannot resolve {self.target.host}"]
             except TimeoutError:  # a DNS lookup that hangs: the channel is down as far as we know
-                return []
+                return [], [f"no answer within {link.budget:g}s"]
             except icmplib.ICMPLibError as err:
                 raise CollectError(f"link {link.name}: icmp to {self.target.shown()}: {err}") from None
             if self.privileged is None:
                 self.privileged = privileged
                 log.info("link=%s icmp through %s sockets", link.name,
                          "raw" if privileged else "unprivileged")
-            return list(host.rtts)
+            return list(host.rtts), ([] if host.rtts else ["no echo reply"])
         raise CollectError(
             f"link {link.name}: cannot open an ICMP socket: unprivileged ICMP is off for gid "
             f"{os.getgid()} (sysctl net.ipv4.ping_group_range) and raw sockets need CAP_NET_RAW "
@@ -167,7 +167,8 @@ class LinkCollector:
         name, shown = self.link.name, self.target.shown()
         if loss >= 100.0 and not self._failing:
             self._failing = True
-            log.warning("link=%s %s %s unreachable: %s", name, self.link.kind, shown, failures[-1])
+            log.warning("link=%s %s %s unreachable: %s", name, self.link.kind, shown,
+                        failures[-1] if failures else "no answer")
         elif loss < 100.0 and self._failing:
             self._failing = False
             log.info("link=%s %s %s reachable again", name, self.link.kind, shown)
