@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
+from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
@@ -166,6 +167,9 @@ class Settings(BaseSettings):
         default_factory=BindingsSettings, description="The IP–MAC binding registry (资产台账)."
     )
     arp: ArpOptions | None = Field(None, description="Passive ARP sniffing and rogue-device detection.")
+    links: list[Link] = Field(
+        default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
+    )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
 
     @classmethod
@@ -196,6 +200,8 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     except ValidationError as err:
         raise ConfigError([f"{name}: {problem}" for problem in describe(err)]) from None
     problems = check_inventory(settings.devices, f"{name}: ")
+    problems += check_links(settings.links, (d.name for d in settings.devices),
+                            settings.defaults.interval, f"{name}: ")
     if problems:
         raise ConfigError(problems)
     registry = settings.bindings.file

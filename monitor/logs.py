@@ -60,6 +60,7 @@ def setup(level: str = "info") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # apprise and urllib3 are chatty at INFO and may print URLs; keep them to real problems.
-    logging.getLogger("apprise").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # apprise, urllib3 and httpx (link probes) are chatty at INFO and print URLs (httpx every
+    # request, token and password included); keep them to real problems.
+    for chatty in ("apprise", "urllib3", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

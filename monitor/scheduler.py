@@ -21,19 +21,25 @@ Sink = Callable[[list[Reading]], None]
 
 @dataclass(kw_only=True)
 class Job:
-    """One device to poll: its labels, collector, interval and timeout."""
+    """One device (or link) to poll: its labels, collector, interval and timeout.
+
+    ``heartbeat`` is the metric that says whether the job answered (``up``); link probes have
+    none, because their readings (``link_loss_percent``) already say it and ``up`` means a device.
+    """
 
     device: str
     labels: dict[str, str]
     collector: Collector
     interval: float
     timeout: float
+    heartbeat: str | None = "up"
     skipped: int = 0
     running: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 async def collect_once(job: Job, now: float) -> list[Reading]:
-    """One collection of one device: its readings with the device's labels, then ``up``.
+    """One collection of one device: its readings with the device's labels, then ``up``
+    (the job's heartbeat, if it has one).
 
     The device's identity labels win over labels a collector reports, so a script cannot
     claim to be another device. Failures become ``up 0`` and one log line, never a raise.
@@ -53,7 +59,8 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     except Exception as err:  # a collector bug must not stop the others
         up = 0.0
         log.exception("device=%s collector crashed: %s", job.device, type(err).__name__)
-    readings.append(Reading("up", up, dict(job.labels), now))
+    if job.heartbeat is not None:
+        readings.append(Reading(job.heartbeat, up, dict(job.labels), now))
     return readings
 
 

@@ -18,6 +18,7 @@ from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import from_rows
 from collectors.base import Listener
+from collectors.probe.collector import LinkCollector
 from collectors.snmp.client import SnmpShared
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
@@ -97,14 +98,33 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
                         interval=interval, timeout=timeout))
+    return jobs + build_link_jobs(settings)
+
+
+def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
+    """One job per ``[[links]]`` entry, named ``link:NAME`` and without ``up`` (a link is not a
+    device). Labels: the link's (link, probe) over its device's, or over ``device`` = this host,
+    where the probe runs from, when the link names no device."""
+    devices = {d.name: d for d in settings.devices}
+    jobs = []
+    for link in settings.links:
+        owner = devices.get(link.device or "")
+        base = owner.labels() if owner is not None else {"device": local_name()}
+        # The collector bounds every attempt itself; the job's timeout only catches a bug.
+        jobs.append(Job(device=f"link:{link.name}", labels={**base, **link.labels()},
+                        collector=LinkCollector(link), interval=link.cycle(settings.defaults.interval),
+                        timeout=min(link.budget + 5.0, link.cycle(settings.defaults.interval)),
+                        heartbeat=None))
     return jobs
 
 
 def stale_after(settings: config_mod.Settings) -> float:
     """How long a silent series counts as present: the configured value, but never less than
-    three polling intervals of the slowest device, or slow devices would resolve and re-fire
-    between polls."""
-    longest = max([d.interval or settings.defaults.interval for d in settings.devices], default=0.0)
+    three polling intervals of the slowest device or link (websites: 5 min), or slow ones
+    would resolve and re-fire between polls."""
+    intervals = [d.interval or settings.defaults.interval for d in settings.devices]
+    intervals += [link.cycle(settings.defaults.interval) for link in settings.links]
+    longest = max(intervals, default=0.0)
     return max(settings.rules.stale_after, 3 * longest)
 
 
@@ -126,6 +146,8 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
                       if s]
     if settings.store.influxdb.token:
         found.append(settings.store.influxdb.token.get_secret_value())
+    for link in settings.links:
+        found += link.secret_values()
     return found
 
 

@@ -115,7 +115,7 @@ def test_every_pack_rule_cites_a_seed_clause(rule: Rule) -> None:
 
 # Rules whose every number is the regulation's ("any change", "on battery", "degraded"…).
 REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "config_changed",
-                   "config_changed_in_window",
+                   "config_changed_in_window", "website_unavailable",
                    "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict",
                    "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down",
                    "trap_receiver_down"}
