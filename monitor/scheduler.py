@@ -25,6 +25,8 @@ class Job:
 
     ``heartbeat`` is the metric that says whether the job answered (``up``); link probes have
     none, because their readings (``link_loss_percent``) already say it and ``up`` means a device.
+    ``constants`` are inventory facts sent with every collection that answered (a UPS's design
+    runtime), so a dashboard can draw them beside what was measured.
     """
 
     device: str
@@ -33,6 +35,7 @@ class Job:
     interval: float
     timeout: float
     heartbeat: str | None = "up"
+    constants: dict[str, float] = field(default_factory=dict)
     skipped: int = 0
     running: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -59,6 +62,8 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     except Exception as err:  # a collector bug must not stop the others
         up = 0.0
         log.exception("device=%s collector crashed: %s", job.device, type(err).__name__)
+    if up:
+        readings += [Reading(name, value, dict(job.labels), now) for name, value in job.constants.items()]
     if job.heartbeat is not None:
         readings.append(Reading(job.heartbeat, up, dict(job.labels), now))
     return readings

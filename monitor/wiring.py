@@ -96,8 +96,11 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
+        # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
+        constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
+                     if dev.design_runtime_minutes else {})
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
-                        interval=interval, timeout=timeout))
+                        interval=interval, timeout=timeout, constants=constants))
     return jobs + build_link_jobs(settings)
 
 

@@ -46,6 +46,15 @@ def test_collect_once_adds_device_labels_and_up() -> None:
     ]
 
 
+def test_inventory_constants_ride_along_only_when_the_device_answered() -> None:
+    job = _job("ups-1", Fast())
+    job.constants = {"ups_design_runtime_minutes": 30.0}
+    readings = asyncio.run(collect_once(job, 5.0))
+    assert ("ups_design_runtime_minutes", 30.0) in [(r.metric, r.value) for r in readings]
+    job.collector = Broken()
+    assert [r.metric for r in asyncio.run(collect_once(job, 5.0))] == ["up"]
+
+
 def test_failures_become_up_zero() -> None:
     for collector in (Hung(), Broken()):
         [up] = asyncio.run(collect_once(_job("d", collector), 5.0))

@@ -40,9 +40,17 @@ class VictoriaMetrics:
     def start(self) -> None:
         # A century of retention: the tests write fixed timestamps from the past too.
         self.proc = subprocess.Popen(
-            [self.binary, f"-storageDataPath={self.data}", f"-httpListenAddr=127.0.0.1:{self.port}",
-             "-retentionPeriod=100y", "-loggerLevel=ERROR", "-search.disableCache"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                f"-storageDataPath={self.data}",
+                f"-httpListenAddr=127.0.0.1:{self.port}",
+                "-retentionPeriod=100y",
+                "-loggerLevel=ERROR",
+                "-search.disableCache",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         end = time.monotonic() + 30
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -83,3 +91,77 @@ class VictoriaMetrics:
             for ts, value in zip(series["timestamps"], series["values"], strict=True):
                 out.setdefault((name, key, int(ts)), []).append(float(value))
         return out
+
+
+class InfluxDB1:
+    """Debian's influxdb 1.6 (InfluxQL; no v2 write API, so lines go to its v1 /write)."""
+
+    def __init__(self, home: Path, database: str = "roomwatch") -> None:
+        binary = shutil.which("influxd")
+        if binary is None:
+            pytest.skip("influxdb is not installed (scripts/apt.d/influx.txt)")
+        self.binary = binary
+        self.home = home
+        self.database = database
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        config = self.home / "influxdb.conf"
+        config.write_text(
+            f'reporting-disabled = true\nbind-address = "127.0.0.1:{free_port()}"\n'
+            f'[meta]\n  dir = "{self.home}/meta"\n'
+            f'[data]\n  dir = "{self.home}/data"\n  wal-dir = "{self.home}/wal"\n'
+            "  query-log-enabled = false\n"
+            f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
+            "[monitor]\n  store-enabled = false\n[continuous_queries]\n  enabled = false\n"
+            '[logging]\n  level = "error"\n'
+        )
+        self.proc = subprocess.Popen(
+            [self.binary, "-config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"influxd exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as resp:
+                    if resp.status == 204:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("influxd did not answer /ping within 30 s")
+        self.query(f'CREATE DATABASE "{self.database}"')
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def write(self, lines: list[str], precision: str = "ms") -> None:
+        url = f"{self.url}/write?db={self.database}&precision={precision}"
+        req = urllib.request.Request(url, data="\n".join(lines).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 204, resp.status
+
+    def query(self, text: str) -> list[dict[str, Any]]:
+        """The statement's results; an InfluxQL error raises with the server's message."""
+        body = urllib.parse.urlencode({"q": text, "db": self.database, "epoch": "ms"}).encode()
+        with urllib.request.urlopen(f"{self.url}/query", data=body, timeout=30) as resp:
+            doc = json.loads(resp.read())
+        results: list[dict[str, Any]] = doc.get("results", [])
+        for result in results:
+            if "error" in result:
+                raise AssertionError(f"{result['error']}: {text}")
+        return results
