@@ -130,12 +130,6 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait(check: object, deadline: float, proc: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -148,21 +142,14 @@ def _wait(check: object, deadline: float, proc: subprocess.Popen[bytes]) -> None
     raise RuntimeError(f"{proc.args[0]} did not come up")  # type: ignore[index]
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def _start_snmpsim(tmp: Path, communities: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    from tests.procs import free_port
+
     data = tmp / "data"
     data.mkdir()
     for n, c in enumerate(communities):
         (data / f"{c}.snmprec").write_text(_recording(n))
-    port = _free_port(socket.SOCK_DGRAM)
+    port = free_port(socket.SOCK_DGRAM)
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "snmpsim-command-responder"), f"--data-dir={data}",
          f"--cache-dir={tmp / 'cache'}", "--logging-method=null", f"--agent-udpv4-endpoint=127.0.0.1:{port}"],
@@ -191,9 +178,11 @@ def _run_roomwatch(tmp: Path, communities: list[str], port: int, path: str) -> d
 
 def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str], walks: list[str]
                   ) -> dict[str, float]:
+    from tests.procs import free_port, stop
+
     conf = tmp / "snmp.yml"
     conf.write_text(_exporter_yaml(communities, gets, walks))
-    web = _free_port(socket.SOCK_STREAM)
+    web = free_port(socket.SOCK_STREAM)
     proc = subprocess.Popen([EXPORTER, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{web}",
                              "--log.level=error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{web}"
@@ -217,7 +206,7 @@ def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str],
                     failed += 0 if ok else 1
         wall, cpu = time.perf_counter() - wall0, _cpu(proc.pid) - cpu0
     finally:
-        _stop(proc)
+        stop(proc)
     return {"cpu": cpu, "wall": wall, "varbinds": varbinds, "polls": ROUNDS * len(communities),
             "failed": failed}
 
@@ -236,6 +225,8 @@ def main() -> None:
         print("skipped: needs prometheus-snmp-exporter (scripts/apt.d/snmp.txt) and snmpsim (pip .[test])")
         return
     sys.path.insert(0, str(ROOT))
+    from tests.procs import stop
+
     gets, walks = _columns()
     communities = [f"sw{n:04d}" for n in range(N_DEVICES)]
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -246,7 +237,7 @@ def main() -> None:
             rw_ez = _run_roomwatch(tmp, communities, port, "ezsnmp")
             ex = _run_exporter(tmp, communities, port, gets, walks)
         finally:
-            _stop(agent)
+            stop(agent)
     print(f"{N_DEVICES} simulated {PORTS}-port switches (snmpsim), {ROUNDS} rounds, {CONCURRENCY} in flight, "
           f"GETBULK x{MAX_REPETITIONS}; {len(gets)} scalars + {len(walks)} columns each")
     print(f"{'client':<10} {'polls':>6} {'failed':>6} {'varbinds':>9} {'vb/s wall':>9} {'vb/CPU-s':>10} "

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import stop
+
 ROOT = Path(__file__).parents[3]
 HOSTS = ("gw", "vic", "att")
 HW = {"gw": "02:00:00:00:00:01", "vic": "02:00:00:00:00:10", "att": "02:00:00:00:00:66"}
@@ -131,9 +133,4 @@ def sniffer(lan: Lan, tmp_path: Path) -> Iterator[Sniffer]:
         sniff.readings.clear()
         yield sniff
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import stop
+
 DATA = Path(__file__).parent / "data"
 RECORDINGS = (
     "network/router/huawei-s5720",
@@ -69,15 +71,6 @@ def _wait_answer(port: int, community: str, proc: subprocess.Popen[bytes], deadl
     raise RuntimeError("agent did not answer in time")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="session")
 def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     """snmpsim on a loopback port serving every recording; community = recording file name."""
@@ -109,7 +102,7 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         _wait_answer(port, "minimal", proc, time.monotonic() + 90)
         yield Agent(port, tuple(p.stem for p in data.glob("*.snmprec")))
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +131,7 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         _wait_answer(port, "rw-public", proc, time.monotonic() + 30)
         yield Agent(port, ("rw-public",))
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture

@@ -19,13 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import free_port, stop
+
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], deadline: float = 15.0) -> None:
@@ -37,15 +33,6 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], deadline: float = 15.0) 
             return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {deadline}s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 @dataclass

@@ -1,10 +1,9 @@
-"""Real time-series servers for the store tests, on loopback with a temporary directory."""
+"""Real time-series servers for the store tests and benches, on loopback with a temporary directory."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -14,22 +13,21 @@ from typing import Any
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.procs import free_port, stop
 
 
-class VictoriaMetrics:
-    """Debian's victoria-metrics; ``stop`` and ``start`` again keep its data directory."""
+class Server:
+    """A server binary started on a free loopback port; ``stop`` then ``start`` keeps its data."""
 
-    def __init__(self, data: Path) -> None:
-        binary = shutil.which("victoria-metrics")
+    binary_name = ""
+    ready_path = ""
+
+    def __init__(self, home: Path) -> None:
+        binary = shutil.which(self.binary_name)
         if binary is None:
-            pytest.skip("victoria-metrics is not installed (scripts/apt.d/influx.txt)")
+            pytest.skip(f"{self.binary_name} is not installed (scripts/apt.d/influx.txt)")
         self.binary = binary
-        self.data = data
+        self.home = home
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -37,41 +35,40 @@ class VictoriaMetrics:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        """The command line that runs the server on ``self.port`` with its data in ``self.home``."""
+        raise NotImplementedError
+
     def start(self) -> None:
-        # A century of retention: the tests write fixed timestamps from the past too.
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                f"-storageDataPath={self.data}",
-                f"-httpListenAddr=127.0.0.1:{self.port}",
-                "-retentionPeriod=100y",
-                "-loggerLevel=ERROR",
-                "-search.disableCache",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 30
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"victoria-metrics exited with {self.proc.returncode}")
+                raise RuntimeError(f"{self.binary_name} exited with {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
-                    if resp.status == 200:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as resp:
+                    if resp.status < 300:
                         return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("victoria-metrics did not answer /health within 30 s")
+        raise RuntimeError(f"{self.binary_name} did not answer {self.ready_path} within 30 s")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, timeout=20)
         self.proc = None
+
+
+class VictoriaMetrics(Server):
+    """Debian's victoria-metrics, which takes the InfluxDB v2 write API."""
+
+    binary_name = "victoria-metrics"
+    ready_path = "/health"
+
+    def command(self) -> list[str]:
+        # A century of retention: the tests write fixed timestamps from the past too.
+        return [self.binary, f"-storageDataPath={self.home}", f"-httpListenAddr=127.0.0.1:{self.port}",
+                "-retentionPeriod=100y", "-loggerLevel=ERROR", "-search.disableCache"]
 
     def export(self) -> list[dict[str, Any]]:
         """Every series it holds (after forcing buffered samples to storage), as exported JSON."""
@@ -93,25 +90,14 @@ class VictoriaMetrics:
         return out
 
 
-class InfluxDB1:
+class InfluxDB1(Server):
     """Debian's influxdb 1.6 (InfluxQL; no v2 write API, so lines go to its v1 /write)."""
 
-    def __init__(self, home: Path, database: str = "roomwatch") -> None:
-        binary = shutil.which("influxd")
-        if binary is None:
-            pytest.skip("influxdb is not installed (scripts/apt.d/influx.txt)")
-        self.binary = binary
-        self.home = home
-        self.database = database
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
+    binary_name = "influxd"
+    ready_path = "/ping"
+    database = "roomwatch"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+    def command(self) -> list[str]:
         config = self.home / "influxdb.conf"
         config.write_text(
             f'reporting-disabled = true\nbind-address = "127.0.0.1:{free_port()}"\n'
@@ -122,32 +108,11 @@ class InfluxDB1:
             "[monitor]\n  store-enabled = false\n[continuous_queries]\n  enabled = false\n"
             '[logging]\n  level = "error"\n'
         )
-        self.proc = subprocess.Popen(
-            [self.binary, "-config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"influxd exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as resp:
-                    if resp.status == 204:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("influxd did not answer /ping within 30 s")
-        self.query(f'CREATE DATABASE "{self.database}"')
+        return [self.binary, "-config", str(config)]
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+    def start(self) -> None:
+        super().start()
+        self.query(f'CREATE DATABASE "{self.database}"')
 
     def write(self, lines: list[str], precision: str = "ms") -> None:
         url = f"{self.url}/write?db={self.database}&precision={precision}"

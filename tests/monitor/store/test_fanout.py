@@ -13,8 +13,9 @@ from monitor import daemon, wiring
 from monitor.model import Reading
 from monitor.store.fanout import FanOut
 from monitor.store.sqlite import SQLiteStore
+from tests.procs import free_port
 
-from .servers import VictoriaMetrics, free_port
+from .servers import VictoriaMetrics
 
 
 def run_daemon_until(config: Path, done: Callable[[], bool], deadline: float = 20.0) -> wiring.Parts:

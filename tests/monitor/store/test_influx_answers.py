@@ -20,8 +20,7 @@ import pytest
 from monitor.config import InfluxSettings
 from monitor.model import Reading
 from monitor.store.influx import InfluxOutput
-
-from .servers import free_port
+from tests.procs import free_port
 
 TOKEN = "s3cr3t-token-value"
 Answer = tuple[int, dict[str, str], bytes]
