@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -20,12 +19,9 @@ from pydantic import (
 )
 
 from alerts.matchers import parse_matchers
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.secrets import Secret
 from monitor.windows import TimeZone
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
-"""A duration field: ``30s``, ``5m``, ``4h`` or a number of seconds."""
 
 RESERVED = ("oncall",)
 """Receiver names with a meaning of their own: ``oncall`` is whoever the rota names now."""

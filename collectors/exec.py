@@ -12,10 +12,10 @@ import logging
 import os
 import signal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from collectors import lineproto
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.errors import CollectError
 from monitor.model import Reading
 
@@ -42,12 +42,8 @@ class ExecOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     command: list[str] = Field(min_length=1, description="Program and arguments; no shell.")
-    timeout: float = Field(10.0, gt=0, description="Kill the command after this long.")
+    timeout: Duration = Field(10.0, gt=0, description="Kill the command after this long.")
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return parse_duration(value)  # type: ignore[arg-type]
 
 
 class ExecCollector:

@@ -18,7 +18,7 @@ from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.inventory import Device, check_inventory
 from monitor.secrets import Secret
@@ -30,25 +30,13 @@ DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _durations(cls, value: Any, info: Any) -> Any:
-        field = cls.model_fields.get(info.field_name)
-        if field is not None and field.json_schema_extra == {"duration": True}:
-            return parse_duration(value)
-        return value
-
-
-def _duration(default: float, description: str, **kw: Any) -> Any:
-    return Field(default, description=description, json_schema_extra={"duration": True}, **kw)
-
 
 class Defaults(_Section):
     """Polling defaults for devices that do not set their own."""
 
-    interval: float = _duration(60.0, "How often each device is polled.", gt=0)
-    timeout: float = _duration(10.0, "How long one collection may take.", gt=0)
-    jitter: float = _duration(5.0, "Random start offset so devices are not polled at once.", ge=0)
+    interval: Duration = Field(60.0, description="How often each device is polled.", gt=0)
+    timeout: Duration = Field(10.0, description="How long one collection may take.", gt=0)
+    jitter: Duration = Field(5.0, description="Random start offset so devices are not polled at once.", ge=0)
 
 
 class LogSettings(_Section):
@@ -66,17 +54,17 @@ class RulesSettings(_Section):
     overrides: list[dict[str, Any]] = Field(
         default_factory=list, description="Per-device/room changes to pack rules."
     )
-    evaluate_interval: float = _duration(10.0, "How often rules are evaluated.", gt=0)
-    stale_after: float = _duration(300.0, "A series silent this long is absent.", gt=0)
+    evaluate_interval: Duration = Field(10.0, description="How often rules are evaluated.", gt=0)
+    stale_after: Duration = Field(300.0, description="A series silent this long is absent.", gt=0)
 
 
 class SQLiteSettings(_Section):
     """The embedded store."""
 
     path: Path | None = Field(None, description="Database file; default STATE_DIR/roomwatch.db.")
-    retention: float = _duration(30 * 86400.0, "How long raw readings are kept.", gt=0)
-    rollup_retention: float = _duration(400 * 86400.0, "How long hourly rollups are kept.", gt=0)
-    flush_interval: float = _duration(5.0, "How often buffered readings are committed.", gt=0)
+    retention: Duration = Field(30 * 86400.0, description="How long raw readings are kept.", gt=0)
+    rollup_retention: Duration = Field(400 * 86400.0, description="How long hourly rollups are kept.", gt=0)
+    flush_interval: Duration = Field(5.0, description="How often buffered readings are committed.", gt=0)
 
 
 class InfluxSettings(_Section):
@@ -88,8 +76,8 @@ class InfluxSettings(_Section):
     token: Secret | None = Field(None, description="API token (1.x: \"user:password\"); env:/file: ok.")
     precision: Literal["s", "ms", "us", "ns"] = Field("ms", description="Timestamp precision.")
     batch_size: int = Field(5000, ge=1, le=1_000_000, description="Points per write request.")
-    flush_interval: float = _duration(1.0, "Longest a point waits in memory before it is sent.", gt=0)
-    timeout: float = _duration(10.0, "Time one write request may take.", gt=0)
+    flush_interval: Duration = Field(1.0, gt=0, description="Longest a point waits in memory before sending.")
+    timeout: Duration = Field(10.0, description="Time one write request may take.", gt=0)
     queue_size: int = Field(
         5_000_000, ge=1000,
         description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
@@ -127,7 +115,7 @@ class ReportSettings(_Section):
     format: Literal["pdf", "html", "md", "json"] = Field("pdf", description="Default report format.")
     send: str = Field("", description="Receiver the weekly report goes to by default (see --send).")
     top: int = Field(10, ge=1, le=200, description="Rows in the top-N tables (interfaces, devices).")
-    backup_max_age: float = _duration(26 * 3600.0, "Newest backup older than this is 异常.", gt=0)
+    backup_max_age: Duration = Field(26 * 3600.0, description="Newest backup older than this is 异常.", gt=0)
 
 
 class SshSettings(_Section):

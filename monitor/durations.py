@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -46,3 +49,12 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
     return "".join(parts)
+
+
+def _seconds(value: object) -> object:
+    # Only text and numbers are durations; anything else goes on to pydantic's own type error.
+    return parse_duration(value) if isinstance(value, str | int | float) else value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds)]
+"""A config field in seconds that also takes ``"90s"``, ``"5m"``, ``"1h30m"``…"""

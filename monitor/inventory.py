@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -11,14 +11,13 @@ from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
 from collectors.snmp.options import SnmpOptions
 from collectors.ssh.collector import SshOptions
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 
 # Transport sub-tables a device may carry, in the order they are looked for; each name is a
 # field of Device and a key of collectors.REGISTRY.
 TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
-Duration = Annotated[float, Field(ge=0)]
 
 
 class Device(BaseModel):
@@ -35,8 +34,8 @@ class Device(BaseModel):
     rack: str | None = Field(None, description="Rack position, for people reading alerts.")
     level: int = Field(2, ge=1, le=3, description="Criticality 1 (highest) to 3, as in 003.")
     parent: str | None = Field(None, description="Device this one hangs behind (suppression).")
-    interval: float | None = Field(None, description="Polling interval; default [defaults].")
-    timeout: float | None = Field(None, description="Collection timeout; default [defaults].")
+    interval: Duration | None = Field(None, description="Polling interval; default [defaults].")
+    timeout: Duration | None = Field(None, description="Collection timeout; default [defaults].")
     design_runtime_minutes: float | None = Field(
         None, gt=0, description="UPS only: designed battery runtime (000: 8 h = 480)."
     )
@@ -45,10 +44,6 @@ class Device(BaseModel):
     ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
     snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
 
-    @field_validator("interval", "timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return None if value is None else parse_duration(value)  # type: ignore[arg-type]
 
     @field_validator("name")
     @classmethod

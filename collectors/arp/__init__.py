@@ -8,9 +8,9 @@ Every source turns what it sees into ``Observation`` values (ip, mac, switch, po
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 
 SAMPLE = """\
 [arp]
@@ -31,13 +31,9 @@ class ArpOptions(BaseModel):
 
     interfaces: list[str] = Field(default_factory=list, description="Interfaces to sniff ARP on.")
     flood_pps: int = Field(50, gt=0, description="ARP frames per second from one MAC that make a flood.")
-    conflict_window: float = Field(60.0, gt=0, description="Window for two MACs claiming one IP.")
-    port_window: float = Field(600.0, gt=0, description="Window for counting MACs behind a port.")
-    repeat: float = Field(60.0, gt=0, description="How often a continuing violation is re-told.")
+    conflict_window: Duration = Field(60.0, gt=0, description="Window for two MACs claiming one IP.")
+    port_window: Duration = Field(600.0, gt=0, description="Window for counting MACs behind a port.")
+    repeat: Duration = Field(60.0, gt=0, description="How often a continuing violation is re-told.")
     table_size: int = Field(65536, ge=16, description="Entries kept per observation table (LRU).")
     buffer_bytes: int = Field(32 << 20, ge=65536, description="Socket receive buffer per interface.")
 
-    @field_validator("conflict_window", "port_window", "repeat", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return parse_duration(value)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 
 SAMPLE = """\
 # Network channels and services (003 巡检 item 5 网络通道; 000's 5-minute website check).
@@ -63,18 +63,14 @@ class Link(BaseModel):
     kind: LinkKind = Field(description="icmp (echo), tcp (connect) or http (GET).")
     target: str = Field(description="icmp: host; tcp: host:port; http: an http:// or https:// URL.")
     device: str | None = Field(None, description="Inventory device the link belongs to.")
-    interval: float | None = Field(None, gt=0, description="Cycle; default [defaults], http 5 min.")
-    timeout: float | None = Field(None, gt=0, le=60, description="One attempt; default by kind.")
+    interval: Duration | None = Field(None, gt=0, description="Cycle; default [defaults], http 5 min.")
+    timeout: Duration | None = Field(None, gt=0, le=60, description="One attempt; default by kind.")
     count: int | None = Field(None, ge=1, le=20, description="Attempts per cycle; default by kind.")
-    spacing: float = Field(0.5, ge=0, le=10, description="Pause between attempts.")
+    spacing: Duration = Field(0.5, ge=0, le=10, description="Pause between attempts.")
     expect_status: list[int] = Field(
         default_factory=list, description="http: statuses that mean up; default any 2xx/3xx.")
     verify_tls: bool = Field(True, description="http: check the server's certificate.")
 
-    @field_validator("interval", "timeout", "spacing", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return None if value is None else parse_duration(value)  # type: ignore[arg-type]
 
     @field_validator("name")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.secrets import Secret
 
 SAMPLE = """\
@@ -58,7 +58,7 @@ class SnmpOptions(BaseModel):
 
     version: Version = Field("2c", description="1, 2c or 3.")
     community: Secret | None = Field(None, description="v1/v2c community (env:/file: allowed).")
-    timeout: float = Field(5.0, gt=0, le=60, description="Wait this long for each answer.")
+    timeout: Duration = Field(5.0, gt=0, le=60, description="Wait this long for each answer.")
     retries: int = Field(2, ge=0, le=10, description="Resend an unanswered request this often.")
     max_repetitions: int = Field(25, ge=1, le=200, description="Rows asked per GETBULK.")
     bulk: bool = Field(True, description="false for agents that mishandle GETBULK (uses GETNEXT).")
@@ -68,7 +68,7 @@ class SnmpOptions(BaseModel):
     interface_roles: dict[str, str] = Field(
         default_factory=dict,
         description="ifName, ifDescr or ifAlias -> role label (uplink_down watches role = uplink).")
-    counter_max_gap: float = Field(
+    counter_max_gap: Duration = Field(
         900.0, gt=0, description="Two counter samples further apart than this give no rate.")
     user: str = Field("", description="v3 user name.")
     auth_protocol: AuthProtocol | None = Field(None, description="v3 authentication protocol.")
@@ -77,10 +77,6 @@ class SnmpOptions(BaseModel):
     priv_key: Secret | None = Field(None, description="v3 privacy pass phrase.")
     context: str = Field("", description="v3 context name.")
 
-    @field_validator("timeout", "counter_max_gap", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return parse_duration(value)  # type: ignore[arg-type]
 
     @field_validator("interface_roles")
     @classmethod

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collectors.ssh import change, linux, session, tables
 from collectors.ssh.history import ConfigHistory
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.errors import CollectError
 from monitor.model import Reading
 from monitor.secrets import Secret
@@ -76,10 +76,10 @@ class SshOptions(BaseModel):
     key_file: Path | None = Field(None, description="Private key file instead of a password.")
     enable_secret: Secret | None = Field(None, description="Enable secret (Cisco/Ruijie).")
     port: int | None = Field(None, ge=1, le=65535, description="SSH port; default device port or 22.")
-    connect_timeout: float = Field(10.0, gt=0, description="TCP connect, banner and login limit.")
-    command_timeout: float = Field(60.0, gt=0, description="Longest one command may take.")
+    connect_timeout: Duration = Field(10.0, gt=0, description="TCP connect, banner and login limit.")
+    command_timeout: Duration = Field(60.0, gt=0, description="Longest one command may take.")
     backup: bool = Field(True, description="Back up the running configuration (not for linux).")
-    backup_interval: float = Field(86400.0, gt=0, description="How often the config is fetched.")
+    backup_interval: Duration = Field(86400.0, gt=0, description="How often the config is fetched.")
     config_command: str | None = Field(None, description="Override the config command.")
     tables: list[Table] = Field(default_factory=lambda: list(_ALL_TABLES),
                                 description="CLI tables read each collection (network devices).")
@@ -90,10 +90,6 @@ class SshOptions(BaseModel):
         default_factory=lambda: ["tmpfs", "devtmpfs", "squashfs", "overlay", "iso9660"],
         description="linux: file-system types whose use is not reported.")
 
-    @field_validator("connect_timeout", "command_timeout", "backup_interval", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return parse_duration(value)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _credentials(self) -> SshOptions:

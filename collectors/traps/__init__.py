@@ -7,10 +7,10 @@ APC PowerNet). This module holds the ``[traps]`` section.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collectors.snmp.options import AuthProtocol, PrivProtocol, v3_problem
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.secrets import Secret
 
 SAMPLE = """\
@@ -64,12 +64,8 @@ class TrapOptions(BaseModel):
     port: int = Field(162, ge=0, le=65535, description="UDP port (162 needs CAP_NET_BIND_SERVICE; 0: any).")
     communities: list[Secret] = Field(default_factory=list, description="Accepted v1/v2c communities.")
     users: list[TrapUser] = Field(default_factory=list, description="Accepted v3 users.")
-    stats_interval: float = Field(60.0, gt=0, description="How often the receiver's counters are reported.")
+    stats_interval: Duration = Field(60.0, gt=0, description="How often the receiver counters are reported.")
 
-    @field_validator("stats_interval", mode="before")
-    @classmethod
-    def _duration(cls, value: object) -> object:
-        return parse_duration(value)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _someone(self) -> TrapOptions:
