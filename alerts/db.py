@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from monitor.sqlite_upgrade import upgrade
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,7 +107,7 @@ class Database:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a page, once decided, must survive power loss
-        self._db.executescript(_SCHEMA)
+        upgrade(self._db, _SCHEMA, str(path))
         self._lock = threading.RLock()
 
     @contextlib.contextmanager

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.sqlite_upgrade import upgrade
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
     device TEXT NOT NULL, version INTEGER NOT NULL, ts REAL NOT NULL, sha256 TEXT NOT NULL,
@@ -46,7 +48,7 @@ class ConfigHistory:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-            self._db.executescript(_SCHEMA)
+            upgrade(self._db, _SCHEMA, str(self.path))
         return self._db
 
     def latest(self, device: str) -> Version | None:

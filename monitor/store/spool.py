@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.sqlite_upgrade import upgrade
+
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -49,7 +51,7 @@ class Spool:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        upgrade(self._conn, _SCHEMA, str(path))
         row = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(points), 0) FROM batches").fetchone()
         self._batches, self._points = int(row[0]), int(row[1])
         self.dropped = self._counter("dropped")
