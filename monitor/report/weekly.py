@@ -131,7 +131,7 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     fired = latest_alerts(data.alerts, span.start, span.end)
     report.severities = dict(Counter(a.severity.value for a in fired))
     report.noisiest = Counter(a.rule for a in fired).most_common(5)
-    report.incidents = incidents(data.alerts, acks, span.start, span.end)
+    report.incidents = incidents(data.alerts, acks, span.start, span.end, now)
     for name, target in (("config", report.changes), ("ipmac", report.ipmac)):
         for check in by_key[name].checks:
             every = replace(check, exempt=())  # the section lists authorised changes too
@@ -163,7 +163,7 @@ def _environment(report: Report, data: Loaded, item: Item, store: Store, year: i
     for check in item.checks:
         for found in episodes(store, data, item, check, report.start, report.end):
             room = found.labels.get("room", "—")
-            stop = found.end if found.end is not None else report.end
+            stop = found.end if found.end is not None else min(report.end, report.generated_at)
             report.outside[room] = report.outside.get(room, 0.0) + stop - found.start
 
 
@@ -181,7 +181,8 @@ def _ups(report: Report, data: Loaded, item: Item, store: Store, designs: Mappin
         mine = [f for f in events if f.device == device]
         report.ups.append({
             "device": device, "events": mine,
-            "on_battery_s": sum((f.duration or report.end - f.start) for f in mine),
+            "on_battery_s": sum((f.duration or min(report.end, report.generated_at) - f.start)
+                                for f in mine),
             "lowest_capacity": lowest[device].get("ups_battery_capacity_percent"),
             "lowest_runtime": lowest[device].get("ups_battery_runtime_minutes"),
             "design_runtime": designs.get(device)})
