@@ -14,6 +14,7 @@ from typing import Any
 from monitor import config as config_mod
 from monitor import logs, systemd
 from monitor.errors import ConfigError, StoreError
+from monitor.finite import FiniteGate
 from monitor.model import Reading
 from monitor.scheduler import Scheduler
 from monitor.wiring import (
@@ -51,8 +52,12 @@ class Daemon:
         # Set by push sources (ARP, traps): their events are judged at once, not at the next tick.
         self._judge_now = asyncio.Event()
         self._kick: asyncio.Task[None] | None = None
+        self._finite = FiniteGate()
 
-    def _sink(self, readings: list[Reading]) -> None:
+    def sink(self, readings: list[Reading]) -> None:
+        """Where every source's readings go: the finite ones are stored and judged."""
+        # Every source (polled jobs, push listeners, the store's own health) comes through here.
+        readings = self._finite(readings)
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
         for r in readings:
@@ -147,7 +152,7 @@ class Daemon:
 
     def _start_sources(self) -> None:
         self._sources_stop = asyncio.Event()
-        scheduler = Scheduler(self.parts.jobs, self._sink, jitter=self.settings.defaults.jitter)
+        scheduler = Scheduler(self.parts.jobs, self.sink, jitter=self.settings.defaults.jitter)
         self._sources = [asyncio.create_task(scheduler.run(self._sources_stop))]
         self._sources += [asyncio.create_task(lst.run(self._push_sink, self._sources_stop))
                           for lst in self.parts.listeners]
@@ -160,7 +165,7 @@ class Daemon:
                 await job.collector.close()
 
     def _push_sink(self, readings: list[Reading]) -> None:
-        self._sink(readings)
+        self.sink(readings)
         if readings:
             self._judge_now.set()
 
@@ -199,7 +204,7 @@ class Daemon:
 
     async def _flush(self) -> None:
         if self.parts.store.outputs:
-            self._sink(self.parts.store.health(time.time(), {"device": local_name(), "kind": "server"}))
+            self.sink(self.parts.store.health(time.time(), {"device": local_name(), "kind": "server"}))
         try:
             await asyncio.to_thread(self.parts.store.flush)
         except StoreError as err:
