@@ -190,7 +190,8 @@ def test_sigterm_under_heavy_writing_loses_nothing(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     store = SQLiteStore(tmp_path / "state" / "roomwatch.db")
-    ups = store.query("up", 0, time.time() + 60)
+    # Only collections that answered count: on a loaded box a run may pass its 0.2 s timeout.
+    ups = [u for u in store.query("up", 0, time.time() + 60) if u.value == 1]
     temps = store.query("temperature_celsius", 0, time.time() + 60)
     store.close()
     assert len(ups) >= 2
