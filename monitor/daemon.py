@@ -192,9 +192,17 @@ class Daemon:
         changes = self.parts.engine.evaluate(now)
         if changes:
             self.parts.store.write_alerts(changes)
+        if changes or self.parts.dispatcher.unrecorded:
             # Queue before saving engine state: a crash in between re-fires on restart, and
             # the notification log then recognises it as already told.
-            if self.parts.dispatcher.submit(changes, now):
+            try:
+                queued = self.parts.dispatcher.submit(changes, now)
+            except StoreError:
+                # alerts.db cannot be written (logged by the dispatcher, which keeps the
+                # transitions and retries): the engine's state is not saved either, so a
+                # restart meanwhile derives them again rather than forgetting them.
+                return
+            if queued:
                 # Deliver now rather than at the next tick: evaluation → page within a second.
                 self._kick = asyncio.create_task(self._deliver())
             self.parts.engine.save(self.state_file)
