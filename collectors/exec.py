@@ -76,21 +76,14 @@ class ExecCollector:
             _kill_group(proc)
             raise
         except TimeoutError:
-            _kill_group(proc)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), timeout=2)
-            raise CollectError(
-                f"exec {self.device}: {self._program} did not finish within "
-                f"{self.options.timeout:g}s; killed"
-            ) from None
+            out, why = None, f"did not finish within {self.options.timeout:g}s; killed"
+        else:
+            why = f"printed more than {MAX_ANSWER // (1024 * 1024)} MiB; stopped reading and killed it"
         if out is None:
             _kill_group(proc)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), timeout=2)
-            raise CollectError(
-                f"exec {self.device}: {self._program} printed more than "
-                f"{MAX_ANSWER // (1024 * 1024)} MiB; stopped reading and killed it"
-            )
+            raise CollectError(f"exec {self.device}: {self._program} {why}")
         if proc.returncode != 0:
             tail = err_text.decode(errors="replace").strip().splitlines()[-1:] or [""]
             raise CollectError(
