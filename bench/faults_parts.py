@@ -88,21 +88,36 @@ def kill_9_flapping(tmp: Path, *, seconds: float = 120.0, flap: float = 2.5) -> 
     config.write_text(
         f'state_dir = "{tmp}/state"\n[defaults]\ninterval = "250ms"\njitter = "0s"\n'
         '[rules]\nevaluate_interval = "250ms"\n'
+        '[log]\nreadings = false\n'
         f'[notify]\nlang = "en"\n[[notify.receivers]]\nname = "duty"\nurls = ["{receiver.url}"]\n'
         '[[notify.routes]]\nreceiver = "duty"\ngroup_wait = "0s"\ngroup_interval = "0s"\n'
         'repeat_interval = "24h"\n'
         f'[[devices]]\nname = "th-1"\nkind = "sensor"\nexec = {{ command = ["/bin/cat", "{value}"] }}\n')
-    log = (tmp / "daemon.log").open("ab")
+    log_path = tmp / "daemon.log"
+    log = log_path.open("ab")
     rng = random.Random(13)
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
-    proc, kills, hot = start(), 0, False
+    read_to, ups = 0, 0
+
+    def came_up() -> bool:
+        """Whether another start finished since we looked (its "started:" line)."""
+        nonlocal read_to, ups
+        with log_path.open("rb") as fh:
+            fh.seek(read_to)
+            new = fh.read()
+        read_to += len(new)
+        ups += new.count(b"monitor.daemon: started:")
+        return ups > kills
+
+    # Killed 2-5 s after each start has finished (a start alone takes seconds on a busy box, and
+    # a daemon killed while importing tells nothing).
+    proc, kills, hot, hot_spells = start(), 0, False, 0
     begin = time.monotonic()
-    next_flap, next_kill = begin + flap, begin + rng.uniform(2, 5)
-    hot_spells = 0
+    next_flap, next_kill = begin + flap, float("inf")
     while time.monotonic() - begin < seconds:
         now = time.monotonic()
         if now >= next_flap:
@@ -110,12 +125,13 @@ def kill_9_flapping(tmp: Path, *, seconds: float = 120.0, flap: float = 2.5) -> 
             hot_spells += hot
             value.write_text(f"temperature_celsius,sensor=t value={32 if hot else 22}\n")
             next_flap += flap
+        if next_kill == float("inf") and came_up():
+            next_kill = now + rng.uniform(2, 5)
         if now >= next_kill:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
-            proc = start()
-            next_kill = now + rng.uniform(2, 5)
+            proc, next_kill = start(), float("inf")
         time.sleep(0.02)
     value.write_text("temperature_celsius,sensor=t value=22\n")  # cool for good: every resolve is owed
 
