@@ -128,6 +128,12 @@ class Dispatcher:
         full, I/O error) it is kept, in order, and written by the next ``submit`` or ``deliver``
         before anything else, and StoreError(retryable=True) says so meanwhile.
         """
+        for alert in alerts:
+            if alert.state is not AlertState.PENDING:
+                level = logging.WARNING if alert.state is AlertState.FIRING else logging.INFO
+                log.log(level, "alert=%s state=%s severity=%s device=%s value=%g summary=%s",
+                        alert.rule, alert.state.value, alert.severity.value,
+                        alert.labels.get("device", "?"), alert.value, alert.summary)
         self._waiting += alerts
         self._record(now)
         return self._flush_logged(now)
@@ -145,25 +151,16 @@ class Dispatcher:
                 for alert in self._waiting:
                     self._put(tx, alert, now)
         except sqlite3.Error as err:
-            self._resync()
-            if not self._failing:
-                log.error("alerts.db: cannot record %d alert transition(s): %s; kept in memory "
-                          "and retried until written", len(self._waiting), err)
-            self._failing = True
+            self._failed(f"cannot record {len(self._waiting)} alert transition(s): {err}; kept "
+                         "in memory and retried until written")
             raise StoreError(f"alerts.db: {len(self._waiting)} alert transition(s) not recorded "
                              f"yet: {err}", retryable=True) from err
-        if self._failing:
-            log.warning("alerts.db: writable again; recorded %d kept alert transition(s)",
-                        len(self._waiting))
-        self._waiting, self._failing = [], False
+        self._waiting = []
+        self._healed()
 
     def _put(self, tx: sqlite3.Connection, alert: Alert, now: float) -> None:
         if alert.state is AlertState.PENDING:
             return
-        level = logging.WARNING if alert.state is AlertState.FIRING else logging.INFO
-        log.log(level, "alert=%s state=%s severity=%s device=%s value=%g summary=%s",
-                alert.rule, alert.state.value, alert.severity.value,
-                alert.labels.get("device", "?"), alert.value, alert.summary)
         if alert.state is AlertState.RESOLVED and alert.fingerprint not in self.state.alerts:
             return  # never recorded firing: nobody can have been told
         self.state.put_alert(tx, alert)
@@ -173,13 +170,25 @@ class Dispatcher:
         """``flush``; a write that fails leaves the decision undone (memory is re-read from the
         file) and it is taken again at the next tick."""
         try:
-            return self.flush(now)
+            queued = self.flush(now)
         except sqlite3.Error as err:
-            self._resync()
-            if not self._failing:
-                log.error("alerts.db: cannot queue messages: %s; retried every tick", err)
-            self._failing = True
+            self._failed(f"cannot queue messages: {err}; retried every tick")
             return 0
+        if not self._waiting:
+            self._healed()
+        return queued
+
+    def _failed(self, what: str) -> None:
+        """A write failed: memory is read back from the file; said once until writes work."""
+        self._resync()
+        if not self._failing:
+            log.error("alerts.db: %s", what)
+        self._failing = True
+
+    def _healed(self) -> None:
+        if self._failing:
+            log.warning("alerts.db: writable again; nothing decided was lost")
+        self._failing = False
 
     def _resync(self) -> None:
         """After a failed write memory may be ahead of the file (an entry saying "told" for a
