@@ -79,6 +79,8 @@ def check_templates(templates_dir: str | Path | None) -> list[str]:
     problem (``file:line: error``) per template that fails."""
     if not templates_dir:
         return []
+    if not Path(templates_dir).is_dir():
+        return [f"notify.templates_dir: {templates_dir} is not a directory"]
     env = _environment(Path(templates_dir))
     firing = Alert(rule="room_temperature", labels={"device": "th-a101", "room": "A101", "sensor": "t1"},
                    state=AlertState.FIRING, severity=Severity.WARNING, value=29.4,

@@ -57,3 +57,8 @@ def test_config_validate_renders_every_site_template(site: Path, tmp_path: Path,
     assert config_cmd.run_validate(argparse.Namespace(file=config)) == 2
     err = capsys.readouterr().err
     assert f"{site / 'im.zh.j2'}:3" in err and f"{site / 'sms.zh.j2'}:2" in err
+
+
+def test_a_missing_templates_dir_is_reported(tmp_path: Path) -> None:
+    assert check_templates(tmp_path / "nope") == [
+        f"notify.templates_dir: {tmp_path / 'nope'} is not a directory"]
