@@ -4,6 +4,7 @@ the catalog that turns a notification's varbinds into readings, on any varbinds:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -66,9 +67,17 @@ def receiver() -> Iterator[tuple[TrapListener, object]]:
     options = TrapOptions.model_validate({"address": "127.0.0.1", "port": 0, "communities": [COMMUNITY]})
     listener = TrapListener(options, {"127.0.0.2": {"device": "core-sw-1", "kind": "switch"}},
                             device="nms")
+    loop = asyncio.new_event_loop()  # pysnmp's transport takes the current loop when it opens
+    asyncio.set_event_loop(loop)
     snmp = listener._open()
-    yield listener, snmp
-    snmp.close_dispatcher()  # type: ignore[attr-defined]
+    loop.run_until_complete(asyncio.sleep(0.05))  # let it finish opening its socket
+    try:
+        yield listener, snmp
+    finally:
+        snmp.close_dispatcher()
+        loop.run_until_complete(asyncio.sleep(0.05))
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _receive_counts(receiver: tuple[TrapListener, object], datagram: bytes) -> None:
