@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.model import Labels
+from monitor.core.model import Labels
 
 
 class Status(enum.Enum):
