@@ -25,8 +25,8 @@ from alerts.render import Renderer, state_of
 from alerts.route import CompiledRoute, compile_routes, match
 from alerts.silence import Silences
 from alerts.state import State
-from monitor.model import Alert, AlertState
-from monitor.windows import Window
+from monitor.core.model import Alert, AlertState
+from monitor.core.windows import Window
 
 log = logging.getLogger(__name__)
 

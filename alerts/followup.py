@@ -16,8 +16,8 @@ from alerts.oncall import on_duty
 from alerts.outbox import Outbox
 from alerts.render import state_of
 from alerts.repair import notice_due
-from monitor.durations import format_duration
-from monitor.model import Alert, AlertState
+from monitor.core.durations import format_duration
+from monitor.core.model import Alert, AlertState
 
 if TYPE_CHECKING:
     from alerts.dispatch import Dispatcher

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from alerts.db import Database
 from alerts.dedup import Entry
 from alerts.group import Group
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 
 
 class State:

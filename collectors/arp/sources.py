@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from collectors.arp.detect import Observation
-from monitor.bindings import normalize_mac
+from monitor.core.bindings import normalize_mac
 
 Row = tuple[str, str, str, str, int, float]
 

@@ -9,8 +9,8 @@ from collectors.snmp import interfaces
 from collectors.snmp.client import Client, SnmpShared, Table, Var
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.profiles import Profile, evaluate, load_profiles, select
-from monitor.errors import CollectError, ConfigError
-from monitor.model import Reading
+from monitor.core.errors import CollectError, ConfigError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

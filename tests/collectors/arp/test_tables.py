@@ -7,8 +7,8 @@ import asyncio
 from collectors.arp import ArpOptions
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import StaticTable
-from monitor.bindings import Binding, Registry
-from monitor.model import Reading
+from monitor.core.bindings import Binding, Registry
+from monitor.core.model import Reading
 
 REGISTRY = Registry([Binding(ip="192.0.2.10", mac="02:00:00:00:00:10", owner="张三", switch="acc-1",
                              port="GE0/0/5")])
