@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -25,6 +25,22 @@ class Collector(Protocol):
 
     async def close(self) -> None:
         """Release connections; called once at shutdown or reload."""
+
+
+ArpRow = tuple[str, str, str, int]
+"""One IP–MAC table entry as a device gives it: (ip, mac, port, vlan); port "" and vlan 0 when
+the device does not say."""
+
+
+@runtime_checkable
+class ArpTableReader(Protocol):
+    """A collector that can also read its device's IP–MAC table (the ARP table of a router or L3
+    switch), for the rogue-device checks. ``arp_source`` names where the rows come from."""
+
+    arp_source: str
+
+    async def arp_rows(self, now: float) -> list[ArpRow]:
+        """The table's entries now; raises CollectError when the device does not answer."""
 
 
 class Listener(Protocol):

@@ -16,13 +16,10 @@ from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
 from collectors import REGISTRY, transport
-from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
-from collectors.arp.sources import from_rows
-from collectors.base import Listener, Shared
+from collectors.arp.sources import CollectorTable
+from collectors.base import ArpTableReader, Listener, Shared
 from collectors.probe.collector import LinkCollector
-from collectors.snmp.collector import SnmpCollector
-from collectors.snmp.tables import arp_entries
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
@@ -203,15 +200,14 @@ def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
     """Sources that push readings (ARP sniffing, SNMP traps), as configured.
 
-    With ``[arp]`` configured, the ARP tables the SSH jobs read join the sniffed frames in the
-    one observation stream (so segments the daemon is not attached to are covered too). The
-    SNMP tables (IP-MIB ARP, BRIDGE-MIB FDB) join the same way once that collector lands.
+    With ``[arp]`` configured, the ARP tables of the polled devices whose collector reads one
+    (``ArpTableReader``: SSH, SNMP) join the sniffed frames in the one observation stream, so
+    segments the daemon is not attached to are covered too.
     """
     listeners: list[Listener] = []
     if settings.arp is not None and (settings.arp.interfaces or jobs):
-        tables: list[SshArpTable | SnmpArpTable] = [
-            SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
-        tables += [SnmpArpTable(job) for job in jobs if isinstance(job.collector, SnmpCollector)]
+        tables = [CollectorTable(name=job.device, interval=job.interval, reader=job.collector)
+                  for job in jobs if isinstance(job.collector, ArpTableReader)]
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
@@ -227,42 +223,6 @@ def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
         if dev.address:
             senders.setdefault(dev.address, dev.labels())
     return senders
-
-
-class SshArpTable:
-    """The last ARP table an SSH job read (``display arp`` / ``show ip arp``), as a table source.
-    L3 ARP entries say which router saw a pair, not which access port, so port checks need
-    the forwarding tables (SNMP) instead."""
-
-    def __init__(self, job: Job) -> None:
-        self.name = job.device
-        self.interval = job.interval
-        self._job = job
-
-    async def read(self, now: float) -> list[Observation]:
-        """The entries of the job's last successful read."""
-        entries = getattr(self._job.collector, "arp", [])
-        rows = [(e.ip, e.mac, self.name, "", int(e.vlan) if e.vlan.isdigit() else 0, now) for e in entries]
-        return list(from_rows(rows, "ssh"))
-
-
-class SnmpArpTable:
-    """A switch's or router's IP-MIB ARP table polled over SNMP, as a table source: covers
-    segments the daemon is not attached to. Forwarding-table ports are left out on purpose
-    until sites can mark access ports: a trunk port sees every MAC and would look like a hub."""
-
-    def __init__(self, job: Job) -> None:
-        self.name = job.device
-        self.interval = job.interval
-        self._client = job.collector.client  # type: ignore[attr-defined]
-
-    async def read(self, now: float) -> list[Observation]:
-        """The device's ARP entries now (CollectError when it does not answer)."""
-        entries = await arp_entries(self._client.address, self._client.options,
-                                    port=self._client.port, device=self.name,
-                                    shared=self._client.shared)
-        rows = [(e.ip, e.mac, self.name, "", e.vlan, now) for e in entries]
-        return list(from_rows(rows, "snmp"))
 
 
 def load_registry(settings: config_mod.Settings) -> bindings.Registry:

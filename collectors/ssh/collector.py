@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from collectors.base import ArpRow
 from collectors.ssh import change, linux, session, tables
 from collectors.ssh.history import ConfigHistory
 from collectors.ssh.options import SshOptions
@@ -52,7 +53,10 @@ class SshShared:
 
 
 class SshCollector:
-    """One device over SSH. ``arp`` keeps the last ARP table read (for the IP–MAC checks)."""
+    """One device over SSH. ``arp`` keeps the last ARP table read, given to the IP–MAC checks
+    by ``arp_rows`` (ArpTableReader)."""
+
+    arp_source = "ssh"
 
     def __init__(self, device: str, options: SshOptions, *, address: str, port: int | None = None,
                  labels: Mapping[str, str] | None = None, shared: SshShared) -> None:
@@ -79,6 +83,10 @@ class SshCollector:
 
     async def close(self) -> None:
         """Sessions close after each collection; nothing stays open."""
+
+    async def arp_rows(self, now: float) -> list[ArpRow]:
+        """The ARP table of the last successful collection (no session of its own)."""
+        return [(e.ip, e.mac, "", int(e.vlan) if e.vlan.isdigit() else 0) for e in self.arp]
 
     def _collect(self, now: float) -> list[Reading]:
         linux_host = self.options.device_type == "linux"
