@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 
 log = logging.getLogger(__name__)
 

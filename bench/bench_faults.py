@@ -30,7 +30,7 @@ T0 = 1_700_000_000.0
 def influx_down(tmp: Path) -> None:
     from bench.faults_parts import wait_until
     from monitor.config import InfluxSettings
-    from monitor.model import Reading
+    from monitor.core.model import Reading
     from monitor.store.influx import InfluxOutput
     from tests.monitor.store.servers import VictoriaMetrics
 
@@ -97,7 +97,7 @@ def notifier_down(tmp: Path) -> None:
     from alerts.notifiers.apprise import from_settings
     from alerts.outbox import Outbox
     from bench.faults_parts import Receiver
-    from monitor.model import Alert, AlertState, Severity
+    from monitor.core.model import Alert, AlertState, Severity
 
     receiver = Receiver()
     notify = NotifySettings.model_validate({

@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Sequence
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 
 class AnswerTooLarge(CollectError):

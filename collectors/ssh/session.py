@@ -18,7 +18,7 @@ from collectors.base import MAX_ANSWER
 from collectors.ssh import hostkeys
 from collectors.ssh.capped import capped_reads
 from collectors.ssh.configs import family
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 Part = tuple[list[Reading], list[tuple[Any, ...]]]
 """Readings and alert rows committed together."""

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import StoreError
-from monitor.model import AlertState
+from monitor.core.errors import StoreError
+from monitor.core.model import AlertState
 
 from .helpers import alert, dispatcher
 

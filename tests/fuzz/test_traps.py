@@ -17,7 +17,7 @@ from pysnmp.proto import api
 from collectors.traps import TrapOptions
 from collectors.traps.catalog import IF_INDEX, IF_NAME, UPS_ALARM_DESCR, load
 from collectors.traps.receiver import TrapListener
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 COMMUNITY = "fuzz-c0mmunity"
 CATALOG = load()

@@ -12,8 +12,8 @@ import pytest
 
 from monitor import config as config_mod
 from monitor import daemon, wiring
+from monitor.core.model import Reading
 from monitor.finite import FiniteGate
-from monitor.model import Reading
 from monitor.scheduler import collect_once
 
 T0 = 1_700_000_000.0

@@ -10,7 +10,7 @@ import pytest
 
 from collectors.ssh import hostkeys
 from collectors.ssh.collector import SshCollector, SshOptions, SshShared
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 from .conftest import Sshd
 
