@@ -11,6 +11,7 @@ REGISTRY: dict[str, str] = {
     "local": "collectors.local:LocalCollector",
     "ssh": "collectors.ssh.collector:SshCollector",
     "snmp": "collectors.snmp.collector:SnmpCollector",
+    "modbus": "collectors.modbus.collector:ModbusCollector",
 }
 
 

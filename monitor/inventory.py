@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
+from collectors.modbus.options import ModbusOptions
 from collectors.snmp.options import SnmpOptions
 from collectors.ssh.collector import SshOptions
 from monitor.durations import Duration
 
 # Transport sub-tables a device may carry, in the order they are looked for; each name is a
 # field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
+TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp", "modbus")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
@@ -43,6 +44,7 @@ class Device(BaseModel):
     local: LocalOptions | None = Field(None, description="Options for the local host.")
     ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
     snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
+    modbus: ModbusOptions | None = Field(None, description="Read registers over Modbus-TCP.")
 
 
     @field_validator("name")
@@ -92,8 +94,9 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
         if dev.ssh is not None and not dev.address:
             problems.append(f"{where}devices[{i}].address: required for ssh")
-        if dev.snmp is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for snmp")
+        for transport in ("snmp", "modbus"):
+            if getattr(dev, transport) is not None and not dev.address:
+                problems.append(f"{where}devices[{i}].address: required for {transport}")
         if dev.parent is None:
             continue
         if dev.parent not in seen:

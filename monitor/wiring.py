@@ -92,6 +92,8 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             profiles = profiles or load_profiles(settings.snmp.profiles_dir)
             collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=snmp_shared,
                             profiles=profiles)
+        elif dev.transport == "modbus":
+            collector = cls(dev.name, options, address=dev.address, port=dev.port)
         else:
             collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
@@ -147,6 +149,8 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
         if dev.snmp is not None:
             found += [s.get_secret_value() for s in (dev.snmp.community, dev.snmp.auth_key, dev.snmp.priv_key)
                       if s]
+        if dev.modbus is not None:
+            found += dev.modbus.secret_values()
     if settings.store.influxdb.token:
         found.append(settings.store.influxdb.token.get_secret_value())
     for link in settings.links:

@@ -68,7 +68,7 @@ def test_missing_secret_file_names_the_file(tmp_path: Path) -> None:
 def test_sample_is_valid_and_covers_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMWATCH_DUTY_URL", "json://127.0.0.1:1/")
     settings, _ = config.load(SAMPLE)
-    assert len(settings.devices) == 8
+    assert len(settings.devices) == 10
     text = SAMPLE.read_text(encoding="utf-8")
     missing = [name for name in _option_names(config.Settings)
                if not any(form in text for form in (f"{name} =", f".{name}]", f"[{name}]", f"[{name}."))]

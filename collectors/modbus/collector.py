@@ -1,0 +1,155 @@
+"""The Modbus-TCP collector: reads a device's map in as few requests as it allows, one device
+per instance, over pymodbus's asyncio client (RTU framing too, for transparent serial gateways)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from pymodbus import FramerType, ModbusException
+from pymodbus.client import AsyncModbusTcpClient
+
+from collectors.modbus.maps import Block, RegisterSpec, decode, load_map, plan
+from collectors.modbus.options import ModbusOptions
+from monitor.errors import CollectError, ConfigError
+from monitor.model import Reading
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 502
+
+# Modbus exception codes (application protocol v1.1b3, 7) as people read them.
+EXCEPTIONS: dict[int, str] = {
+    1: "illegal function (the device has no such register type)",
+    2: "illegal data address (the map names a register the device does not have)",
+    3: "illegal data value",
+    4: "device failure",
+    5: "acknowledge (busy with a long command)",
+    6: "device busy",
+    8: "memory parity error",
+    10: "gateway path unavailable (the gateway has no route to this unit id)",
+    11: "gateway target failed to respond (nothing answered behind the gateway)",
+}
+_READ = {"coil": "read_coils", "discrete": "read_discrete_inputs",
+         "holding": "read_holding_registers", "input": "read_input_registers"}
+
+
+class DeviceLike(Protocol):
+    """What ``build`` needs of an inventory device."""
+
+    name: str
+    address: str
+    port: int | None
+
+
+class ModbusCollector:
+    """Polls one Modbus device; the connection opens on the first poll and is kept."""
+
+    def __init__(self, device: str, options: ModbusOptions, *, address: str, port: int | None = None) -> None:
+        if not address:
+            raise ConfigError([f"modbus {device}: address is required"])
+        specs: list[RegisterSpec] = list(options.registers)
+        self.map_name = "inline"
+        if options.map is not None:
+            loaded = load_map(options.map)
+            specs = list(loaded.registers) + specs
+            self.map_name = loaded.name
+        self.device = device
+        self.options = options
+        self.address = address
+        self.port = port or DEFAULT_PORT
+        self.blocks: list[Block] = plan(specs, max_registers=options.max_registers, max_gap=options.max_gap)
+        self._client: AsyncModbusTcpClient | None = None
+        self._failing = False
+
+    @property
+    def where(self) -> str:
+        """The device for errors and logs: name, address, unit."""
+        return f"modbus {self.device} ({self.address}:{self.port} unit {self.options.unit_id})"
+
+    async def collect(self, now: float) -> list[Reading]:
+        """Every block of the map; CollectError (the job records up 0) when any of them fails."""
+        out: list[Reading] = []
+        try:
+            client = await self._connect()
+            for block in self.blocks:
+                out += decode(block, await self._read(client, block), now)
+        except CollectError:
+            self._drop()
+            raise
+        if self._failing:
+            self._failing = False
+            log.info("device=%s modbus answers again", self.device)
+        return out
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self._drop()
+
+    async def _connect(self) -> AsyncModbusTcpClient:
+        if self._client is not None and self._client.connected:
+            return self._client
+        self._drop()
+        framer = FramerType.RTU if self.options.framing == "rtu" else FramerType.SOCKET
+        # reconnect_delay 0: the scheduler's next poll reconnects; pymodbus's own background
+        # reconnect loop would keep a dead device's socket churning between polls.
+        client = AsyncModbusTcpClient(self.address, port=self.port, framer=framer,
+                                      timeout=self.options.timeout, retries=self.options.retries,
+                                      reconnect_delay=0, name=self.device)
+        try:
+            async with asyncio.timeout(self.options.timeout + 1.0):
+                ok = await client.connect()
+        except (TimeoutError, OSError, ModbusException):
+            ok = False
+        if not ok:
+            client.close()
+            raise self._error(f"cannot connect within {self.options.timeout:g}s")
+        self._client = client
+        return client
+
+    async def _read(self, client: AsyncModbusTcpClient, block: Block) -> list[Any]:
+        what = f"{block.function} {block.start}–{block.start + block.count - 1}"
+        call = getattr(client, _READ[block.function])
+        # pymodbus bounds each try by timeout; this bounds the whole request with its retries.
+        budget = self.options.timeout * (self.options.retries + 1) + 1.0
+        try:
+            async with asyncio.timeout(budget):
+                answer = await call(block.start, count=block.count, device_id=self.options.unit_id)
+        except TimeoutError:
+            raise self._error(f"read {what}: no answer within {budget:g}s") from None
+        except ModbusException as err:
+            raise self._error(f"read {what}: {_reason(err, self.options.timeout)}") from None
+        if answer.isError():
+            code = getattr(answer, "exception_code", 0)
+            raise self._error(f"read {what}: exception {code}: {EXCEPTIONS.get(code, 'unknown code')}")
+        values = list(answer.bits if block.function in ("coil", "discrete") else answer.registers)
+        if len(values) < block.count:
+            raise self._error(f"read {what}: short answer, {len(values)} of {block.count} "
+                              f"{'bits' if block.function in ('coil', 'discrete') else 'registers'}")
+        return values
+
+    def _error(self, why: str) -> CollectError:
+        if not self._failing:
+            self._failing = True
+            log.warning("device=%s map=%s %s", self.device, self.map_name, why)
+        return CollectError(f"{self.where}: {why}")
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            client.close()
+
+
+def build(device: DeviceLike, options: ModbusOptions, shared: object = None) -> ModbusCollector:
+    """The collector for one ``[[devices]]`` entry with a ``modbus`` table (nothing is shared)."""
+    return ModbusCollector(device.name, options, address=device.address, port=device.port)
+
+
+def _reason(err: ModbusException, timeout: float) -> str:
+    text = str(err)
+    if "No response" in text or "timeout" in text.lower():
+        return f"no answer (each try waited {timeout:g}s)"
+    if "onnect" in text:
+        return "connection lost"
+    return text

@@ -1,0 +1,177 @@
+"""Modbus register maps as data: which registers a device has and what each one means.
+
+A map is a TOML file in ``collectors/modbus/maps/`` (or any path a site names), or the
+``registers = [...]`` list inline in a device's ``modbus`` table. One entry::
+
+    [[registers]]
+    metric = "temperature_celsius"
+    address = 1               # 0-based protocol address (register 40002 on a data sheet is 1)
+    function = "input"        # coil | discrete | holding | input
+    type = "int16"            # bool | int16 | uint16 | int32 | uint32 | float32
+    word_order = "big"        # 32-bit types: big = high word first, little = low word first
+    scale = 0.1               # value = raw * scale + offset
+    offset = 0.0
+    bit = 3                   # optional: one bit (0 = least significant) of a 16-bit register
+    labels = { sensor = "probe-1" }
+    map = { "0" = 1, "1" = 0 }   # optional: raw value -> reading (others are dropped)
+    ignore = [32767]             # raw values that mean "no sensor"
+"""
+
+from __future__ import annotations
+
+import struct
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.errors import ConfigError
+from monitor.model import Reading
+
+SHIPPED = Path(__file__).parent / "maps"
+
+Function = Literal["coil", "discrete", "holding", "input"]
+Type = Literal["bool", "int16", "uint16", "int32", "uint32", "float32"]
+
+# Registers per type, and the struct format of the big-endian bytes of those registers.
+WIDTH: dict[str, int] = {"bool": 1, "int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
+_FORMAT: dict[str, str] = {"int16": ">h", "uint16": ">H", "int32": ">i", "uint32": ">I", "float32": ">f"}
+# The protocol's own ceilings per request (Modbus application protocol v1.1b3, 6.1–6.4).
+MAX_REGISTERS = 125
+MAX_BITS = 2000
+
+
+class RegisterSpec(BaseModel):
+    """One register (or register pair, or bit) and the reading it gives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Reading name, e.g. water_leak.")
+    address: int = Field(ge=0, le=65535, description="0-based protocol address.")
+    function: Function = Field("holding", description="coil, discrete, holding or input.")
+    type: Type | None = Field(None, description="bool for coils/discrete inputs, else a number type.")
+    word_order: Literal["big", "little"] = Field("big", description="32-bit types: which word first.")
+    scale: float = Field(1.0, description="Multiplier applied to the raw value.")
+    offset: float = Field(0.0, description="Added after scaling.")
+    bit: int | None = Field(None, ge=0, le=15, description="Read one bit of a 16-bit register.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Fixed labels of the reading.")
+    map: dict[str, float] | None = Field(None, description="Raw value -> reading; others dropped.")
+    ignore: list[float] = Field(default_factory=list, description="Raw values meaning no sensor.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegisterSpec:
+        bits = self.function in ("coil", "discrete")
+        if self.type is None:
+            self.type = "bool" if bits or self.bit is not None else "uint16"
+        if bits and self.type != "bool":
+            raise ValueError(f"{self.function} holds single bits: type must be bool, not {self.type}")
+        if not bits and self.type == "bool" and self.bit is None:
+            raise ValueError("type bool on a register needs bit = 0…15")
+        if self.bit is not None and (bits or WIDTH[self.type] != 1):
+            raise ValueError("bit needs a 16-bit holding or input register")
+        if self.address + WIDTH[self.type] > 65536:
+            raise ValueError(f"{self.type} at {self.address} runs past address 65535")
+        return self
+
+    @property
+    def width(self) -> int:
+        """How many registers (or bits) this entry spans."""
+        return WIDTH[self.type or "uint16"] if self.bit is None else 1
+
+
+class MapFile(BaseModel):
+    """The schema of one map file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    description: str = ""
+    source: str = Field(min_length=1, description="The document whose register table this follows.")
+    registers: list[RegisterSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One read request: a contiguous run of one function's addresses, and what lives in it."""
+
+    function: str
+    start: int
+    count: int
+    specs: tuple[RegisterSpec, ...]
+
+
+def shipped_maps() -> list[str]:
+    """Names of the maps that ship with roomwatch."""
+    return sorted(p.stem for p in SHIPPED.glob("*.toml"))
+
+
+def load_map(ref: str) -> MapFile:
+    """A shipped map by name, or a site's map file by path; ConfigError names the file and field."""
+    path = Path(ref) if ("/" in ref or ref.endswith(".toml")) else SHIPPED / f"{ref}.toml"
+    if not path.is_file():
+        have = ", ".join(shipped_maps())
+        raise ConfigError([f"modbus map {ref!r}: no such file (shipped maps: {have})"])
+    try:
+        return MapFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{path}: not TOML: {err}"]) from None
+    except ValidationError as err:
+        raise ConfigError([f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}"
+                           for e in err.errors()]) from None
+
+
+def plan(specs: Iterable[RegisterSpec], *, max_registers: int = MAX_REGISTERS,
+         max_gap: int = 0) -> list[Block]:
+    """Group entries into as few requests as the limits allow: same function, addresses
+    contiguous (or apart by at most ``max_gap`` unread ones), at most ``max_registers`` long."""
+    blocks: list[Block] = []
+    by_function: dict[str, list[RegisterSpec]] = {}
+    for spec in specs:
+        by_function.setdefault(spec.function, []).append(spec)
+    for function in sorted(by_function):
+        limit = MAX_BITS if function in ("coil", "discrete") else max_registers
+        run: list[RegisterSpec] = []
+        start = end = 0
+        for spec in sorted(by_function[function], key=lambda s: (s.address, s.bit or 0)):
+            spec_end = spec.address + spec.width
+            if run and spec.address <= end + max_gap and max(end, spec_end) - start <= limit:
+                end = max(end, spec_end)
+                run.append(spec)
+                continue
+            if run:
+                blocks.append(Block(function=function, start=start, count=end - start, specs=tuple(run)))
+            run, start, end = [spec], spec.address, spec_end
+        if run:
+            blocks.append(Block(function=function, start=start, count=end - start, specs=tuple(run)))
+    return blocks
+
+
+def decode(block: Block, values: Sequence[int] | Sequence[bool], now: float) -> list[Reading]:
+    """Readings from one block's answer (``values`` holds at least ``block.count`` items)."""
+    out: list[Reading] = []
+    for spec in block.specs:
+        at = spec.address - block.start
+        raw = _raw(spec, values[at:at + spec.width])
+        if spec.map is not None:
+            mapped = spec.map.get(str(int(raw)))
+            if mapped is not None:
+                out.append(Reading(spec.metric, mapped, dict(spec.labels), now))
+            continue
+        if raw in spec.ignore or raw != raw:  # NaN: a float32 sensor that is absent
+            continue
+        out.append(Reading(spec.metric, round(raw * spec.scale + spec.offset, 6), dict(spec.labels), now))
+    return out
+
+
+def _raw(spec: RegisterSpec, words: Sequence[int] | Sequence[bool]) -> float:
+    if spec.type == "bool" and spec.bit is None:
+        return 1.0 if words[0] else 0.0
+    if spec.bit is not None:
+        return float((int(words[0]) >> spec.bit) & 1)
+    regs = [int(w) & 0xFFFF for w in words]
+    if spec.word_order == "little":
+        regs.reverse()
+    return float(struct.unpack(_FORMAT[spec.type or "uint16"], struct.pack(f">{len(regs)}H", *regs))[0])
