@@ -20,6 +20,7 @@ from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
 from monitor.durations import Duration
 from monitor.errors import ConfigError
+from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory
 from monitor.secrets import Secret
 from monitor.windows import TimeZone, Window
@@ -159,6 +160,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    facility: FacilitySettings = Field(
+        default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
 
     @classmethod
     def settings_customise_sources(

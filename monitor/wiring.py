@@ -28,6 +28,7 @@ from collectors.traps.receiver import TrapListener
 from monitor import bindings
 from monitor import config as config_mod
 from monitor.errors import ConfigError
+from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
@@ -96,6 +97,8 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             collector = cls(dev.name, options, address=dev.address, port=dev.port)
         else:
             collector = cls(dev.name, options)
+        if settings.facility.working_hours:
+            collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
@@ -231,7 +234,8 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
     if settings.arp is not None and (settings.arp.interfaces or jobs):
         tables: list[SshArpTable | SnmpArpTable] = [
             SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
-        tables += [SnmpArpTable(job) for job in jobs if isinstance(job.collector, SnmpCollector)]
+        tables += [SnmpArpTable(job) for job in jobs
+                   if isinstance(getattr(job.collector, "inner", job.collector), SnmpCollector)]
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
