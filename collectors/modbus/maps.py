@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import struct
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -93,6 +93,10 @@ class MapFile(BaseModel):
     registers: list[RegisterSpec] = Field(min_length=1)
 
 
+Words = Sequence[int] | Sequence[bool]
+Converter = Callable[[Words, int], float]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """One read request: a contiguous run of one function's addresses, and what lives in it."""
@@ -101,6 +105,13 @@ class Block:
     start: int
     count: int
     specs: tuple[RegisterSpec, ...]
+    # Per spec: its offset in the answer and the converter of its raw value, worked out once
+    # here rather than on every poll (decoding is most of a poll's own CPU).
+    steps: tuple[tuple[RegisterSpec, int, Converter], ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        steps = tuple((s, s.address - self.start, converter(s)) for s in self.specs)
+        object.__setattr__(self, "steps", steps)
 
 
 def shipped_maps() -> list[str]:
@@ -149,29 +160,36 @@ def plan(specs: Iterable[RegisterSpec], *, max_registers: int = MAX_REGISTERS,
     return blocks
 
 
-def decode(block: Block, values: Sequence[int] | Sequence[bool], now: float) -> list[Reading]:
+def decode(block: Block, values: Words, now: float) -> list[Reading]:
     """Readings from one block's answer (``values`` holds at least ``block.count`` items)."""
     out: list[Reading] = []
-    for spec in block.specs:
-        at = spec.address - block.start
-        raw = _raw(spec, values[at:at + spec.width])
+    for spec, at, convert in block.steps:
+        raw = convert(values, at)
         if spec.map is not None:
             mapped = spec.map.get(str(int(raw)))
             if mapped is not None:
                 out.append(Reading(spec.metric, mapped, dict(spec.labels), now))
             continue
-        if raw in spec.ignore or raw != raw:  # NaN: a float32 sensor that is absent
+        if raw != raw or raw in spec.ignore:  # NaN: a float32 sensor that is absent
             continue
         out.append(Reading(spec.metric, round(raw * spec.scale + spec.offset, 6), dict(spec.labels), now))
     return out
 
 
-def _raw(spec: RegisterSpec, words: Sequence[int] | Sequence[bool]) -> float:
-    if spec.type == "bool" and spec.bit is None:
-        return 1.0 if words[0] else 0.0
+def converter(spec: RegisterSpec) -> Converter:
+    """The function that turns the words at an offset into this entry's raw number."""
     if spec.bit is not None:
-        return float((int(words[0]) >> spec.bit) & 1)
-    regs = [int(w) & 0xFFFF for w in words]
+        bit = spec.bit
+        return lambda words, at: float((int(words[at]) >> bit) & 1)
+    if spec.type == "bool":
+        return lambda words, at: 1.0 if words[at] else 0.0
+    if spec.type == "uint16":
+        return lambda words, at: float(words[at])
+    if spec.type == "int16":
+        return lambda words, at: float(int(words[at]) - 0x10000 if int(words[at]) & 0x8000 else words[at])
+    pair, value = struct.Struct(">HH"), struct.Struct(_FORMAT[spec.type or "uint32"])
     if spec.word_order == "little":
-        regs.reverse()
-    return float(struct.unpack(_FORMAT[spec.type or "uint16"], struct.pack(f">{len(regs)}H", *regs))[0])
+        return lambda words, at: float(value.unpack(pair.pack(int(words[at + 1]) & 0xFFFF,
+                                                                int(words[at]) & 0xFFFF))[0])
+    return lambda words, at: float(value.unpack(pair.pack(int(words[at]) & 0xFFFF,
+                                                            int(words[at + 1]) & 0xFFFF))[0])
