@@ -127,10 +127,9 @@ class ModbusCollector:
         return values
 
     def _error(self, why: str) -> CollectError:
-        if not self._failing:
-            self._failing = True
-            log.warning("device=%s map=%s %s", self.device, self.map_name, why)
-        return CollectError(f"{self.where}: {why}")
+        # Raised, not logged: the scheduler logs each failed poll once, with this message.
+        self._failing = True
+        return CollectError(f"{self.where} map {self.map_name}: {why}")
 
     def _drop(self) -> None:
         if self._client is not None:

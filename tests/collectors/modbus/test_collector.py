@@ -119,7 +119,7 @@ def test_a_short_answer_is_refused_not_misread() -> None:
 
 
 def test_nobody_listening_is_a_clear_error() -> None:
-    with pytest.raises(CollectError, match=r"127.0.0.1:\d+ unit 1\): cannot connect"):
+    with pytest.raises(CollectError, match=r"127.0.0.1:\d+ unit 1\) map xy-md02: cannot connect"):
         asyncio.run(collect(collector(free_port(), map="xy-md02", timeout="1s")))
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from zoneinfo import ZoneInfo
 
 from monitor.model import Reading
 from monitor.report import items
+from monitor.report.book import Entry
 from monitor.report.facility import facility_rows
 from monitor.report.items import Status
 from monitor.report.judge import judge, load
+from monitor.report.render import daily_markdown
 from tests.monitor.report.test_judge import T0
 
 AC = {"device": "ac-1", "kind": "sensor", "room": "A", "unit": "1"}
@@ -51,6 +54,13 @@ def test_item_3_shows_the_air_conditioner_stop_and_alarm(seed: ModuleType, tmp_p
     finally:
         store.close()
     assert env.status is Status.ABNORMAL
+    # The record's row 3 names the air conditioner and how it ran, beside the findings.
+    entry = Entry(id=1, day="2027-01-15", start=T0, end=T0 + 86400, written_at=T0 + 86400, kind="record",
+                  inspector="自动巡检", reviewer="", items=(env,))
+    row = next(line for line in daily_markdown(entry, table, ZoneInfo("Asia/Shanghai"), "zh").splitlines()
+               if line.startswith("| 3 "))
+    assert "空调 ac-1/1: 曾停机, 送风最高 24.5 °C" in row and "ac_running" in row
+    assert type(env).from_dict(env.to_dict()) == env
     found = sorted((f.metric, (f.start - T0) / 60, (f.duration or 0) / 60) for f in env.findings)
     assert found == [("ac_alarm", 100, 10), ("ac_running", 60, 30)]
     by = {r["device"]: r for r in rows}
@@ -72,3 +82,4 @@ def test_air_conditioner_running_alone_is_normal_and_nothing_is_no_data(seed: Mo
     finally:
         store.close()
     assert env.status is Status.NORMAL and env.series == 1
+    assert [(o.device, o.unit, o.low) for o in env.observed] == [("ac-1", "1", 1.0)]
