@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from pymodbus import FramerType
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -55,8 +56,10 @@ def _sim(start: int, run: list[int | bool], bits: bool) -> SimData:
 
 
 @contextlib.contextmanager
-def modbus_server(values: Values, *, unit: int = 1, port: int | None = None) -> Iterator[Server]:
-    """Serve ``values`` for unit id ``unit`` until the block ends."""
+def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
+                  rtu: bool = False) -> Iterator[Server]:
+    """Serve ``values`` for unit id ``unit`` until the block ends; ``rtu``: RTU frames over TCP,
+    as a transparent serial gateway passes them."""
     state = Server(port=port or free_port())
     # An undefined block list is rejected by pymodbus; one unused register far away stands in.
     tables = tuple(_blocks(values.get(f, {}), f in ("coil", "discrete"))
@@ -84,7 +87,8 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None) -> 
 
     async def serve() -> None:
         # pymodbus binds its server to the running loop, so it is made inside the thread.
-        server = ModbusTcpServer(device, address=("127.0.0.1", state.port), trace_packet=trace)
+        server = ModbusTcpServer(device, address=("127.0.0.1", state.port), trace_packet=trace,
+                                 framer=FramerType.RTU if rtu else FramerType.SOCKET)
         holder.append(server)
         await server.serve_forever()
 

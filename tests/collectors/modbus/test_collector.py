@@ -101,6 +101,13 @@ def test_inline_registers_and_rtu_unit_behind_a_gateway() -> None:
                    ("pdu_load_percent", ()): 45.0}
 
 
+def test_rtu_frames_through_a_transparent_serial_gateway() -> None:
+    values, expected = GOLDEN["renke-rs-ws-n01"]
+    with modbus_server(values, unit=9, rtu=True) as server:
+        got = asyncio.run(collect(collector(server.port, map="renke-rs-ws-n01", unit_id=9, framing="rtu")))
+    assert got == expected
+
+
 def test_an_exception_answer_is_a_clear_error_and_up_0() -> None:
     with modbus_server({"holding": {0: 612}}) as server:  # the map also wants register 1
         job = Job(device="th", labels={"device": "th"}, interval=10, timeout=5,
