@@ -18,6 +18,7 @@ from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import from_rows
 from collectors.base import Listener
+from collectors.modbus.gateway import ModbusShared
 from collectors.probe.collector import LinkCollector
 from collectors.snmp.client import SnmpShared
 from collectors.snmp.collector import SnmpCollector
@@ -81,6 +82,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     ssh_shared: SshShared | None = None
     snmp_shared: SnmpShared | None = None
     profiles: dict[str, Profile] | None = None
+    modbus_shared: ModbusShared | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
@@ -94,7 +96,8 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=snmp_shared,
                             profiles=profiles)
         elif dev.transport == "modbus":
-            collector = cls(dev.name, options, address=dev.address, port=dev.port)
+            modbus_shared = modbus_shared or ModbusShared()
+            collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=modbus_shared)
         else:
             collector = cls(dev.name, options)
         if settings.facility.working_hours:

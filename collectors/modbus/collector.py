@@ -3,13 +3,13 @@ per instance, over pymodbus's asyncio client (RTU framing too, for transparent s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Protocol
 
-from pymodbus import FramerType, ModbusException
+from pymodbus import ModbusException
 from pymodbus.client import AsyncModbusTcpClient
 
+from collectors.modbus.gateway import ModbusShared
 from collectors.modbus.maps import Block, RegisterSpec, decode, load_map, plan
 from collectors.modbus.options import ModbusOptions
 from monitor.errors import CollectError, ConfigError
@@ -44,9 +44,10 @@ class DeviceLike(Protocol):
 
 
 class ModbusCollector:
-    """Polls one Modbus device; the connection opens on the first poll and is kept."""
+    """Polls one Modbus device (one unit id) over its gateway's shared connection."""
 
-    def __init__(self, device: str, options: ModbusOptions, *, address: str, port: int | None = None) -> None:
+    def __init__(self, device: str, options: ModbusOptions, *, address: str, port: int | None = None,
+                 shared: ModbusShared | None = None) -> None:
         if not address:
             raise ConfigError([f"modbus {device}: address is required"])
         specs: list[RegisterSpec] = list(options.registers)
@@ -60,7 +61,8 @@ class ModbusCollector:
         self.address = address
         self.port = port or DEFAULT_PORT
         self.blocks: list[Block] = plan(specs, max_registers=options.max_registers, max_gap=options.max_gap)
-        self._client: AsyncModbusTcpClient | None = None
+        self.gateway = (shared or ModbusShared()).gateway(address, self.port, options.framing)
+        self.gateway.join(options.timeout, options.retries)
         self._failing = False
 
     @property
@@ -71,42 +73,25 @@ class ModbusCollector:
     async def collect(self, now: float) -> list[Reading]:
         """Every block of the map; CollectError (the job records up 0) when any of them fails."""
         out: list[Reading] = []
-        try:
-            client = await self._connect()
-            for block in self.blocks:
-                out += decode(block, await self._read(client, block), now)
-        except CollectError:
-            self._drop()
-            raise
+        async with self.gateway.lock:
+            try:
+                client = await self.gateway.client()
+                if client is None:
+                    raise self._error(f"cannot connect within {self.gateway.timeout:g}s")
+                for block in self.blocks:
+                    out += decode(block, await self._read(client, block), now)
+            except BaseException:
+                # A failed, timed-out or cancelled request leaves the stream in an unknown state.
+                self.gateway.drop()
+                raise
         if self._failing:
             self._failing = False
             log.info("device=%s modbus answers again", self.device)
         return out
 
     async def close(self) -> None:
-        """Close the connection."""
-        self._drop()
-
-    async def _connect(self) -> AsyncModbusTcpClient:
-        if self._client is not None and self._client.connected:
-            return self._client
-        self._drop()
-        framer = FramerType.RTU if self.options.framing == "rtu" else FramerType.SOCKET
-        # reconnect_delay 0: the scheduler's next poll reconnects; pymodbus's own background
-        # reconnect loop would keep a dead device's socket churning between polls.
-        client = AsyncModbusTcpClient(self.address, port=self.port, framer=framer,
-                                      timeout=self.options.timeout, retries=self.options.retries,
-                                      reconnect_delay=0, name=self.device)
-        try:
-            async with asyncio.timeout(self.options.timeout + 1.0):
-                ok = await client.connect()
-        except (TimeoutError, OSError, ModbusException):
-            ok = False
-        if not ok:
-            client.close()
-            raise self._error(f"cannot connect within {self.options.timeout:g}s")
-        self._client = client
-        return client
+        """Stop using the gateway (its connection closes with its last device)."""
+        self.gateway.leave()
 
     async def _read(self, client: AsyncModbusTcpClient, block: Block) -> list[Any]:
         what = f"{block.function} {block.start}–{block.start + block.count - 1}"
@@ -116,7 +101,7 @@ class ModbusCollector:
         try:
             answer = await call(block.start, count=block.count, device_id=self.options.unit_id)
         except ModbusException as err:
-            raise self._error(f"read {what}: {_reason(err, self.options.timeout)}") from None
+            raise self._error(f"read {what}: {_reason(err, self.gateway.timeout)}") from None
         if answer.isError():
             code = getattr(answer, "exception_code", 0)
             raise self._error(f"read {what}: exception {code}: {EXCEPTIONS.get(code, 'unknown code')}")
@@ -131,15 +116,12 @@ class ModbusCollector:
         self._failing = True
         return CollectError(f"{self.where} map {self.map_name}: {why}")
 
-    def _drop(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            client.close()
 
 
-def build(device: DeviceLike, options: ModbusOptions, shared: object = None) -> ModbusCollector:
-    """The collector for one ``[[devices]]`` entry with a ``modbus`` table (nothing is shared)."""
-    return ModbusCollector(device.name, options, address=device.address, port=device.port)
+def build(device: DeviceLike, options: ModbusOptions, shared: ModbusShared | None = None) -> ModbusCollector:
+    """The collector for one ``[[devices]]`` entry with a ``modbus`` table; ``shared`` holds the
+    gateways' connections (one ModbusShared per daemon)."""
+    return ModbusCollector(device.name, options, address=device.address, port=device.port, shared=shared)
 
 
 def _reason(err: ModbusException, timeout: float) -> str:

@@ -95,6 +95,7 @@ class MapFile(BaseModel):
 
 Words = Sequence[int] | Sequence[bool]
 Converter = Callable[[Words, int], float]
+Step = tuple[int, Converter, str, dict[str, str], float, float, dict[str, float] | None, frozenset[float]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,12 +106,13 @@ class Block:
     start: int
     count: int
     specs: tuple[RegisterSpec, ...]
-    # Per spec: its offset in the answer and the converter of its raw value, worked out once
-    # here rather than on every poll (decoding is most of a poll's own CPU).
-    steps: tuple[tuple[RegisterSpec, int, Converter], ...] = field(default=(), repr=False)
+    # Per spec, worked out once here rather than on every poll (decoding was most of a poll's
+    # own CPU): offset in the answer, converter, metric, labels, scale, offset, map, ignored.
+    steps: tuple[Step, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
-        steps = tuple((s, s.address - self.start, converter(s)) for s in self.specs)
+        steps = tuple((s.address - self.start, converter(s), s.metric, s.labels, s.scale, s.offset, s.map,
+                       frozenset(s.ignore)) for s in self.specs)
         object.__setattr__(self, "steps", steps)
 
 
@@ -163,16 +165,16 @@ def plan(specs: Iterable[RegisterSpec], *, max_registers: int = MAX_REGISTERS,
 def decode(block: Block, values: Words, now: float) -> list[Reading]:
     """Readings from one block's answer (``values`` holds at least ``block.count`` items)."""
     out: list[Reading] = []
-    for spec, at, convert in block.steps:
+    for at, convert, metric, labels, scale, offset, mapping, ignore in block.steps:
         raw = convert(values, at)
-        if spec.map is not None:
-            mapped = spec.map.get(str(int(raw)))
+        if mapping is not None:
+            mapped = mapping.get(str(int(raw)))
             if mapped is not None:
-                out.append(Reading(spec.metric, mapped, dict(spec.labels), now))
+                out.append(Reading(metric, mapped, dict(labels), now))
             continue
-        if raw != raw or raw in spec.ignore:  # NaN: a float32 sensor that is absent
+        if raw != raw or raw in ignore:  # NaN: a float32 sensor that is absent
             continue
-        out.append(Reading(spec.metric, round(raw * spec.scale + spec.offset, 6), dict(spec.labels), now))
+        out.append(Reading(metric, round(raw * scale + offset, 6), dict(labels), now))
     return out
 
 

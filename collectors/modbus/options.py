@@ -23,6 +23,7 @@ modbus = { map = "airedale-pco", unit_id = 1, timeout = "2s", retries = 1 }
 
 # An RS-485 transmitter behind a serial gateway: the gateway's address, the transmitter's
 # station number as unit_id; framing = "rtu" when the gateway passes RTU frames through as-is.
+# Devices at one address and port share one connection and are read one after another.
 [[devices]]
 name = "th-机柜A"
 kind = "sensor"

@@ -25,6 +25,7 @@ class Server:
 
     port: int
     requests: int = 0
+    connections: int = 0
     short: bool = False
     hang: bool = False
     release: threading.Event = field(default_factory=threading.Event)
@@ -71,6 +72,9 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
         if state.hang:  # the far end stops answering (a serial line gone dead behind a gateway)
             await asyncio.get_running_loop().run_in_executor(None, state.release.wait)
 
+    def counted(connected: bool) -> None:
+        state.connections += connected
+
     def trace(sending: bool, data: bytes) -> bytes:
         if not (sending and state.short) or len(data) < 11 or data[7] & 0x80:
             return data
@@ -85,12 +89,18 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
     loop = asyncio.new_event_loop()
     holder: list[ModbusTcpServer] = []
 
+    listening = threading.Event()
+
     async def serve() -> None:
         # pymodbus binds its server to the running loop, so it is made inside the thread.
         server = ModbusTcpServer(device, address=("127.0.0.1", state.port), trace_packet=trace,
-                                 framer=FramerType.RTU if rtu else FramerType.SOCKET)
+                                 framer=FramerType.RTU if rtu else FramerType.SOCKET,
+                                 trace_connect=counted)
         holder.append(server)
-        await server.serve_forever()
+        await server.serve_forever(background=True)
+        listening.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server.serving
 
     def run() -> None:
         asyncio.set_event_loop(loop)
@@ -99,7 +109,8 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
 
     thread = threading.Thread(target=run, name=f"modbus-{state.port}", daemon=True)
     thread.start()
-    _wait_listening(state.port)
+    if not listening.wait(10):
+        raise RuntimeError(f"modbus test server did not listen on {state.port}")
     try:
         yield state
     finally:
@@ -108,15 +119,3 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
         thread.join(10)
         loop.close()
 
-
-def _wait_listening(port: int) -> None:
-    import socket
-    import time
-
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.02)
-    raise RuntimeError(f"modbus test server did not listen on {port}")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from collectors.modbus.collector import ModbusCollector
+from collectors.modbus.gateway import ModbusShared
 from collectors.modbus.options import ModbusOptions
 from monitor.errors import CollectError
 from monitor.scheduler import Job, collect_once
@@ -106,6 +107,25 @@ def test_rtu_frames_through_a_transparent_serial_gateway() -> None:
     with modbus_server(values, unit=9, rtu=True) as server:
         got = asyncio.run(collect(collector(server.port, map="renke-rs-ws-n01", unit_id=9, framing="rtu")))
     assert got == expected
+
+
+def test_devices_behind_one_gateway_share_its_connection() -> None:
+    values, expected = GOLDEN["xy-md02"]
+    shared = ModbusShared()
+    with modbus_server(values, unit=0) as server:  # unit 0: the server answers every unit id
+        units = [ModbusCollector(f"th-{u}", ModbusOptions(map="xy-md02", unit_id=u), address="127.0.0.1",
+                                 port=server.port, shared=shared) for u in (1, 2, 3)]
+
+        async def poll() -> list[list[Any]]:
+            got = [await asyncio.gather(*(c.collect(float(r)) for c in units)) for r in range(2)]
+            for c in units:
+                await c.close()
+            return [g for rnd in got for g in rnd]
+
+        results = asyncio.run(poll())
+        connections = server.connections
+    assert all({(r.metric, tuple(r.labels.items())): r.value for r in rs} == expected for rs in results)
+    assert connections == 1  # six polls of three units, one TCP connection to the gateway
 
 
 def test_an_exception_answer_is_a_clear_error_and_up_0() -> None:
