@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.base import Collector
-from monitor.model import Reading
-from monitor.windows import Window, active_window
+from monitor.core.model import Reading
+from monitor.core.windows import Window, active_window
 
 # Readings whose meaning depends on the hour; others pass through untouched.
 STAMPED = frozenset({"door_open"})

@@ -4,7 +4,7 @@ per instance, over pymodbus's asyncio client (RTU framing too, for transparent s
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from pymodbus import ModbusException
 from pymodbus.client import AsyncModbusTcpClient
@@ -12,8 +12,8 @@ from pymodbus.client import AsyncModbusTcpClient
 from collectors.modbus.gateway import ModbusShared
 from collectors.modbus.maps import Block, RegisterSpec, decode, load_map, plan
 from collectors.modbus.options import ModbusOptions
-from monitor.errors import CollectError, ConfigError
-from monitor.model import Reading
+from monitor.core.errors import CollectError, ConfigError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,6 @@ EXCEPTIONS: dict[int, str] = {
 }
 _READ = {"coil": "read_coils", "discrete": "read_discrete_inputs",
          "holding": "read_holding_registers", "input": "read_input_registers"}
-
-
-class DeviceLike(Protocol):
-    """What ``build`` needs of an inventory device."""
-
-    name: str
-    address: str
-    port: int | None
 
 
 class ModbusCollector:
@@ -116,12 +108,6 @@ class ModbusCollector:
         self._failing = True
         return CollectError(f"{self.where} map {self.map_name}: {why}")
 
-
-
-def build(device: DeviceLike, options: ModbusOptions, shared: ModbusShared | None = None) -> ModbusCollector:
-    """The collector for one ``[[devices]]`` entry with a ``modbus`` table; ``shared`` holds the
-    gateways' connections (one ModbusShared per daemon)."""
-    return ModbusCollector(device.name, options, address=device.address, port=device.port, shared=shared)
 
 
 def _reason(err: ModbusException, timeout: float) -> str:

@@ -2,52 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from collectors.modbus.maps import MAX_REGISTERS, RegisterSpec, load_map
-from monitor.durations import Duration
-from monitor.errors import ConfigError
+from monitor.core.durations import Duration
+from monitor.core.errors import ConfigError
+from monitor.core.options import PluginOptions
 
 SAMPLE = """\
 # Modbus-TCP: precision air conditioners, 动环 collectors, PDUs and temperature-humidity
-# transmitters. A map (shipped name or your own file) says what each register means;
-# shipped maps: xy-md02, renke-rs-ws-n01, airedale-pco, clever-mpro (see collectors/modbus/maps/).
+# transmitters. A register map (data: collectors/modbus/maps/*.toml, or your own file) says what
+# each register means; shipped: xy-md02, renke-rs-ws-n01 (transmitters), airedale-pco (air
+# conditioner, Carel pCO), clever-mpro (PDU with door/water/smoke ports). Readings include
+# ac_running{unit}, ac_alarm{unit,alarm}, ac_supply/return_temperature_celsius,
+# ac_setpoint_celsius, water_leak{zone}, smoke_detected{zone}, door_open{door},
+# pdu_phase_current_amperes{phase}. A timeout, exception answer or short answer is up 0.
 [[devices]]
 name = "空调-1"
 kind = "sensor"
 address = "192.0.2.40"
 port = 502
-modbus = { map = "airedale-pco", unit_id = 1, timeout = "2s", retries = 1 }
+room = "一号机房"
+level = 1
+[devices.modbus]
+map = "airedale-pco"      # a shipped map's name, or the path of your own file
+unit_id = 1
+framing = "tcp"           # tcp | rtu (RTU frames over TCP)
+timeout = "2s"            # each try
+retries = 1
+max_registers = 125       # per request; some devices take fewer
+max_gap = 0               # read across this many unmapped registers to save a request
 
-# An RS-485 transmitter behind a serial gateway: the gateway's address, the transmitter's
-# station number as unit_id; framing = "rtu" when the gateway passes RTU frames through as-is.
-# Devices at one address and port share one connection and are read one after another.
+# RS-485 devices behind a serial gateway: the gateway's address, the station number as unit_id
+# (framing = "rtu" for gateways that pass RTU frames through unchanged). Devices at one address
+# and port share one connection, read one after another (an RS-485 line carries one request at
+# a time; the most patient device's timeout and retries apply). A device without a shipped
+# map: map = "/etc/roomwatch/maps/NAME.toml", or the registers inline:
 [[devices]]
-name = "th-机柜A"
+name = "动环-水浸"
 kind = "sensor"
 address = "192.0.2.41"
-modbus = { map = "xy-md02", unit_id = 7, framing = "tcp" }
-
-# A device without a shipped map: your own file, or the registers inline.
-[[devices]]
-name = "水浸-1"
-kind = "sensor"
-address = "192.0.2.42"
+room = "一号机房"
 [devices.modbus]
-# map = "/etc/roomwatch/maps/my-collector.toml"
+unit_id = 3
 registers = [
   { metric = "water_leak", address = 0, function = "discrete", labels = { zone = "空调下方" } },
-  { metric = "temperature_celsius", address = 10, type = "int16", scale = 0.1, labels = { sensor = "进风" } },
+  { metric = "door_open", address = 1, function = "discrete", labels = { door = "机房正门" } },
+  { metric = "temperature_celsius", address = 10, type = "int16", scale = 0.1, labels = { sensor = "冷" } },
 ]
+# Every field of a register entry (a map file's [[registers]] take the same):
+#   metric = "ac_alarm"; address = 20 (0-based); function = "holding" (coil|discrete|holding|input)
+#   type = "uint16" (bool|int16|uint16|int32|uint32|float32); word_order = "big" (32-bit: big|little)
+#   scale = 0.1; offset = 0.0 (value = raw × scale + offset); bit = 3 (one bit of a register)
+#   labels = { unit = "1", alarm = "high_pressure" }; map = { "1" = 1, "2" = 0 }; ignore = [32767]
 """
 
+class ModbusOptions(PluginOptions):
+    """Read registers over Modbus-TCP (air conditioners, 动环 collectors, PDUs, transmitters)."""
 
-class ModbusOptions(BaseModel):
-    """The ``modbus`` sub-table of a device."""
-
-    model_config = ConfigDict(extra="forbid")
+    needs_address: ClassVar[bool] = True
 
     map: str | None = Field(None, description="Shipped map name, or the path of a site's map file.")
     registers: list[RegisterSpec] = Field(
@@ -72,7 +87,3 @@ class ModbusOptions(BaseModel):
             except ConfigError as err:
                 raise ValueError("; ".join(err.problems)) from None
         return self
-
-    def secret_values(self) -> list[str]:
-        """Modbus has no credentials: nothing to redact."""
-        return []

@@ -6,9 +6,9 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from monitor.core.model import Reading
+from monitor.core.windows import Window
 from monitor.facility import HoursStamp
-from monitor.model import Reading
-from monitor.windows import Window
 
 
 class Fixed:

@@ -12,7 +12,7 @@ import pytest
 from collectors.modbus.collector import ModbusCollector
 from collectors.modbus.gateway import ModbusShared
 from collectors.modbus.options import ModbusOptions
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 from monitor.scheduler import Job, collect_once
 from tests.collectors.modbus.server import modbus_server
 from tests.procs import free_port

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor import config
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 DATA = Path(__file__).parent / "data"
 

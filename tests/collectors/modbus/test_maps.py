@@ -9,7 +9,7 @@ import pytest
 
 from collectors.modbus.maps import RegisterSpec, decode, load_map, plan, shipped_maps
 from collectors.modbus.options import ModbusOptions
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def spec(**kw: object) -> RegisterSpec:

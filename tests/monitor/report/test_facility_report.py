@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 from monitor.report import items
 from monitor.report.book import Entry
 from monitor.report.facility import facility_rows
