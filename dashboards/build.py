@@ -13,11 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rules.loader import load_pack
+from rules.rule import Rule
+
 HERE = Path(__file__).parent
 DATASOURCE = {"type": "influxdb", "uid": "roomwatch-influx"}
 FILTER = '"site" =~ /^$site$/ AND "room" =~ /^$room$/ AND "device" =~ /^$device$/'
 NET = '"kind" =~ /^(switch|router|firewall)$/'
-REG = "（规章 %s）"
+REG = "（%s）"
 
 
 def q(
@@ -144,11 +147,24 @@ UP_DOWN = [
         "options": {"0": {"text": "离线 down", "color": "red"}, "1": {"text": "在线 up", "color": "green"}},
     }
 ]
-ENV_CLAUSE = "003 信息中心机房管理制度 四、环境管理制度 5；003 中心机房巡检管理制度 一、3"
+def pack_rule(name: str) -> Rule:
+    """A rule of the shipped regulation pack: the dashboards draw its range and cite its clause,
+    so a threshold is written once, in the pack."""
+    return next(rule for rule in load_pack("regulation") if rule.name == name)
+
+
+def band(rule: Rule) -> tuple[float, float]:
+    """The normal range of an ``outside = [low, high]`` rule."""
+    low, high = rule.condition.low, rule.condition.high
+    if low is None or high is None:
+        raise ValueError(f"rule {rule.name}: the dashboards draw a range; the pack gives no outside")
+    return low, high
 
 
 def dashboards() -> dict[str, dict[str, Any]]:
     """uid -> (title, panels)."""
+    temperature, humidity = pack_rule("room_temperature"), pack_rule("room_humidity")
+    (t_low, t_high), (h_low, h_high) = band(temperature), band(humidity)
     env = [
         panel(
             "机房温度 Room temperature",
@@ -159,8 +175,9 @@ def dashboards() -> dict[str, dict[str, Any]]:
                 )
             ],
             unit="celsius",
-            band=(18.0, 28.0),
-            description="应保持在 18~28 ℃ 之间 " + REG % ENV_CLAUSE + "。The 18–28 °C band is drawn.",
+            band=(t_low, t_high),
+            description=f"应保持在 {t_low:g}~{t_high:g} ℃ 之间" + REG % temperature.clause
+            + f"。The {t_low:g}–{t_high:g} °C band is drawn.",
         ),
         panel(
             "机房湿度 Room humidity",
@@ -171,8 +188,9 @@ def dashboards() -> dict[str, dict[str, Any]]:
                 )
             ],
             unit="percent",
-            band=(35.0, 75.0),
-            description="应保持在 35~75% 之间 " + REG % ENV_CLAUSE + "。The 35–75 % band is drawn.",
+            band=(h_low, h_high),
+            description=f"应保持在 {h_low:g}~{h_high:g}% 之间" + REG % humidity.clause
+            + f"。The {h_low:g}–{h_high:g} % band is drawn.",
         ),
         panel(
             "当前温度 Now",
@@ -184,14 +202,14 @@ def dashboards() -> dict[str, dict[str, Any]]:
             ],
             kind="stat",
             unit="celsius",
-            band=(18.0, 28.0),
+            band=(t_low, t_high),
         ),
         panel(
             "当前湿度 Now",
             [target(last("humidity_percent", by="room, device, sensor"), alias="$tag_room $tag_sensor")],
             kind="stat",
             unit="percent",
-            band=(35.0, 75.0),
+            band=(h_low, h_high),
         ),
     ]
     ups = [

@@ -86,7 +86,6 @@ class Scheduler:
         self.jitter = jitter
         self.clock = clock
         self.rng = rng or random.Random()
-        self.cycles = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set, then cancel what is still running."""
@@ -125,5 +124,4 @@ class Scheduler:
 
     async def _collect(self, job: Job) -> None:
         readings = await collect_once(job, self.clock())
-        self.cycles += 1
         self.sink(readings)

@@ -84,3 +84,19 @@ def fingerprint(rule: str, labels: Labels) -> str:
 def series_key(metric: str, labels: Labels) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Hashable identity of one time series."""
     return metric, tuple(sorted(labels.items()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack:
+    """An acknowledgement (``roomwatch ack``): who took which firing episode of an alert, and
+    when. ``fired_at`` names the episode (None: whichever)."""
+
+    fingerprint: str
+    fired_at: float | None
+    by: str
+    ts: float
+    comment: str = ""
+
+    def covers(self, fired_at: float | None) -> bool:
+        """Whether this ack is for the episode that fired at ``fired_at`` (to the millisecond)."""
+        return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3

@@ -45,7 +45,6 @@ class SQLiteStore:
         self.batch_size = batch_size
         self.dropped = 0
         """Readings dropped (oldest first) because the buffer was full while flushes failed."""
-        self.dropped_alerts = 0
         """Alert transitions dropped for the same reason."""
         self._cap = BUFFER_BATCHES * batch_size
         # Two locks so that write() on the event loop never waits for the disk: _buf_lock is held
@@ -173,7 +172,6 @@ class SQLiteStore:
             self._unlogged[0] += excess
         if (excess := len(self._alert_buf) - self._cap) > 0:
             del self._alert_buf[:excess]
-            self.dropped_alerts += excess
             self._unlogged[1] += excess
 
     def _log_drops(self) -> None:
