@@ -7,6 +7,7 @@ Each problem is one line with its location, as ``monitor.core.errors.ConfigError
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import re
@@ -20,17 +21,22 @@ from typing import Any
 
 from monitor.core.durations import parse_duration
 from monitor.core.errors import ConfigError
+from monitor.core.matchers import Matcher, from_table, is_old_form, parse_matcher
 from monitor.core.model import Severity
-from rules.rule import Condition, Matcher, Op, Override, Rule, number
+from rules.rule import Condition, Op, Override, Rule, number
 
 _BOUNDS = ("above", "below", "outside")
-_RULE_KEYS = ("name", "metric", "match", *_BOUNDS, "hysteresis", "for", "severity", "summary",
-              "clause", "description")
+_RULE_KEYS = ("name", "metric", "match", "matchers", *_BOUNDS, "hysteresis", "for", "severity",
+              "summary", "clause", "description")
 _REQUIRED = ("name", "metric", "severity", "summary", "clause")
-_OVERRIDE_KEYS = ("rule", "match", *_BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
+_SELECT_KEYS = ("match", "matchers")
+_CHANGE_KEYS = (*_BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
+_OVERRIDE_KEYS = ("rule", *_SELECT_KEYS, *_CHANGE_KEYS)
 _SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PACK = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+log = logging.getLogger(__name__)
 
 
 def load_pack(name: str) -> list[Rule]:
@@ -115,9 +121,10 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
             problems.append(f"{at}.rule: required but missing")
         elif rule is None:
             problems.append(f"{at}.rule: no rule named {name!r}{_guess(str(name), by_name)}")
-        if not set(table) - {"rule", "match"}:
-            problems.append(f"{at}: changes nothing; set one of {', '.join(_OVERRIDE_KEYS[2:])}")
+        if not set(table) - {"rule", *_SELECT_KEYS}:
+            problems.append(f"{at}: changes nothing; set one of {', '.join(_CHANGE_KEYS)}")
         match = _match(table.get("match", {}), f"{at}.match", problems)
+        matchers = _matcher_list(table.get("matchers", []), f"{at}.matchers", problems)
         bounds = _bounds(table, at, problems, required=False)
         hysteresis = _hysteresis(table, at, problems)
         for_s = _duration(table, at, problems)
@@ -136,7 +143,7 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
         h = rule.condition.hysteresis if hysteresis is None else hysteresis
         _check_hysteresis(merged, h, f"{at}.hysteresis", problems)
         added.setdefault(rule.name, []).append(Override(
-            match=match, condition=bounds, hysteresis=hysteresis, for_s=for_s,
+            match=match, matchers=matchers, condition=bounds, hysteresis=hysteresis, for_s=for_s,
             severity=severity, disabled=disabled))
     if problems:
         raise ConfigError(problems)
@@ -155,7 +162,7 @@ def _clause(table: Mapping[str, Any], at: str, problems: list[str]) -> str | Non
         problems.append(f"{at}.clause: expected the document and article, "
                         "e.g. \"《本院机房管理规定》第十二条\"")
         return None
-    if "match" in table:
+    if any(key in table for key in _SELECT_KEYS):
         problems.append(f"{at}.clause: a citation is for the whole rule; put it in an override without match")
         return None
     return clause.strip()
@@ -173,6 +180,7 @@ def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None
     if metric is not None and not _SNAKE.fullmatch(metric):
         problems.append(f"{at}.metric: {metric!r} is not a snake_case metric name")
     match = _match(table.get("match", {}), f"{at}.match", problems)
+    matchers = _matcher_list(table.get("matchers", []), f"{at}.matchers", problems)
     bounds = _bounds(table, at, problems, required=True)
     hysteresis = _hysteresis(table, at, problems)
     if bounds is not None and hysteresis is not None:
@@ -189,7 +197,7 @@ def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None
     if (name is None or metric is None or bounds is None or severity is None or summary is None
             or clause is None):
         return None
-    return Rule(name=name, metric=metric, match=match,
+    return Rule(name=name, metric=metric, match=match, matchers=matchers,
                 condition=bounds.with_hysteresis(hysteresis or 0.0), for_s=for_s or 0.0,
                 severity=severity, summary=summary, clause=clause, description=description or "")
 
@@ -236,12 +244,29 @@ def _match(value: Any, at: str, problems: list[str]) -> dict[str, str]:
             problems.append(f"{at}.{label}: expected a string, got {text!r}")
         else:
             try:
-                Matcher.parse(label, text)
+                matcher = from_table(label, text)
             except re.error as err:
                 problems.append(f"{at}.{label}: bad regular expression {text!r}: {err}")
                 continue
+            if is_old_form(text):
+                log.warning("%s.%s: %r is the old matcher form; write matchers = [%r] "
+                            "(the old form still works)", at, label, text, str(matcher))
             out[label] = text
     return out
+
+
+def _matcher_list(value: Any, at: str, problems: list[str]) -> tuple[Matcher, ...]:
+    """``matchers = ["kind!=sensor", "ifname=~Gi.*"]``: the routes' syntax, in rules too."""
+    if not isinstance(value, list) or not all(isinstance(text, str) for text in value):
+        problems.append(f'{at}: expected a list such as ["kind!=sensor"], got {value!r}')
+        return ()
+    out = []
+    for i, text in enumerate(value):
+        try:
+            out.append(parse_matcher(text))
+        except ValueError as err:
+            problems.append(f"{at}[{i}]: {err}")
+    return tuple(out)
 
 
 def _bounds(table: Mapping[str, Any], at: str, problems: list[str], *,

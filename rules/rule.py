@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from monitor.core.matchers import Matcher, all_match, from_table
 from monitor.core.model import Alert, AlertState, Labels, Severity
 
 
@@ -98,46 +98,8 @@ def number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """One label matcher, parsed from the rule file's ``match = { label = "text" }``.
-
-    ``text`` is an exact value; ``~re`` a regular expression that must match the whole value
-    (``~(?i)uplink.*``); a leading ``!`` negates either (``!sensor``, ``!~lo.*``); a leading ``=``
-    takes the rest literally (``=!x`` is the value ``!x``). A missing label counts as ``""``.
-    """
-
-    label: str
-    value: str
-    negate: bool = False
-    regex: re.Pattern[str] | None = None
-
-    @classmethod
-    def parse(cls, label: str, text: str) -> Matcher:
-        """Parse one matcher; raises ``re.error`` for a bad regular expression."""
-        negate = text.startswith("!")
-        body = text[1:] if negate else text
-        if body.startswith("~"):
-            return cls(label, body[1:], negate, re.compile(body[1:]))
-        return cls(label, body.removeprefix("="), negate)
-
-    def __call__(self, labels: Labels) -> bool:
-        got = labels.get(self.label, "")
-        hit = self.regex.fullmatch(got) is not None if self.regex is not None else got == self.value
-        return hit is not self.negate
-
-
-def _matchers(match: Mapping[str, str]) -> tuple[Matcher, ...]:
-    return tuple(Matcher.parse(label, text) for label, text in match.items())
-
-
-def _all(matchers: tuple[Matcher, ...], labels: Labels) -> bool:
-    # A plain loop: all() over a generator costs twice as much, and every new series runs
-    # this for every rule on its metric.
-    for m in matchers:  # noqa: SIM110
-        if not m(labels):
-            return False
-    return True
+def _selectors(match: Mapping[str, str], matchers: tuple[Matcher, ...]) -> tuple[Matcher, ...]:
+    return (*(from_table(label, text) for label, text in match.items()), *matchers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,14 +116,15 @@ class Override:
     for_s: float | None = None
     severity: Severity | None = None
     disabled: bool | None = None
-    matchers: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
+    matchers: tuple[Matcher, ...] = ()
+    selectors: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "matchers", _matchers(self.match))
+        object.__setattr__(self, "selectors", _selectors(self.match, self.matchers))
 
     def matches(self, labels: Labels) -> bool:
         """True when every matcher of this override accepts ``labels``."""
-        return _all(self.matchers, labels)
+        return all_match(self.selectors, labels)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,14 +155,15 @@ class Rule:
     clause: str
     description: str = ""
     overrides: tuple[Override, ...] = ()
-    matchers: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
+    matchers: tuple[Matcher, ...] = ()
+    selectors: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "matchers", _matchers(self.match))
+        object.__setattr__(self, "selectors", _selectors(self.match, self.matchers))
 
     def matches(self, labels: Labels) -> bool:
         """True when every label matcher of the rule accepts ``labels``."""
-        return _all(self.matchers, labels)
+        return all_match(self.selectors, labels)
 
     def effective(self, labels: Labels) -> Effective | None:
         """Condition, ``for`` and severity for one series; None if the rule skips or is disabled.
