@@ -52,7 +52,7 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     try:
         raw = await asyncio.wait_for(job.collector.collect(now), timeout=job.timeout)
         base = job.labels
-        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts) for r in raw]
+        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts, r.annotations) for r in raw]
     except TimeoutError:
         up = 0.0
         log.warning("device=%s collection timed out after %gs", job.device, job.timeout)

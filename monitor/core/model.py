@@ -6,13 +6,20 @@ import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 Labels = Mapping[str, str]
 
 
+NO_ANNOTATIONS: Labels = MappingProxyType({})
+"""The empty payload most readings carry (read-only, so one object serves all)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One observed value: a metric name with a unit suffix, a float, identity labels, a time.
+    """One observed value: a metric name with a unit suffix, a float, identity labels, a time,
+    and an optional payload (``annotations``: a configuration diff, a snapshot id) that stores,
+    alerts and messages carry but that is not identity: it makes no new series or alert.
 
     ``ts`` is seconds since the epoch (float). ``labels`` always carries ``device`` once the
     scheduler has seen it; enumerations belong in labels, never in the metric name.
@@ -22,6 +29,7 @@ class Reading:
     value: float
     labels: Labels
     ts: float
+    annotations: Labels = field(default_factory=lambda: NO_ANNOTATIONS)
 
 
 class Severity(enum.Enum):

@@ -46,10 +46,11 @@ def reading_lines(readings: Iterable[Reading], *, precision: str = "ms") -> list
         prefix = cached(key)
         if prefix is None:
             prefix = _prefix(key, r.metric, labels)
+        notes = _fields(r.annotations) if r.annotations else ""  # the payload: string fields
         if prefix[-1] == "=":
-            append(f"{prefix}{value!r} {round(r.ts * scale)}")
+            append(f"{prefix}{value!r}{notes} {round(r.ts * scale)}")
         else:  # the series has free-text labels: they ride along as string fields
-            append(f"{prefix}={value!r}{_extra_fields(labels)} {round(r.ts * scale)}")
+            append(f"{prefix}={value!r}{_extra_fields(labels)}{notes} {round(r.ts * scale)}")
     return lines
 
 
@@ -75,7 +76,8 @@ def alert_lines(alerts: Iterable[Alert], *, precision: str = "ms") -> list[str]:
         if math.isfinite(a.value):
             fields.insert(0, f"value={a.value!r}")
         stamp = round((a.active_at if ts is None else ts) * scale)
-        lines.append(f"{_series(ALERTS, tags)}{','.join(fields)}{_extra_fields(a.labels)} {stamp}")
+        notes = _fields(a.annotations) if a.annotations else ""
+        lines.append(f"{_series(ALERTS, tags)}{','.join(fields)}{_extra_fields(a.labels)}{notes} {stamp}")
     return lines
 
 
@@ -88,6 +90,10 @@ def _series(measurement: str, labels: Labels) -> str:
     tags = "".join(f",{k.translate(_TAG)}={v.translate(_TAG)}"
                    for k, v in sorted(tags_of(labels).items()))
     return f"{measurement.translate(_MEASUREMENT)}{tags} "
+
+
+def _fields(annotations: Labels) -> str:
+    return "".join(f',{k.translate(_TAG)}="{_string(v)}"' for k, v in sorted(annotations.items()))
 
 
 def _extra_fields(labels: Labels) -> str:

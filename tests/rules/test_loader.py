@@ -179,10 +179,10 @@ clause = "《本院信息机房管理规定》第十二条"
 
 def test_rules_take_the_routes_matcher_syntax_and_the_old_form_warns(
         caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="rules.loader"):
+    with caplog.at_level(logging.WARNING, logger="rules.fields"):
         [new] = load_text(RULE.format(select='matchers = ["kind!=sensor", "sensor=~(?i)cpu.*"]'), "new.toml")
     assert caplog.records == []
-    with caplog.at_level(logging.WARNING, logger="rules.loader"):
+    with caplog.at_level(logging.WARNING, logger="rules.fields"):
         [old] = load_text(RULE.format(select='match = { kind = "!sensor", sensor = "~(?i)cpu.*" }'),
                           "old.toml")
     assert [r.getMessage() for r in caplog.records] == [
