@@ -32,7 +32,7 @@ from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
-from monitor.store.influx_lines import alert_lines, reading_lines
+from monitor.store.influx_lines import LineEncoder
 from monitor.store.settings import InfluxSettings
 from monitor.store.spool import Batch, Spool
 
@@ -52,6 +52,7 @@ class InfluxOutput:
         self.first_backoff = first_backoff
         self.where = _public_url(settings.url)
         self._told: dict[str, float] = {}  # condition -> when it was last logged
+        self._encoder = LineEncoder(settings.precision)
         token = settings.token.get_secret_value() if settings.token else ""
         self._client = InfluxDBClient(url=settings.url, token=token, org=settings.org,
                                       timeout=int(settings.timeout * 1000), retries=False,
@@ -74,11 +75,11 @@ class InfluxOutput:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Queue readings for sending."""
-        self._enqueue(reading_lines(readings, precision=self.settings.precision))
+        self._enqueue(self._encoder.readings(readings))
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Queue alert transitions (the ``alerts`` measurement)."""
-        self._enqueue(alert_lines(alerts, precision=self.settings.precision))
+        self._enqueue(self._encoder.alerts(alerts))
 
     def flush(self) -> None:
         """Ask the sender to post what is queued now rather than wait for a full batch."""
