@@ -22,6 +22,7 @@ from collectors.probe.collector import LinkCollector
 from collectors.snmp.client import SnmpShared
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
+from collectors.snmp.sizing import Sizes
 from collectors.snmp.tables import arp_entries
 from collectors.ssh.collector import SshShared
 from collectors.traps.receiver import TrapListener
@@ -88,7 +89,10 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             collector = cls(dev.name, options, address=dev.address, port=dev.port,
                             labels=dev.labels(), shared=ssh_shared)
         elif dev.transport == "snmp":
-            snmp_shared = snmp_shared or SnmpShared(settings.snmp.max_concurrent)
+            # Request sizes that worked per device are kept in the state dir across restarts.
+            if snmp_shared is None:
+                sizes = Sizes(config_mod.state_dir(settings)[0] / "snmp_sizes.db")
+                snmp_shared = SnmpShared(settings.snmp.max_concurrent, sizes=sizes)
             profiles = profiles or load_profiles(settings.snmp.profiles_dir)
             collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=snmp_shared,
                             profiles=profiles)

@@ -98,9 +98,9 @@ def test_v1_walk_skips_counter64_columns(snmpsim: Agent) -> None:
     asked: list[str] = []
     call = col.client._call
 
-    async def recording(what: str, method: str, oids: list[str]) -> list[Var]:
+    async def recording(what: str, method: str, oids: list[str], *args: int | None) -> list[Var]:
         asked.extend(oids)
-        return await call(what, method, oids)
+        return await call(what, method, oids, *args)
 
     col.client._call = recording  # type: ignore[method-assign]
     table = asyncio.run(col.client.walk([if_name, hc_in, "1.3.6.1.2.1.31.1.1.1.10"]))
