@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
 from collectors.probe import Link, check_links
-from collectors.snmp.options import SnmpSettings
+from collectors.snmp.options import SnmpSettings, timing_problem
 from collectors.traps import TrapOptions
 from monitor.bindings import BindingsSettings
 from monitor.durations import Duration
@@ -190,6 +190,11 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     problems = check_inventory(settings.devices, f"{name}: ")
     problems += check_links(settings.links, (d.name for d in settings.devices),
                             settings.defaults.interval, f"{name}: ")
+    for i, dev in enumerate(settings.devices):
+        snmp_problem = dev.snmp and timing_problem(dev.snmp, dev.interval or settings.defaults.interval,
+                                                   dev.timeout)
+        if snmp_problem:
+            problems.append(f"{name}: devices[{i}]: {snmp_problem}")
     if problems:
         raise ConfigError(problems)
     registry = settings.bindings.file

@@ -21,6 +21,7 @@ from collectors.base import Listener
 from collectors.probe.collector import LinkCollector
 from collectors.snmp.client import SnmpShared
 from collectors.snmp.collector import SnmpCollector
+from collectors.snmp.options import collection_deadline
 from collectors.snmp.profiles import Profile, load_profiles
 from collectors.snmp.sizing import Sizes
 from collectors.snmp.tables import arp_entries
@@ -100,6 +101,10 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
             collector = cls(dev.name, options)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
+        if dev.snmp is not None and dev.timeout is None:
+            # The poll's deadline follows the transport's own timeout and retries, or every slow
+            # poll would end as "collection timed out" before SNMP gave its own answer.
+            timeout = collection_deadline(dev.snmp, interval, settings.defaults.timeout)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})

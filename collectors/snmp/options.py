@@ -126,6 +126,35 @@ def v3_problem(user: str, auth_protocol: AuthProtocol | None, auth_key: SecretSt
     return None
 
 
+# A poll may take as long as this many requests that use all their tries: the system group and
+# one table request, or a walk's shrinking request and its smallest one (``sizing``).
+_REQUESTS_PER_DEADLINE = 2
+
+
+def request_budget(options: SnmpOptions) -> float:
+    """The longest one request can take: every try waits the full timeout."""
+    return options.timeout * (options.retries + 1)
+
+
+def collection_deadline(options: SnmpOptions, interval: float, default: float) -> float:
+    """How long one poll of the device may take when its inventory entry sets no ``timeout``:
+    the default, but at least two requests' full budget, and never more than the interval."""
+    return min(interval, max(default, request_budget(options) * _REQUESTS_PER_DEADLINE))
+
+
+def timing_problem(options: SnmpOptions, interval: float, device_timeout: float | None) -> str | None:
+    """Why the device's timeouts cannot agree (one request outlasting the poll), or None."""
+    budget = request_budget(options)
+    tries = f"snmp.timeout {options.timeout:g}s × {options.retries + 1} tries = {budget:g}s"
+    if budget > interval:
+        return f"{tries} does not fit in the {interval:g}s interval; lower snmp.timeout or snmp.retries, " \
+               "or raise interval"
+    if device_timeout is not None and device_timeout < budget:
+        return f"timeout {device_timeout:g}s is shorter than one SNMP request ({tries}); raise timeout " \
+               "(or leave it out: it then follows snmp), or lower snmp.timeout or snmp.retries"
+    return None
+
+
 class SnmpSettings(BaseModel):
     """The ``[snmp]`` section: what all SNMP devices share."""
 
