@@ -6,7 +6,10 @@ file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet
 because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
 device with most columns missing; ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
 Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
-default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119).
+default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
+snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each);
+``ups-three-phase-bypass`` is written by hand from RFC 1628 (snmpsim-data has no three-phase UPS
+in trouble): on bypass, phase L3 of the input lost, L2 of the output at 86 % load.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ RECORDINGS = (
     "network/firewall/sangfor-ad1800-fp2",
     "network/firewall/paloalto-pa-5000",
     "UPS/huawei-gse200m",
+    "UPS/eaton-93e-80",
     "UPS/phoenixtec-power",
     "iot/geist-temperature-sensor",
 )

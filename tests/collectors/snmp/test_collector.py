@@ -27,7 +27,7 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = [
     ("huawei-s5720", "huawei-vrp"), ("h3c-comware-lsq1wcmd0", "h3c-comware"), ("cisco-c3560", "cisco"),
     ("ruijie-s5750-24gt12sfp", "ruijie"), ("sangfor-ad1800-fp2", "generic"), ("paloalto-pa-5000", "generic"),
-    ("huawei-gse200m", "huawei-ups"), ("phoenixtec-power", "phoenixtec"),
+    ("huawei-gse200m", "huawei-ups"), ("phoenixtec-power", "phoenixtec"), ("eaton-93e-80", "eaton-ups"),
     ("geist-temperature-sensor", "geist"),
     ("apc-smart-ups", "apc-ups"), ("minimal", "generic"),
 ]

@@ -16,8 +16,8 @@ from monitor.scheduler import collect_once
 
 def _load(tmp_path: Path, device: str, defaults: str = "") -> config.Settings:
     path = tmp_path / "roomwatch.toml"
-    path.write_text(f'state_dir = "{tmp_path}/state"\n{defaults}\n[[devices]]\nname = "sw1"\nkind = "switch"\n'
-                    f'address = "127.0.0.1"\n{device}\n', encoding="utf-8")
+    path.write_text(f'state_dir = "{tmp_path}/state"\n{defaults}\n[[devices]]\nname = "sw1"\n'
+                    f'kind = "switch"\naddress = "127.0.0.1"\n{device}\n', encoding="utf-8")
     return config.load(path)[0]
 
 
