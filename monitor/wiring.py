@@ -241,7 +241,11 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
     if settings.traps.enabled:
-        listeners.append(TrapListener(settings.traps, trap_senders(settings.devices), device=local_name()))
+        # The pollers' interface names, so a trap's ifIndex lands on the polled series.
+        polled = next((job.collector.client.shared.interfaces for job in jobs
+                       if isinstance(job.collector, SnmpCollector)), None)
+        listeners.append(TrapListener(settings.traps, trap_senders(settings.devices), device=local_name(),
+                                      interfaces=polled))
     return listeners
 
 

@@ -62,6 +62,8 @@ class SnmpShared:
 
     max_concurrent: int = 64
     sizes: Sizes = field(default_factory=Sizes)
+    # device -> ifIndex -> ifname label from the last walk: traps name interfaces as polls do
+    interfaces: dict[str, dict[str, str]] = field(default_factory=dict)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
     _gate: asyncio.Semaphore | None = field(default=None, repr=False)
     _sockets: dict[int, Transport] = field(default_factory=dict, repr=False)

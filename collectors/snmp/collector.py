@@ -68,6 +68,7 @@ class SnmpCollector:
         for i in range(0, len(wanted), _OIDS_PER_GET):
             scalars.update(await self.client.get(wanted[i:i + _OIDS_PER_GET], f"get {profile.name}"))
         out = [Reading("uptime_seconds", uptime / 100, {}, now)] if uptime is not None else []
+        self.client.shared.interfaces[self.device] = interfaces.names(table)
         out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps, roles)
         out += evaluate(profile, scalars, table, now)
         self.client.answered()
