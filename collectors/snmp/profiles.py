@@ -23,6 +23,7 @@ whose files win by name). A file looks like::
     aggregate = "max"     # max | min | avg | sum: one reading from all rows
     divide_by = ["…"]     # value / sum(these columns of the row) * scale (memory, disk %)
     where = { column = "…", in = ["…"] }   # keep rows whose column has one of these values
+    # where = { column = "…", match = "(?i)temp" }   # … or whose column matches (re.search)
     precision_from = "…"  # value / 10**(that column) (ENTITY-SENSOR-MIB)
     rows_upto = "…"       # keep rows numbered up to this scalar (UPS-MIB upsInputNumLines)
 
@@ -51,11 +52,25 @@ _OID = r"^[0-9]+(\.[0-9]+)+$"
 
 
 class Where(BaseModel):
-    """Row filter: keep rows whose ``column`` value is one of ``in``."""
+    """Row filter: keep rows whose ``column`` value is one of ``in``, or matches ``match``
+    (sensor tables that tell temperatures from fans and voltages only by name)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     column: str = Field(pattern=_OID)
-    values: list[str] = Field(alias="in", min_length=1)
+    values: list[str] | None = Field(None, alias="in", min_length=1)
+    match: re.Pattern[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Where:
+        if (self.values is None) == (self.match is None):
+            raise ValueError("give exactly one of in (values) or match (a regular expression)")
+        return self
+
+    def keeps(self, text: str) -> bool:
+        """True when a row whose column holds ``text`` is kept."""
+        if self.match is not None:
+            return self.match.search(text) is not None
+        return self.values is not None and text in self.values
 
 
 class MetricSpec(BaseModel):
@@ -211,7 +226,7 @@ def evaluate(profile: Profile, scalars: Mapping[str, Var], table: Table, now: fl
         # lines the agent says it has (upsInputNumLines …) are read.
         upto = scalars[spec.rows_upto].number() if spec.rows_upto and spec.rows_upto in scalars else None
         for index, var in table.get(spec.column, {}).items():
-            if spec.where and _text(table, spec.where.column, index) not in spec.where.values:
+            if spec.where and not spec.where.keeps(_text(table, spec.where.column, index)):
                 continue
             if upto is not None and _key(index) > upto:
                 continue

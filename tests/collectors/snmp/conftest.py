@@ -41,7 +41,25 @@ RECORDINGS = (
     "UPS/eaton-93e-80",
     "UPS/phoenixtec-power",
     "iot/geist-temperature-sensor",
+    "network/firewall/fortinet-xcu",
+    "network/firewall/topsec-ngfw4000-uf",
+    "network/switch/bdcom-s5612",
+    "network/switch/dcrs-5980-28t-dc",
+    "network/switch/maipu-sm4200-16gef8ge-ac",
+    "network/switch/dlink-des3200",
+    "network/switch/dlink-des3038",
 )
+# Large recordings are served trimmed to what the collector reads (system group, IF-MIB,
+# HOST-RESOURCES, ENTITY names and sensors, and the vendor subtree of the profile): snmpsim
+# indexes every line at start, and fortinet-xcu alone has 450,000 (session tables).
+_STANDARD = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.31.1.1.", "1.3.6.1.2.1.25.",
+             "1.3.6.1.2.1.47.1.1.1.1.7.", "1.3.6.1.2.1.99.")
+TRIMMED = {
+    "fortinet-xcu": ("1.3.6.1.4.1.12356.101.4.",),
+    "bdcom-s5612": ("1.3.6.1.4.1.3320.3.6.",),
+    "dcrs-5980-28t-dc": ("1.3.6.1.4.1.6339.100.1.",),
+    "dlink-des3200": ("1.3.6.1.4.1.171.12.1.", "1.3.6.1.4.1.171.12.11."),
+}
 V3_USER, V3_AUTH, V3_PRIV = "rwatch", "auth-Pass-8412", "priv-Pass-5517"
 
 
@@ -89,11 +107,12 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     for rec in RECORDINGS:
         name = rec.rsplit("/", 1)[1]
         plain = source / f"{rec}.snmprec"
-        if plain.exists():
-            shutil.copy(plain, data / f"{name}.snmprec")
-        else:
-            packed = (source / f"{rec}.snmprec.bz2").read_bytes()
-            (data / f"{name}.snmprec").write_bytes(bz2.decompress(packed))
+        text = plain.read_bytes() if plain.exists() else bz2.decompress(
+            (source / f"{rec}.snmprec.bz2").read_bytes())
+        if name in TRIMMED:
+            keep = tuple(p.encode() for p in (*_STANDARD, *TRIMMED[name]))
+            text = b"".join(line for line in text.splitlines(keepends=True) if line.startswith(keep))
+        (data / f"{name}.snmprec").write_bytes(text)
     for own in DATA.glob("*.snmprec"):
         shutil.copy(own, data / own.name)
     port = free_udp_port()

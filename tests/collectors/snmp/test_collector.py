@@ -30,6 +30,9 @@ CASES = [
     ("huawei-gse200m", "huawei-ups"), ("phoenixtec-power", "phoenixtec"), ("eaton-93e-80", "eaton-ups"),
     ("geist-temperature-sensor", "geist"),
     ("apc-smart-ups", "apc-ups"), ("minimal", "generic"),
+    ("fortinet-xcu", "fortinet"), ("topsec-ngfw4000-uf", "topsec"), ("bdcom-s5612", "bdcom"),
+    ("dcrs-5980-28t-dc", "dcn"), ("maipu-sm4200-16gef8ge-ac", "dcn"), ("dlink-des3200", "dlink"),
+    ("dlink-des3038", "dlink"),
 ]
 VARYING = {"geist-temperature-sensor"}
 
