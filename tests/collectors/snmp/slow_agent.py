@@ -1,9 +1,10 @@
 """A real agent made slow: a UDP proxy on loopback that holds chosen answers past the timeout.
 
-It sits in front of snmpsim or snmpd (same event loop as the test) and forwards every request;
-an answer the ``slow`` predicate picks (by request PDU type and answer size) is sent ``hold``
-seconds late, after the client gave up, as an overloaded agent or CPU protection would. It
-forwards at most ``limit`` datagrams and closes with the ``async with`` block.
+It sits in front of snmpsim or snmpd (same event loop as the caller) and forwards every
+request; each answer is sent ``delay(pdu_type, varbinds)`` seconds late (by request PDU type
+and answer size; 0 = at once), as an overloaded agent or CPU protection would: a late answer
+arrives after the client gave up. It forwards at most ``limit`` datagrams, holds none longer
+than ``MAX_HOLD``, and closes with the ``async with`` block.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from collectors.snmp import ber
 
 GET, GETNEXT, GETBULK = 0xA0, 0xA1, 0xA5
+MAX_HOLD = 10.0
+Delay = Callable[[int, int], float]
 
 
 def pdu_type(request: bytes) -> int:
@@ -29,9 +32,14 @@ def pdu_type(request: bytes) -> int:
         return 0
 
 
-def larger_than(varbinds: int) -> Callable[[int, int], bool]:
-    """Hold answers with more than ``varbinds`` varbinds (large GETBULKs)."""
-    return lambda _pdu, count: count > varbinds
+def larger_than(varbinds: int, hold: float = 5.0) -> Delay:
+    """Hold answers with more than ``varbinds`` varbinds (large GETBULKs) ``hold`` seconds."""
+    return lambda _pdu, count: hold if count > varbinds else 0.0
+
+
+def per_varbind(seconds: float) -> Delay:
+    """An agent that needs ``seconds`` per varbind it answers."""
+    return lambda _pdu, count: seconds * count
 
 
 class _Side(asyncio.DatagramProtocol):
@@ -43,13 +51,12 @@ class _Side(asyncio.DatagramProtocol):
 
 
 class SlowAgent:
-    """``async with SlowAgent(agent_port, slow) as proxy``: poll 127.0.0.1:``proxy.port``."""
+    """``async with SlowAgent(agent_port, delay) as proxy``: poll 127.0.0.1:``proxy.port``.
+    ``held`` counts answers sent late."""
 
-    def __init__(self, agent_port: int, slow: Callable[[int, int], bool], *, hold: float = 5.0,
-                 limit: int = 5000) -> None:
+    def __init__(self, agent_port: int, delay: Delay, *, limit: int = 5000) -> None:
         self.agent = ("127.0.0.1", agent_port)
-        self.slow = slow
-        self.hold = hold
+        self.delay = delay
         self.limit = limit
         self.port = 0
         self.forwarded = 0
@@ -93,9 +100,10 @@ class SlowAgent:
             count = len(ber.decode_response(data).varbinds)
         except ber.BerError:
             count = 0
-        if self.slow(pdu, count):
+        wait = min(self.delay(pdu, count), MAX_HOLD)
+        if wait > 0:
             self.held += 1
             front = self._front
-            self._late.append(asyncio.get_running_loop().call_later(self.hold, front.sendto, data, client))
+            self._late.append(asyncio.get_running_loop().call_later(wait, front.sendto, data, client))
         else:
             self._front.sendto(data, client)

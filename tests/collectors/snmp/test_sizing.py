@@ -154,7 +154,7 @@ def test_down_only_when_the_smallest_request_fails(agent: Agent, tmp_path: Path)
 
     async def run() -> SlowAgent:
         # answers GET (the system group) but no walk at all, whatever its size
-        async with SlowAgent(agent.port, lambda pdu, _n: pdu != GET) as proxy:
+        async with SlowAgent(agent.port, lambda pdu, _n: 0.0 if pdu == GET else 5.0) as proxy:
             with pytest.raises(SnmpTimeout, match="walk tables: timeout"):
                 await _collector(proxy.port, sizes).collect(1000.0)
             return proxy
