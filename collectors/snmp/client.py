@@ -28,7 +28,7 @@ from collectors.snmp.options import SnmpOptions
 from collectors.snmp.sizing import Sizes, Sizing, answered, ladder, timed_out
 from collectors.snmp.transport import Address, Transport
 from collectors.snmp.var import Var
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,6 @@ class SnmpShared:
 
     max_concurrent: int = 64
     sizes: Sizes = field(default_factory=Sizes)
-    # device -> ifIndex -> ifname label from the last walk: traps name interfaces as polls do
-    interfaces: dict[str, dict[str, str]] = field(default_factory=dict)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
     _gate: asyncio.Semaphore | None = field(default=None, repr=False)
     _sockets: dict[int, Transport] = field(default_factory=dict, repr=False)

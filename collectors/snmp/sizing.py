@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -84,15 +85,17 @@ def answered(s: Sizing) -> Sizing:
 
 
 class Sizes:
-    """Each device's ``Sizing``, kept in SQLite at ``path`` (None: in memory only).
+    """Each device's ``Sizing``, kept in SQLite at ``path`` (None: in memory only; a function
+    giving the path is called on first use, so constructing opens nothing).
 
     Only ``level`` and ``wait`` are stored, and only when they change (rarely); the clean-poll
     count starts again after a restart. A store that cannot be written is logged once and the
     daemon goes on in memory: a lost size costs one slow poll, not monitoring.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
+    def __init__(self, path: Path | Callable[[], Path] | None = None) -> None:
+        self._where = path
+        self.path: Path | None = None
         self._known: dict[str, Sizing] | None = None
         self._lock = threading.Lock()
         self._broken = False
@@ -103,7 +106,7 @@ class Sizes:
 
     def put(self, device: str, sizing: Sizing) -> None:
         """Remember the device's sizing; written through when level or wait changed."""
-        known = self._load()
+        known = self._load()  # also finds self.path
         old = known.get(device, Sizing())
         known[device] = sizing
         if (old.level, old.wait) != (sizing.level, sizing.wait) and self.path is not None:
@@ -113,6 +116,10 @@ class Sizes:
         if self._known is not None:
             return self._known
         self._known = {}
+        try:
+            self.path = self._where() if callable(self._where) else self._where
+        except OSError as err:
+            log.error("snmp request sizes: no state dir (kept in memory): %s", err)
         if self.path is None or not self.path.exists():
             return self._known
         try:

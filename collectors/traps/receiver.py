@@ -25,7 +25,7 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from collectors.traps import TrapOptions
 from collectors.traps.catalog import TRAP_ADDRESS, TRAP_COMMUNITY, TRAP_OID, Catalog, load
 from collectors.traps.usm import Users
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,11 @@ class TrapListener:
 
     def __init__(self, options: TrapOptions, devices: Mapping[str, Mapping[str, str]], *, device: str,
                  catalog: Catalog | None = None,
-                 interfaces: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 interfaces: Callable[[str], Mapping[str, str] | None] | None = None) -> None:
         self.options = options
-        # device -> ifIndex -> name from the SNMP poller's last walk (a live view, kept by it)
-        self.interfaces: Mapping[str, Mapping[str, str]] = interfaces if interfaces is not None else {}
+        # device -> its ifIndex -> name from the SNMP poller's last walk, so traps and polls
+        # update one series
+        self.interfaces: Callable[[str], Mapping[str, str] | None] = interfaces or (lambda _device: None)
         self.device = device
         self.catalog = catalog or load()
         self.devices = {_norm(addr): dict(labels) for addr, labels in devices.items()}
@@ -184,7 +185,7 @@ class TrapListener:
             trap_oid = str(values.get(TRAP_OID, ""))
             labels = self._labels(source, str(values.get(TRAP_ADDRESS, "")))
             readings = self.catalog.readings(trap_oid, values, labels, time.time(),
-                                             self.interfaces.get(labels["device"]))
+                                             self.interfaces(labels["device"]))
         except Exception as err:
             self.rejected["malformed"] += 1
             self._rate_limited("bad-notification", logging.WARNING,

@@ -14,7 +14,7 @@ from collectors.snmp.client import Client, SnmpShared, SnmpTimeout
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.sizing import GROW_AFTER, MAX_WAIT, Shape, Sizes, Sizing, answered, ladder, timed_out
-from monitor.model import Reading
+from monitor.core.model import Reading
 from tests.collectors.snmp.conftest import Agent
 from tests.collectors.snmp.slow_agent import GET, SlowAgent, larger_than
 

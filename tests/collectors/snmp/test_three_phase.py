@@ -7,7 +7,7 @@ import asyncio
 
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.options import SnmpOptions
-from monitor.model import AlertState, Reading
+from monitor.core.model import AlertState, Reading
 from rules.engine import Engine
 from rules.loader import load_pack
 from tests.collectors.snmp.conftest import Agent

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor import config, wiring
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from monitor.scheduler import collect_once
 
 

@@ -36,12 +36,13 @@ def test_link_down_trap_updates_the_polled_series(snmpsim: Agent) -> None:
     options = SnmpOptions.model_validate({"community": "huawei-s5720", "timeout": "2s", "retries": 0})
     col = SnmpCollector("core-sw-1", options, address="127.0.0.1", port=snmpsim.port, shared=shared)
     polled = asyncio.run(col.collect(1.0))
-    names = shared.interfaces["core-sw-1"]
+    names = col.interface_names
     index, name = next((i, n) for i, n in names.items() if not n.startswith("if"))
     assert any(r.metric == "if_oper_up" and r.labels["ifname"] == name for r in polled)
 
     trap_options = TrapOptions(enabled=True, address="127.0.0.1", port=0, communities=[COMMUNITY])
-    trapd = Trapd(TrapListener(trap_options, DEVICES, device="nms", interfaces=shared.interfaces))
+    trapd = Trapd(TrapListener(trap_options, DEVICES, device="nms",
+                               interfaces=lambda device: names if device == "core-sw-1" else None))
     halt = run_listener(trapd.listener, trapd.emit)
     try:
         trapd.wait_for(lambda: trapd.listener.bound is not None)
