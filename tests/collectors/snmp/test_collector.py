@@ -48,7 +48,8 @@ def rows(readings: list[Reading]) -> list[list[object]]:
 
 @pytest.mark.parametrize(("name", "profile"), CASES)
 def test_recording_matches_golden(snmpsim: Agent, name: str, profile: str) -> None:
-    col = collector(snmpsim, name)
+    # snmpsim indexes a recording on its first request: seconds for a large one on a busy box
+    col = collector(snmpsim, name, timeout="10s")
     got = asyncio.run(col.collect(1000.0))
     assert col.profile is not None and col.profile.name == profile
     path = GOLDEN / f"{name}.json"
