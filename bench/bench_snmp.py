@@ -18,27 +18,40 @@ counts is each client's own CPU time (its process's utime+stime over the polling
 /proc/PID/stat), per 100,000 varbinds and per device poll. Ratios are roomwatch / exporter
 (below 1 = roomwatch cheaper). roomwatch is also run through ezsnmp (net-snmp), the path v3
 devices take, which was the only path before the BER fast path: the ratio shows what it saves.
-Run: ``python bench/run.py snmp``; about 80 s.
+
+The slow-agent case puts a proxy in front of snmpsim that answers ``SLOW_S_PER_VARBIND`` late
+per varbind (an agent with a slow CPU: a 12-column GETBULK of 25 rows takes longer than the
+``SLOW_TIMEOUT`` while a one-column walk does not) and polls ``SLOW_DEVICES`` switches with
+both clients, same timeout and retries: what each gets in one cycle, and roomwatch's second
+cycle, which starts from the request size it learned.
+Run: ``python bench/run.py snmp``; about 2 minutes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 N_DEVICES, PORTS, ROUNDS, CONCURRENCY = 60, 52, 2, 16
 MAX_REPETITIONS = 25
 CYCLE_S, SWITCH_PORTS, GOAL_DEVICES = 60.0, 48, 5000
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
+SLOW_DEVICES, SLOW_S_PER_VARBIND, SLOW_TIMEOUT, SLOW_RETRIES = 4, 0.005, 0.5, 1
 
 SYSTEM = {"1.3.6.1.2.1.1.1.0": (4, "Cisco IOS Software, C3560 Software (C3560-IPSERVICESK9-M), 15.0(2)SE"),
           "1.3.6.1.2.1.1.2.0": (6, "1.3.6.1.4.1.9.1.1024"), "1.3.6.1.2.1.1.3.0": (67, "123456789"),
@@ -88,7 +101,8 @@ def _columns() -> tuple[list[str], list[str]]:
     return list(SYSTEM_OIDS) + profile.scalars(), walks
 
 
-def _exporter_yaml(communities: list[str], gets: list[str], walks: list[str]) -> str:
+def _exporter_yaml(communities: list[str], gets: list[str], walks: list[str], timeout: float = 10.0,
+                   retries: int = 1) -> str:
     """One module per community (0.21: auth lives in the module), metrics by numeric OID."""
     from collectors.snmp import interfaces
 
@@ -109,17 +123,20 @@ def _exporter_yaml(communities: list[str], gets: list[str], walks: list[str]) ->
     for community in communities:
         out += [f"{community}:", "  walk:"] + [f"  - {oid}" for oid in walks]
         out += ["  get:"] + [f"  - {oid}" for oid in gets]
-        out += ["  version: 2", f"  max_repetitions: {MAX_REPETITIONS}", "  retries: 1",
-                "  timeout: 10s", "  auth:", f"    community: {community}", "  metrics:", body]
+        out += ["  version: 2", f"  max_repetitions: {MAX_REPETITIONS}", f"  retries: {retries}",
+                f"  timeout: {int(timeout * 1000)}ms", "  auth:", f"    community: {community}", "  metrics:",
+                body]
     return "\n".join(out) + "\n"
 
 
-def _roomwatch_toml(communities: list[str], port: int) -> str:
-    out = [f"[snmp]\nmax_concurrent = {CONCURRENCY}\n"]
+def _roomwatch_toml(communities: list[str], port: int, state: Path, timeout: float = 10.0,
+                    retries: int = 1) -> str:
+    out = [f'state_dir = "{state}"\n[snmp]\nmax_concurrent = {CONCURRENCY}\n']
     for c in communities:
         out.append(f'[[devices]]\nname = "{c}"\nkind = "switch"\naddress = "127.0.0.1"\nport = {port}\n'
-                   f'timeout = "60s"\ninterval = "60s"\n'
-                   f'snmp = {{ community = "{c}", timeout = "10s", retries = 1, '
+                   # long enough that a loaded snmpsim is measured, not cut off by the deadline
+                   f'timeout = "300s"\ninterval = "300s"\n'
+                   f'snmp = {{ community = "{c}", timeout = "{int(timeout * 1000)}ms", retries = {retries}, '
                    f'max_repetitions = {MAX_REPETITIONS} }}\n')
     return "\n".join(out)
 
@@ -165,10 +182,11 @@ def _start_snmpsim(tmp: Path, communities: list[str]) -> tuple[subprocess.Popen[
     return proc, port
 
 
-def _run_roomwatch(tmp: Path, communities: list[str], port: int, path: str) -> dict[str, float]:
-    conf = tmp / "roomwatch.toml"
-    conf.write_text(_roomwatch_toml(communities, port))
-    done = subprocess.run([sys.executable, __file__, "--roomwatch", str(conf), str(ROUNDS), path], cwd=ROOT,
+def _run_roomwatch(tmp: Path, communities: list[str], port: int, path: str, rounds: int = ROUNDS,
+                   timeout: float = 10.0, retries: int = 1) -> dict[str, Any]:
+    conf = tmp / f"roomwatch-{path}-{port}.toml"
+    conf.write_text(_roomwatch_toml(communities, port, tmp / f"state-{path}-{port}", timeout, retries))
+    done = subprocess.run([sys.executable, __file__, "--roomwatch", str(conf), str(rounds), path], cwd=ROOT,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     if done.returncode:
@@ -176,12 +194,12 @@ def _run_roomwatch(tmp: Path, communities: list[str], port: int, path: str) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str], walks: list[str]
-                  ) -> dict[str, float]:
+def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str], walks: list[str],
+                  rounds: int = ROUNDS, timeout: float = 10.0, retries: int = 1) -> dict[str, float]:
     from tests.procs import free_port, stop
 
-    conf = tmp / "snmp.yml"
-    conf.write_text(_exporter_yaml(communities, gets, walks))
+    conf = tmp / f"snmp-{port}.yml"
+    conf.write_text(_exporter_yaml(communities, gets, walks, timeout, retries))
     web = free_port(socket.SOCK_STREAM)
     proc = subprocess.Popen([EXPORTER, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{web}",
                              "--log.level=error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -189,8 +207,11 @@ def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str],
 
     def scrape(community: str) -> tuple[float, bool]:
         url = f"{base}/snmp?target=127.0.0.1:{port}&module={community}"
-        with urllib.request.urlopen(url, timeout=120) as resp:
-            text = resp.read().decode()
+        try:
+            with urllib.request.urlopen(url, timeout=120) as resp:
+                text = resp.read().decode()
+        except urllib.error.HTTPError:  # the exporter answers 500 when a walk fails
+            return 0.0, False
         pdus = [float(line.split()[-1]) for line in text.splitlines()
                 if line.startswith("snmp_scrape_pdus_returned")]
         return (pdus[0] if pdus else 0.0), "sysUpTime" in text or "s1_3_6_1_2_1_1_3_0" in text
@@ -200,15 +221,65 @@ def _run_exporter(tmp: Path, communities: list[str], port: int, gets: list[str],
         cpu0, wall0 = _cpu(proc.pid), time.perf_counter()
         varbinds, failed = 0.0, 0
         with ThreadPoolExecutor(CONCURRENCY) as pool:
-            for _ in range(ROUNDS):
+            for _ in range(rounds):
                 for pdus, ok in pool.map(scrape, communities):
                     varbinds += pdus
                     failed += 0 if ok else 1
         wall, cpu = time.perf_counter() - wall0, _cpu(proc.pid) - cpu0
     finally:
         stop(proc)
-    return {"cpu": cpu, "wall": wall, "varbinds": varbinds, "polls": ROUNDS * len(communities),
+    return {"cpu": cpu, "wall": wall, "varbinds": varbinds, "polls": rounds * len(communities),
             "failed": failed}
+
+
+@contextmanager
+def _slow_agent(port: int) -> Iterator[int]:
+    """The slow proxy (tests/collectors/snmp/slow_agent.py) in front of snmpsim, on its own
+    event loop thread; yields the port to poll."""
+    from tests.collectors.snmp.slow_agent import SlowAgent, per_varbind
+
+    loop = asyncio.new_event_loop()
+    ready, box = threading.Event(), {}
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        async with SlowAgent(port, per_varbind(SLOW_S_PER_VARBIND), limit=200_000) as proxy:
+            box.update(port=proxy.port, stop=stop)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("slow proxy did not start")
+    try:
+        yield int(box["port"])  # type: ignore[call-overload]
+    finally:
+        loop.call_soon_threadsafe(box["stop"].set)  # type: ignore[attr-defined]
+        thread.join(10)
+        loop.close()
+
+
+def _slow_case(tmp: Path, communities: list[str], port: int, gets: list[str], walks: list[str]) -> None:
+    """Both clients against the slow agent: what each gets in one cycle (roomwatch: two)."""
+    slow = communities[:SLOW_DEVICES]
+    with _slow_agent(port) as proxy:
+        rw = _run_roomwatch(tmp, slow, proxy, "ber", 2, SLOW_TIMEOUT, SLOW_RETRIES)
+        ex = _run_exporter(tmp, slow, proxy, gets, walks, 1, SLOW_TIMEOUT, SLOW_RETRIES)
+    print(f"\nslow agent: {SLOW_S_PER_VARBIND * 1000:g} ms per answered varbind, timeout {SLOW_TIMEOUT:g} s, "
+          f"retries {SLOW_RETRIES}, GETBULK x{MAX_REPETITIONS}, {len(slow)} switches")
+    first, second = rw["rounds"]
+    for name, r in (("roomwatch cycle 1", first), ("roomwatch cycle 2", second)):
+        print(f"{name}: {r['up']:.0f}/{len(slow)} devices polled, {r['varbinds']:.0f} varbinds, "
+              f"{r['wall']:.1f} s wall")
+    ex_up = ex["polls"] - ex["failed"]
+    print(f"exporter cycle 1: {ex_up:.0f}/{len(slow)} devices polled, {ex['varbinds']:.0f} varbinds, "
+          f"{ex['wall']:.1f} s wall")
+    if ex["varbinds"] and ex_up:
+        print(f"ratio roomwatch/exporter in one cycle: varbinds {first['varbinds'] / ex['varbinds']:.2f}x, "
+              f"wall {first['wall'] / ex['wall']:.2f}x (cycle 2: {second['wall'] / ex['wall']:.2f}x)")
+    else:
+        print("ratio roomwatch/exporter: the exporter polled no device in the cycle")
 
 
 def _line(name: str, r: dict[str, float]) -> str:
@@ -236,6 +307,7 @@ def main() -> None:
             rw = _run_roomwatch(tmp, communities, port, "ber")
             rw_ez = _run_roomwatch(tmp, communities, port, "ezsnmp")
             ex = _run_exporter(tmp, communities, port, gets, walks)
+            slow_report = _capture(lambda: _slow_case(tmp, communities, port, gets, walks))
         finally:
             stop(agent)
     print(f"{N_DEVICES} simulated {PORTS}-port switches (snmpsim), {ROUNDS} rounds, {CONCURRENCY} in flight, "
@@ -258,32 +330,53 @@ def main() -> None:
         devices = CYCLE_S / (per_poll * scale)
         print(f"{name}: ~{devices:,.0f} {SWITCH_PORTS}-port switches per {CYCLE_S:.0f} s cycle on one core "
               f"(goal {GOAL_DEVICES:,}: {'met' if devices >= GOAL_DEVICES else 'NOT met'})")
+    print(slow_report, end="")
+
+
+def _capture(func: Any) -> str:
+    """What ``func`` prints, to print after the main table."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        func()
+    return out.getvalue()
 
 
 def _roomwatch(conf: str, rounds: int, path: str) -> None:
     """Client side, in its own process: the daemon's jobs, polled ``rounds`` times; prints JSON.
     ``path`` ezsnmp sends v2c through the ezsnmp worker threads that v3 uses, for comparison."""
-    import asyncio
-
     from collectors.snmp.client import Client
     from monitor import config
     from monitor.scheduler import collect_once
     from monitor.wiring import build_jobs
 
     if path == "ezsnmp":
-        async def through_ezsnmp(self: Client, what: str, method: str, oids: list[str]) -> list:
-            return await self.shared.run(lambda: self._call_netsnmp(what, method, oids))
+        async def through_ezsnmp(self: Client, what: str, method: str, oids: list[str], reps: int = 0,
+                                 retries: int | None = None) -> list:
+            tries = self.options.retries if retries is None else retries
+            size = min(reps or self.options.max_repetitions, self._reps)
+            return await self.shared.run(lambda: self._call_netsnmp(what, method, oids, size, tries))
         Client._call = through_ezsnmp  # type: ignore[method-assign]
     settings, _ = config.load(Path(conf))
     jobs = build_jobs(settings)
 
+    per_round: list[dict[str, float]] = []
+
+    def answered() -> int:
+        return sum(job.collector.client.varbinds for job in jobs)  # type: ignore[attr-defined]
+
     async def run() -> tuple[int, int]:
         failed = readings = 0
         for _ in range(rounds):
-            now = time.time()
+            now, start, before = time.time(), time.perf_counter(), answered()
+            up = 0
             for out in await asyncio.gather(*(collect_once(job, now) for job in jobs)):
                 readings += len(out)
                 failed += sum(1 for r in out if r.metric == "up" and r.value == 0)
+                up += sum(1 for r in out if r.metric == "up" and r.value == 1)
+            per_round.append({"up": up, "varbinds": answered() - before, "wall": time.perf_counter() - start})
         return failed, readings
 
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -291,7 +384,7 @@ def _roomwatch(conf: str, rounds: int, path: str) -> None:
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     varbinds = sum(job.collector.client.varbinds for job in jobs)  # type: ignore[attr-defined]
     print(json.dumps({"cpu": cpu, "wall": wall, "varbinds": varbinds, "polls": rounds * len(jobs),
-                      "failed": failed, "readings": readings}))
+                      "failed": failed, "readings": readings, "rounds": per_round}))
 
 
 if __name__ == "__main__":

@@ -267,12 +267,15 @@ def dashboards() -> dict[str, dict[str, Any]]:
     ups = [
         panel(
             "供电 Mains / battery",
-            [target(q("ups_on_battery", agg="max", fill="previous"))],
+            [
+                target(q("ups_on_battery", agg="max", fill="previous")),
+                target(q("ups_on_bypass", agg="max", fill="previous"), "B", "$tag_device 旁路 bypass"),
+            ],
             kind="state-timeline",
             mappings=ON_BATTERY,
             w=24,
             h=5,
-            description="1 = 电池供电 on battery。",
+            description="1 = 电池供电 on battery；旁路行 1 = 旁路供电 on bypass（负载未受保护）。",
         ),
         panel(
             "电池容量 Battery capacity",
@@ -289,8 +292,18 @@ def dashboards() -> dict[str, dict[str, Any]]:
             unit="m",
             description="剩余续航与清单中的设计续航 (design_runtime_minutes)。",
         ),
-        panel("负载 Output load", [target(q("ups_output_load_percent"))], unit="percent", minmax=(0, 100)),
-        panel("输入电压 Input voltage", [target(q("ups_input_voltage_volts"))], unit="volt"),
+        # One series per line (phase): a three-phase UPS shows L1, L2 and L3.
+        panel(
+            "负载 Output load",
+            [target(q("ups_output_load_percent", by="device, line"), alias="$tag_device L$tag_line")],
+            unit="percent",
+            minmax=(0, 100),
+        ),
+        panel(
+            "输入电压 Input voltage",
+            [target(q("ups_input_voltage_volts", by="device, line"), alias="$tag_device L$tag_line")],
+            unit="volt",
+        ),
         panel(
             "电池需更换 Replace battery",
             [target(last("ups_battery_replace"))],

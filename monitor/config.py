@@ -136,6 +136,10 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     problems = check_inventory(settings.devices, f"{name}: ")
     problems += check_links(settings.links, (d.name for d in settings.devices),
                             settings.defaults.interval, f"{name}: ")
+    for i, dev in enumerate(settings.devices):
+        interval = dev.interval or settings.defaults.interval
+        problems += [f"{name}: devices[{i}]: {problem}" for table in dev.tables().values()
+                     if (problem := table.timing_problem(interval, dev.timeout))]
     if problems:
         raise ConfigError(problems)
     registry = settings.bindings.file

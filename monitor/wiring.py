@@ -76,11 +76,16 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     shared = shared_of(settings)
     jobs = []
     for dev in settings.devices:
-        collector: Collector = transport(dev.transport).build(dev, dev.options(), shared)
+        options = dev.options()
+        collector: Collector = transport(dev.transport).build(dev, options, shared)
         if settings.facility.working_hours:
             collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
+        if dev.timeout is None:
+            # The poll's deadline follows the transport's own timeout and retries (SNMP), or a
+            # slow poll would end as "collection timed out" before the transport gave its answer.
+            timeout = options.deadline(interval, timeout)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
@@ -215,7 +220,11 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
     if settings.traps.enabled:
-        listeners.append(TrapListener(settings.traps, trap_senders(settings.devices), device=local_name()))
+        # The pollers' interface names (SNMP), so a trap's ifIndex lands on the polled series.
+        named = {job.device: job.collector for job in jobs if hasattr(job.collector, "interface_names")}
+        listeners.append(TrapListener(
+            settings.traps, trap_senders(settings.devices), device=local_name(),
+            interfaces=lambda device: getattr(named.get(device), "interface_names", None)))
     return listeners
 
 

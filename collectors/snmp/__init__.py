@@ -20,8 +20,11 @@ def build(device: DeviceInfo, options: SnmpOptions, shared: Shared) -> SnmpColle
     from collectors.snmp.client import SnmpShared  # ezsnmp loads only when used
     from collectors.snmp.collector import SnmpCollector
     from collectors.snmp.profiles import load_profiles
+    from collectors.snmp.sizing import Sizes
 
     settings = shared.section("snmp", SnmpSettings)
+    # Request sizes that worked per device are kept in the state dir (found on first use).
+    sizes = shared.once("snmp.sizes", lambda: Sizes(lambda: shared.state_dir() / "snmp_sizes.db"))
     return SnmpCollector(device.name, options, address=device.address, port=device.port,
-                         shared=shared.once("snmp", lambda: SnmpShared(settings.max_concurrent)),
+                         shared=shared.once("snmp", lambda: SnmpShared(settings.max_concurrent, sizes=sizes)),
                          profiles=shared.once("snmp.profiles", lambda: load_profiles(settings.profiles_dir)))

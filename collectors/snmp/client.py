@@ -9,7 +9,8 @@ requests in flight across all devices and both paths.
 
 Walks ask for several table columns in one GETBULK (or GETNEXT with ``bulk = false``) and
 follow each column until it leaves its subtree; an agent that returns a non-increasing OID
-ends that column's walk instead of looping.
+ends that column's walk instead of looping. How many columns and rows one request asks adapts
+to the device (``sizing``): a timeout shrinks the request and the walk goes on from where it was.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 
 from collectors.snmp import ber
 from collectors.snmp.options import SnmpOptions
+from collectors.snmp.sizing import Sizes, Sizing, answered, ladder, timed_out
 from collectors.snmp.transport import Address, Transport
 from collectors.snmp.var import Var
 from monitor.core.errors import CollectError
@@ -49,12 +51,17 @@ Table = dict[str, dict[str, Var]]
 """column OID -> row index (OID suffix) -> value."""
 
 
+class SnmpTimeout(CollectError):
+    """The agent did not answer a request (all tries used)."""
+
+
 @dataclass
 class SnmpShared:
-    """What all SNMP devices share: the v1/v2c sockets, the v3 worker threads, and the cap on
-    requests in flight."""
+    """What all SNMP devices share: the v1/v2c sockets, the v3 worker threads, the cap on
+    requests in flight, and each device's request size (``sizes``, in the state dir)."""
 
     max_concurrent: int = 64
+    sizes: Sizes = field(default_factory=Sizes)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
     _gate: asyncio.Semaphore | None = field(default=None, repr=False)
     _sockets: dict[int, Transport] = field(default_factory=dict, repr=False)
@@ -112,19 +119,20 @@ class Client:
         self.shared = shared
         self.requests = 0
         self.varbinds = 0  # answered varbinds, for the benchmark and the probe command
-        self._session: Any = None  # v3: the ezsnmp session
+        self._sessions: dict[tuple[int, int], Any] = {}  # v3: ezsnmp sessions by (reps, retries)
         self._target: tuple[int, Address] | None = None  # v1/v2c: address family and socket address
-        self._reps = options.max_repetitions
+        self._reps = options.max_repetitions  # lowered for good when the agent answers tooBig
+        self._ladder = ladder(options.max_repetitions, options.bulk and options.version != "1")
 
-    def _open(self) -> Any:
+    def _open(self, reps: int, retries: int) -> Any:
         from ezsnmp import Session  # imported here: the C library loads only when SNMP is used
 
         opts = self.options
         kw: dict[str, Any] = {
             "hostname": self.address, "port_number": str(self.port), "timeout": str(opts.timeout),
-            "retries": str(opts.retries), "print_oids_numerically": True, "print_full_oids": True,
+            "retries": str(retries), "print_oids_numerically": True, "print_full_oids": True,
             "print_timeticks_numerically": True, "print_enums_numerically": True,
-            "set_max_repeaters_to_num": str(opts.max_repetitions),
+            "set_max_repeaters_to_num": str(max(reps, 1)),
         }
         if opts.version == "3":
             kw.update(version="3", security_username=opts.user, security_level=opts.security_level,
@@ -139,12 +147,17 @@ class Client:
             kw.update(version=opts.version, community=opts.community.get_secret_value())
         return Session(**kw)
 
-    async def _call(self, what: str, method: str, oids: list[str]) -> list[Var]:
+    async def _call(self, what: str, method: str, oids: list[str], reps: int = 0,
+                    retries: int | None = None) -> list[Var]:
+        """One request; ``reps`` caps GETBULK's max-repetitions, ``retries`` overrides the option's."""
+        tries = self.options.retries if retries is None else retries
+        reps = min(reps or self.options.max_repetitions, self._reps)
         if self.options.version == "3":
-            return await self.shared.run(lambda: self._call_netsnmp(what, method, oids))
-        return await self._call_community(what, method, oids)
+            return await self.shared.run(lambda: self._call_netsnmp(what, method, oids, reps, tries))
+        return await self._call_community(what, method, oids, reps, tries)
 
-    async def _call_community(self, what: str, method: str, oids: list[str]) -> list[Var]:
+    async def _call_community(self, what: str, method: str, oids: list[str], reps: int,
+                              retries: int) -> list[Var]:
         opts = self.options
         assert opts.community is not None
         family, target = await self._resolve(what)
@@ -154,11 +167,11 @@ class Client:
         try:
             data = await self.shared.request(
                 family, target,
-                lambda rid: ber.encode_request(opts.version, community, pdu, rid, oids, self._reps),
-                opts.timeout, opts.retries)
+                lambda rid: ber.encode_request(opts.version, community, pdu, rid, oids, reps),
+                opts.timeout, retries)
         except TimeoutError:
-            raise CollectError(f"snmp {self.device}: {what}: timeout (no answer from "
-                               f"{self.address}:{self.port})") from None
+            raise SnmpTimeout(f"snmp {self.device}: {what}: timeout (no answer from "
+                              f"{self.address}:{self.port})") from None
         try:
             answer = ber.decode_response(data)
         except ber.BerError as err:
@@ -167,12 +180,12 @@ class Client:
         if status == 2 and opts.version == "1" and 1 <= index <= len(oids):
             # v1 noSuchName: the whole PDU fails for one OID; ask again without it, as net-snmp does
             others = oids[:index - 1] + oids[index:]
-            rest = await self._call_community(what, method, others) if others else []
+            rest = await self._call_community(what, method, others, reps, retries) if others else []
             missing = "ENDOFMIBVIEW" if pdu == ber.GETNEXT else "NOSUCHOBJECT"
             return [*rest[:index - 1], Var(oids[index - 1], missing, ""), *rest[index - 1:]]
         if status == 1 and pdu == ber.GETBULK and self._reps > 1:
             self._reps //= 2  # tooBig: this agent wants smaller answers, from now on
-            return await self._call_community(what, method, oids)
+            return await self._call_community(what, method, oids, min(reps, self._reps), retries)
         if status:
             name = ber.ERRORS[status] if status < len(ber.ERRORS) else str(status)
             raise CollectError(f"snmp {self.device}: {what}: agent answered {name}")
@@ -190,16 +203,21 @@ class Client:
             self._target = (infos[0][0], infos[0][4])
         return self._target
 
-    def _call_netsnmp(self, what: str, method: str, oids: list[str]) -> list[Var]:
-        if self._session is None:
+    def _call_netsnmp(self, what: str, method: str, oids: list[str], reps: int, retries: int) -> list[Var]:
+        from ezsnmp import TimeoutError as NetSnmpTimeout
+
+        session = self._sessions.get((reps, retries))
+        if session is None:
             try:
-                self._session = self._open()
+                session = self._sessions[(reps, retries)] = self._open(reps, retries)
             except Exception as err:
                 raise CollectError(
                     f"snmp {self.device}: cannot open session: {self._scrub(_reason(err))}") from None
         self.requests += 1
         try:
-            results = getattr(self._session, method)(oids)
+            results = getattr(session, method)(oids)
+        except NetSnmpTimeout as err:
+            raise SnmpTimeout(f"snmp {self.device}: {what}: {self._scrub(_reason(err))}") from None
         except Exception as err:
             raise CollectError(f"snmp {self.device}: {what}: {self._scrub(_reason(err))}") from None
         self.varbinds += len(results)
@@ -220,21 +238,44 @@ class Client:
         return {v.oid: v for v in got if not _is_error(v)}
 
     async def walk(self, columns: Sequence[str], what: str = "walk") -> Table:
-        """Walk table columns together; returns column -> index -> value (missing columns empty)."""
+        """Walk table columns, as many together as the device's request size allows; returns
+        column -> index -> value (missing columns empty). A timeout shrinks the request and the
+        walk goes on; SnmpTimeout when the smallest request is not answered either."""
         table: Table = {c: {} for c in columns}
         if self.options.version == "1":
             columns = [c for c in columns if c not in V1_ABSENT]
-        cursor = {c: c for c in columns}  # where each column's walk goes on from
-        method = "bulk_get" if self.options.bulk and self.options.version != "1" else "get_next"
-        last: dict[str, tuple[int, ...]] = {c: () for c in columns}  # index of each column's last row
-        prefixes = {c: c + "." for c in columns}
+        cursor = {c: c for c in dict.fromkeys(columns)}  # where each column's walk goes on from
+        last: dict[str, tuple[int, ...]] = {c: () for c in cursor}  # index of each column's last row
+        prefixes = {c: c + "." for c in cursor}
+        before = self.sizing
         for _ in range(_MAX_REQUESTS):
             if not cursor:
+                if self.sizing.level > before.level and not before.trial:  # once per change, not per step
+                    log.warning("device=%s: large requests time out; now %s", self.device,
+                                self._ladder[self.sizing.level])
                 return table
-            active = list(cursor)
-            got = await self._call(what, method, [cursor[c] for c in active])
+            sizing = self.sizing
+            shape = self._ladder[sizing.level]
+            active = list(cursor)[:shape.columns]
+            # Above the smallest shape one try is enough: a timeout moves down the ladder
+            # (itself a retry) instead of resending the same large request.
+            smallest = sizing.level == len(self._ladder) - 1
+            try:
+                got = await self._call(what, "bulk_get" if shape.reps else "get_next",
+                                       [cursor[c] for c in active], shape.reps,
+                                       None if smallest else 0)
+            except SnmpTimeout:
+                smaller = timed_out(sizing, len(self._ladder) - 1)
+                if smaller is None:
+                    # Not even the smallest request answered: the device is silent, not slow,
+                    # and what this walk learned about sizes says nothing.
+                    self._set_sizing(before)
+                    raise
+                self._set_sizing(smaller)
+                continue
             if not got:
-                return table
+                cursor.clear()
+                continue
             step = len(active)
             done: set[str] = set()
             for i, var in enumerate(got):
@@ -259,6 +300,29 @@ class Client:
                 cursor.pop(col, None)
         raise CollectError(f"snmp {self.device}: {what}: more than {_MAX_REQUESTS} requests; walk stopped")
 
+    @property
+    def sizing(self) -> Sizing:
+        """Where this device is on its ladder of request sizes."""
+        return self._clamp(self.shared.sizes.get(self.device))
+
+    def answered(self) -> None:
+        """A whole poll ran without a timeout: count it toward trying larger requests."""
+        old = self.sizing
+        new = answered(old)
+        self._set_sizing(new)
+        if old.trial:
+            log.info("device=%s: larger requests answered again; now %s", self.device,
+                     self._ladder[new.level])
+        elif new.trial:
+            log.debug("device=%s: trying %s", self.device, self._ladder[new.level])
+
+    def _clamp(self, sizing: Sizing) -> Sizing:
+        bottom = len(self._ladder) - 1
+        return sizing if sizing.level <= bottom else Sizing(level=bottom, wait=sizing.wait)
+
+    def _set_sizing(self, new: Sizing) -> None:
+        self.shared.sizes.put(self.device, new)
+
     def _scrub(self, text: str) -> str:
         # Belt and braces: no library message may carry a community or key into a log.
         opts = self.options
@@ -268,9 +332,9 @@ class Client:
         return text
 
     def close(self) -> None:
-        """Forget the session (net-snmp closes its socket when the object goes); the v1/v2c
+        """Forget the sessions (net-snmp closes its socket when the object goes); the v1/v2c
         socket is shared and closed by ``SnmpShared.close``."""
-        self._session = None
+        self._sessions.clear()
 
 
 def _is_error(var: Var) -> bool:

@@ -22,8 +22,6 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 SYSTEM = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
 
-# Columns asked together in one GETBULK: more makes answers that overflow a UDP datagram.
-_COLUMNS_PER_WALK = 12
 _OIDS_PER_GET = 20
 
 
@@ -47,7 +45,9 @@ class SnmpCollector:
         self.rates = interfaces.RateState(max_gap=options.counter_max_gap)
         self.profile: Profile | None = None
         self.system: dict[str, str] = {}
-        self._roles_checked = False  # unknown interface_roles keys are logged once
+        self._roles_checked = False
+        # ifIndex -> ifname label of the last walk: the trap receiver names interfaces as polls do
+        self.interface_names: dict[str, str] = {}  # unknown interface_roles keys are logged once
 
     async def collect(self, now: float) -> list[Reading]:
         """One poll; CollectError when the device does not answer the system group."""
@@ -75,17 +75,15 @@ class SnmpCollector:
         for i in range(0, len(wanted), _OIDS_PER_GET):
             scalars.update(await self.client.get(wanted[i:i + _OIDS_PER_GET], f"get {profile.name}"))
         out = [Reading("uptime_seconds", uptime / 100, {}, now)] if uptime is not None else []
+        self.interface_names = interfaces.names(table)
         out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps, roles)
         out += evaluate(profile, scalars, table, now)
+        self.client.answered()
         return out
 
     async def walk(self, columns: Sequence[str]) -> Table:
-        """Walk columns in groups small enough for one datagram each."""
-        unique = list(dict.fromkeys(columns))
-        table: Table = {}
-        for i in range(0, len(unique), _COLUMNS_PER_WALK):
-            table.update(await self.client.walk(unique[i:i + _COLUMNS_PER_WALK], "walk tables"))
-        return table
+        """Walk the columns, as many per request as the device takes (``client.walk``)."""
+        return await self.client.walk(columns, "walk tables")
 
     def _pick(self, system: Mapping[str, Var]) -> Profile:
         if self.options.profile != "auto":

@@ -78,6 +78,15 @@ class RateState:
         return delta / dt
 
 
+def names(table: Table) -> dict[str, str]:
+    """ifIndex -> the interface's ``ifname`` label: ifName, else ifDescr, else ``if<ifIndex>``."""
+    by_name = table.get(IF_NAME, {})
+    descrs = table.get(IF_DESCR, {})
+    indexes = sorted(set(descrs) | set(by_name) | set(table.get(IF_OPER, {})), key=_int)
+    return {index: (by_name[index].text() if index in by_name else "") or (
+        descrs[index].text() if index in descrs else "") or f"if{index}" for index in indexes}
+
+
 def readings(table: Table, state: RateState, now: float,
              contracted_mbps: Mapping[str, float] | None = None,
              roles: Mapping[str, str] | None = None) -> list[Reading]:
@@ -88,12 +97,7 @@ def readings(table: Table, state: RateState, now: float,
     """
     contracted = contracted_mbps or {}
     out: list[Reading] = []
-    names = table.get(IF_NAME, {})
-    descrs = table.get(IF_DESCR, {})
-    indexes = sorted(set(descrs) | set(names) | set(table.get(IF_OPER, {})), key=_int)
-    for index in indexes:
-        name = (names[index].text() if index in names else "") or (
-            descrs[index].text() if index in descrs else "") or f"if{index}"
+    for index, name in names(table).items():
         labels = {"ifname": name}
         if roles:
             role = _role(table, index, name, roles)

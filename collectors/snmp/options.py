@@ -130,6 +130,28 @@ class SnmpOptions(PluginOptions):
             raise ValueError(f"version {self.version} needs community")
         return self
 
+    def deadline(self, interval: float, default: float) -> float:
+        """How long one poll may take when the device sets no ``timeout``: the default, but at
+        least two requests' full tries (the system group and one table request, or a walk's
+        shrinking request and its smallest one), never more than the interval."""
+        return min(interval, max(default, self._budget() * 2))
+
+    def timing_problem(self, interval: float, device_timeout: float | None) -> str | None:
+        """Why the device's timeouts cannot agree (one request outlasting the poll), or None."""
+        budget = self._budget()
+        tries = f"snmp.timeout {self.timeout:g}s × {self.retries + 1} tries = {budget:g}s"
+        if budget > interval:
+            return f"{tries} does not fit in the {interval:g}s interval; lower snmp.timeout or " \
+                   "snmp.retries, or raise interval"
+        if device_timeout is not None and device_timeout < budget:
+            return f"timeout {device_timeout:g}s is shorter than one SNMP request ({tries}); raise " \
+                   "timeout (or leave it out: it then follows snmp), or lower snmp.timeout or snmp.retries"
+        return None
+
+    def _budget(self) -> float:
+        # The longest one request can take: every try waits the full timeout.
+        return self.timeout * (self.retries + 1)
+
     @property
     def security_level(self) -> str:
         """v3 security level as net-snmp spells it."""

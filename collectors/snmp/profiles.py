@@ -23,7 +23,9 @@ whose files win by name). A file looks like::
     aggregate = "max"     # max | min | avg | sum: one reading from all rows
     divide_by = ["…"]     # value / sum(these columns of the row) * scale (memory, disk %)
     where = { column = "…", in = ["…"] }   # keep rows whose column has one of these values
+    # where = { column = "…", match = "(?i)temp" }   # … or whose column matches (re.search)
     precision_from = "…"  # value / 10**(that column) (ENTITY-SENSOR-MIB)
+    rows_upto = "…"       # keep rows numbered up to this scalar (UPS-MIB upsInputNumLines)
 
 Interfaces (IF-MIB) and the system group are read for every device by code, not profiles.
 """
@@ -50,11 +52,25 @@ _OID = r"^[0-9]+(\.[0-9]+)+$"
 
 
 class Where(BaseModel):
-    """Row filter: keep rows whose ``column`` value is one of ``in``."""
+    """Row filter: keep rows whose ``column`` value is one of ``in``, or matches ``match``
+    (sensor tables that tell temperatures from fans and voltages only by name)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     column: str = Field(pattern=_OID)
-    values: list[str] = Field(alias="in", min_length=1)
+    values: list[str] | None = Field(None, alias="in", min_length=1)
+    match: re.Pattern[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Where:
+        if (self.values is None) == (self.match is None):
+            raise ValueError("give exactly one of in (values) or match (a regular expression)")
+        return self
+
+    def keeps(self, text: str) -> bool:
+        """True when a row whose column holds ``text`` is kept."""
+        if self.match is not None:
+            return self.match.search(text) is not None
+        return self.values is not None and text in self.values
 
 
 class MetricSpec(BaseModel):
@@ -74,14 +90,15 @@ class MetricSpec(BaseModel):
     divide_by: list[str] = Field(default_factory=list)
     where: Where | None = None
     precision_from: str | None = Field(None, pattern=_OID)
+    rows_upto: str | None = Field(None, pattern=_OID)
 
     @model_validator(mode="after")
     def _one_source(self) -> MetricSpec:
         if (self.oid is None) == (self.column is None):
             raise ValueError("give exactly one of oid (a scalar) or column (a table column)")
         if self.oid is not None and (self.labels or self.divide_by or self.where or self.aggregate
-                                     or self.precision_from):
-            raise ValueError("labels, divide_by, where, aggregate and precision_from need column")
+                                     or self.precision_from or self.rows_upto):
+            raise ValueError("labels, divide_by, where, aggregate, precision_from and rows_upto need column")
         for name, src in self.labels.items():
             if src != "index" and not re.match(_OID, src):
                 raise ValueError(f"labels.{name}: a column OID or 'index', not {src!r}")
@@ -120,7 +137,7 @@ class Profile:
 
     def scalars(self) -> list[str]:
         """Scalar OIDs to GET."""
-        return sorted({m.oid for m in self.metrics if m.oid})
+        return sorted({o for m in self.metrics for o in (m.oid, m.rows_upto) if o})
 
     def columns(self) -> list[str]:
         """Table columns to walk."""
@@ -205,8 +222,13 @@ def evaluate(profile: Profile, scalars: Mapping[str, Var], table: Table, now: fl
             continue
         assert spec.column is not None
         rows: list[tuple[dict[str, str], float]] = []
+        # A single-phase UPS often keeps rows 2 and 3 of its line tables, all zero: only the
+        # lines the agent says it has (upsInputNumLines …) are read.
+        upto = scalars[spec.rows_upto].number() if spec.rows_upto and spec.rows_upto in scalars else None
         for index, var in table.get(spec.column, {}).items():
-            if spec.where and _text(table, spec.where.column, index) not in spec.where.values:
+            if spec.where and not spec.where.keeps(_text(table, spec.where.column, index)):
+                continue
+            if upto is not None and _key(index) > upto:
                 continue
             value = _value(spec, var)
             if value is None:
@@ -239,6 +261,11 @@ def _value(spec: MetricSpec, var: Var | None) -> float | None:
     if number is None or number in spec.ignore:
         return None
     return round(number * spec.scale, 6) if not spec.divide_by else number
+
+
+def _key(index: str) -> float:
+    first = index.split(".", 1)[0]
+    return float(first) if first.isdigit() else 0.0
 
 
 def _text(table: Table, column: str, index: str) -> str:

@@ -16,6 +16,7 @@ IF_INDEX = "1.3.6.1.2.1.2.2.1.1."
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2."
 IF_TABLE = "1.3.6.1.2.1.2.2.1."
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1."
+IFX_TABLE = "1.3.6.1.2.1.31.1.1.1."
 UPS_ALARM_DESCR = "1.3.6.1.2.1.33.1.6.2.1.2."
 DEFAULT = Path(__file__).with_name("catalog.toml")
 
@@ -49,8 +50,9 @@ class Catalog:
     alarms: Mapping[str, Alarm]
 
     def readings(self, trap_oid: str, varbinds: Varbinds, labels: Mapping[str, str],
-                 now: float) -> list[Reading] | None:
-        """The readings one notification makes; None when it is not in the catalog."""
+                 now: float, polled: Mapping[str, str] | None = None) -> list[Reading] | None:
+        """The readings one notification makes; None when it is not in the catalog. ``polled``
+        is the sender's ifIndex -> interface name from the SNMP poller's last walk."""
         kind = self.traps.get(trap_oid)
         if kind is None:
             return None
@@ -58,7 +60,7 @@ class Catalog:
             return self._alarm(kind.alarm, varbinds, labels, now)
         if not kind.metric:
             return []
-        extra = {"ifname": interface_name(varbinds)} if kind.ifname else {}
+        extra = {"ifname": interface_name(varbinds, polled)} if kind.ifname else {}
         return [Reading(kind.metric, float(kind.value), {**extra, **labels}, now)]  # TOML may say 1
 
     def _alarm(self, present: int, varbinds: Varbinds, labels: Mapping[str, str],
@@ -73,19 +75,28 @@ class Catalog:
         return [Reading("ups_alarm", float(present), {"alarm": name, **labels}, now)]
 
 
-def interface_name(varbinds: Varbinds) -> str:
-    """ifName, else ifDescr, else ``if<ifIndex>`` — what the SNMP poller calls the interface."""
+def interface_name(varbinds: Varbinds, polled: Mapping[str, str] | None = None) -> str:
+    """What the SNMP poller calls the interface, so trap and poll update one series: the name
+    of the trap's ifIndex in the poller's last walk (``polled``), else the trap's ifName, else
+    its ifDescr, else ``if<ifIndex>``."""
+    index = _if_index(varbinds)
+    if polled and index in polled:
+        return polled[index]
     for prefix in (IF_NAME, IF_DESCR):
         for oid, value in varbinds.items():
             if oid.startswith(prefix) and str(value):
                 return str(value)
+    return f"if{index}" if index else "if?"
+
+
+def _if_index(varbinds: Varbinds) -> str:
     for oid, value in varbinds.items():
         if oid.startswith(IF_INDEX):
-            return f"if{value}"
-    for oid in varbinds:  # ifAdminStatus.N / ifOperStatus.N: the index is the OID's last arc
-        if oid.startswith(IF_TABLE):
-            return f"if{oid.rsplit('.', 1)[1]}"
-    return "if?"
+            return str(value)
+    for oid in varbinds:  # ifOperStatus.N, ifName.N …: the index is the OID's last arc
+        if oid.startswith((IF_TABLE, IFX_TABLE)):
+            return oid.rsplit(".", 1)[1]
+    return ""
 
 
 def load(path: Path = DEFAULT) -> Catalog:

@@ -51,8 +51,12 @@ class TrapListener:
     ``device`` names this host, the ``device`` label of the receiver's own counters."""
 
     def __init__(self, options: TrapOptions, devices: Mapping[str, Mapping[str, str]], *, device: str,
-                 catalog: Catalog | None = None) -> None:
+                 catalog: Catalog | None = None,
+                 interfaces: Callable[[str], Mapping[str, str] | None] | None = None) -> None:
         self.options = options
+        # device -> its ifIndex -> name from the SNMP poller's last walk, so traps and polls
+        # update one series
+        self.interfaces: Callable[[str], Mapping[str, str] | None] = interfaces or (lambda _device: None)
         self.device = device
         self.catalog = catalog or load()
         self.devices = {_norm(addr): dict(labels) for addr, labels in devices.items()}
@@ -180,7 +184,8 @@ class TrapListener:
             values = {str(oid): _plain(val) for oid, val in varbinds if str(oid) != TRAP_COMMUNITY}
             trap_oid = str(values.get(TRAP_OID, ""))
             labels = self._labels(source, str(values.get(TRAP_ADDRESS, "")))
-            readings = self.catalog.readings(trap_oid, values, labels, time.time())
+            readings = self.catalog.readings(trap_oid, values, labels, time.time(),
+                                             self.interfaces(labels["device"]))
         except Exception as err:
             self.rejected["malformed"] += 1
             self._rate_limited("bad-notification", logging.WARNING,

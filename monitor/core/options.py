@@ -20,3 +20,12 @@ class PluginOptions(BaseModel):
     def secret_values(self) -> list[str]:
         """Every secret in these options, for the log redaction filter."""
         return secrets_in(self)
+
+    def deadline(self, interval: float, default: float) -> float:
+        """How long one poll may take when the device sets no ``timeout``: ``default``, unless
+        the transport's own timeouts and retries need longer (bounded by ``interval``)."""
+        return default
+
+    def timing_problem(self, interval: float, device_timeout: float | None) -> str | None:
+        """Why the transport's own timeouts cannot fit the device's interval or ``timeout``, or None."""
+        return None

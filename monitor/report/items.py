@@ -79,6 +79,7 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
              checks=(Check(metric="ups_on_battery", high=0.5),
+                     Check(metric="ups_on_bypass", high=0.5),
                      Check(metric="ups_battery_replace", high=0.5)),
              present=("ups_battery_capacity_percent", "ups_battery_runtime_minutes",
                       "ups_output_load_percent", "ups_input_voltage_volts"),

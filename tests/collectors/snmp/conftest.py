@@ -6,7 +6,10 @@ file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet
 because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
 device with most columns missing; ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
 Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
-default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119).
+default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
+snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each);
+``ups-three-phase-bypass`` is written by hand from RFC 1628 (snmpsim-data has no three-phase UPS
+in trouble): on bypass, phase L3 of the input lost, L2 of the output at 86 % load.
 """
 
 from __future__ import annotations
@@ -35,9 +38,28 @@ RECORDINGS = (
     "network/firewall/sangfor-ad1800-fp2",
     "network/firewall/paloalto-pa-5000",
     "UPS/huawei-gse200m",
+    "UPS/eaton-93e-80",
     "UPS/phoenixtec-power",
     "iot/geist-temperature-sensor",
+    "network/firewall/fortinet-xcu",
+    "network/firewall/topsec-ngfw4000-uf",
+    "network/switch/bdcom-s5612",
+    "network/switch/dcrs-5980-28t-dc",
+    "network/switch/maipu-sm4200-16gef8ge-ac",
+    "network/switch/dlink-des3200",
+    "network/switch/dlink-des3038",
 )
+# Large recordings are served trimmed to what the collector reads (system group, IF-MIB,
+# HOST-RESOURCES, ENTITY names and sensors, and the vendor subtree of the profile): snmpsim
+# indexes every line at start, and fortinet-xcu alone has 450,000 (session tables).
+_STANDARD = ("1.3.6.1.2.1.1.", "1.3.6.1.2.1.2.", "1.3.6.1.2.1.31.1.1.", "1.3.6.1.2.1.25.",
+             "1.3.6.1.2.1.47.1.1.1.1.7.", "1.3.6.1.2.1.99.")
+TRIMMED = {
+    "fortinet-xcu": ("1.3.6.1.4.1.12356.101.4.",),
+    "bdcom-s5612": ("1.3.6.1.4.1.3320.3.6.",),
+    "dcrs-5980-28t-dc": ("1.3.6.1.4.1.6339.100.1.",),
+    "dlink-des3200": ("1.3.6.1.4.1.171.12.1.", "1.3.6.1.4.1.171.12.11."),
+}
 V3_USER, V3_AUTH, V3_PRIV = "rwatch", "auth-Pass-8412", "priv-Pass-5517"
 
 
@@ -85,11 +107,12 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     for rec in RECORDINGS:
         name = rec.rsplit("/", 1)[1]
         plain = source / f"{rec}.snmprec"
-        if plain.exists():
-            shutil.copy(plain, data / f"{name}.snmprec")
-        else:
-            packed = (source / f"{rec}.snmprec.bz2").read_bytes()
-            (data / f"{name}.snmprec").write_bytes(bz2.decompress(packed))
+        text = plain.read_bytes() if plain.exists() else bz2.decompress(
+            (source / f"{rec}.snmprec.bz2").read_bytes())
+        if name in TRIMMED:
+            keep = tuple(p.encode() for p in (*_STANDARD, *TRIMMED[name]))
+            text = b"".join(line for line in text.splitlines(keepends=True) if line.startswith(keep))
+        (data / f"{name}.snmprec").write_bytes(text)
     for own in DATA.glob("*.snmprec"):
         shutil.copy(own, data / own.name)
     port = free_udp_port()

@@ -27,9 +27,12 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = [
     ("huawei-s5720", "huawei-vrp"), ("h3c-comware-lsq1wcmd0", "h3c-comware"), ("cisco-c3560", "cisco"),
     ("ruijie-s5750-24gt12sfp", "ruijie"), ("sangfor-ad1800-fp2", "generic"), ("paloalto-pa-5000", "generic"),
-    ("huawei-gse200m", "huawei-ups"), ("phoenixtec-power", "phoenixtec"),
+    ("huawei-gse200m", "huawei-ups"), ("phoenixtec-power", "phoenixtec"), ("eaton-93e-80", "eaton-ups"),
     ("geist-temperature-sensor", "geist"),
     ("apc-smart-ups", "apc-ups"), ("minimal", "generic"),
+    ("fortinet-xcu", "fortinet"), ("topsec-ngfw4000-uf", "topsec"), ("bdcom-s5612", "bdcom"),
+    ("dcrs-5980-28t-dc", "dcn"), ("maipu-sm4200-16gef8ge-ac", "dcn"), ("dlink-des3200", "dlink"),
+    ("dlink-des3038", "dlink"),
 ]
 VARYING = {"geist-temperature-sensor"}
 
@@ -45,7 +48,8 @@ def rows(readings: list[Reading]) -> list[list[object]]:
 
 @pytest.mark.parametrize(("name", "profile"), CASES)
 def test_recording_matches_golden(snmpsim: Agent, name: str, profile: str) -> None:
-    col = collector(snmpsim, name)
+    # snmpsim indexes a recording on its first request: seconds for a large one on a busy box
+    col = collector(snmpsim, name, timeout="10s")
     got = asyncio.run(col.collect(1000.0))
     assert col.profile is not None and col.profile.name == profile
     path = GOLDEN / f"{name}.json"
@@ -98,9 +102,9 @@ def test_v1_walk_skips_counter64_columns(snmpsim: Agent) -> None:
     asked: list[str] = []
     call = col.client._call
 
-    async def recording(what: str, method: str, oids: list[str]) -> list[Var]:
+    async def recording(what: str, method: str, oids: list[str], *args: int | None) -> list[Var]:
         asked.extend(oids)
-        return await call(what, method, oids)
+        return await call(what, method, oids, *args)
 
     col.client._call = recording  # type: ignore[method-assign]
     table = asyncio.run(col.client.walk([if_name, hc_in, "1.3.6.1.2.1.31.1.1.1.10"]))

@@ -17,6 +17,11 @@ def test_shipped_profiles_load_and_select() -> None:
     assert select(profiles, "1.3.6.1.4.1.2011.2.23.276", "").name == "huawei-vrp"
     assert select(profiles, "1.3.6.1.4.1.8072.3.2.10", "Linux GSE200M 2.6").name == "huawei-ups"
     assert select(profiles, "1.3.6.1.4.1.99999", "").name == "generic"
+    # vendors that fell to generic before: D-Link, BDCOM, DCN/Maipu, Topsec, Fortinet, Eaton
+    assert [select(profiles, oid, "").name for oid in (
+        "1.3.6.1.4.1.171.10.113.3.1", "1.3.6.1.4.1.3320.1.283.0", "1.3.6.1.4.1.6339.1.1.2.29",
+        "1.3.6.1.4.1.5651.1.102.16", "1.3.6.1.4.1.14331.1.4", "1.3.6.1.4.1.12356.101.1.30000",
+        "1.3.6.1.4.1.705.1")] == ["dlink", "bdcom", "dcn", "dcn", "topsec", "fortinet", "eaton-ups"]
     assert "host-resources" in profiles["generic"].sources
 
 
@@ -33,9 +38,16 @@ def test_bad_profiles_are_all_reported(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text('name = "a"\n[[metrics]]\nmetric = "x"\n', encoding="utf-8")
     (tmp_path / "b.toml").write_text('name = "b"\ninclude = ["nope"]\n', encoding="utf-8")
     (tmp_path / "c.toml").write_text("name = \n", encoding="utf-8")
+    (tmp_path / "d.toml").write_text(
+        'name = "d"\n[[metrics]]\nmetric = "x"\ncolumn = "1.3.6.1.4.1.9.1"\n'
+        'where = { column = "1.3.6.1.4.1.9.2", match = "(unclosed" }\n'
+        '[[metrics]]\nmetric = "y"\ncolumn = "1.3.6.1.4.1.9.1"\n'
+        'where = { column = "1.3.6.1.4.1.9.2", match = "x", in = ["1"] }\n', encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_profiles(tmp_path)
     text = "\n".join(err.value.problems)
     assert "a.toml: metrics.0: Value error, give exactly one of oid" in text
     assert "profile b: include: no profile named 'nope'" in text
     assert "c.toml: not TOML" in text
+    assert "d.toml: metrics.0.where.match: Input should be a valid regular expression" in text
+    assert "d.toml: metrics.1.where: Value error, give exactly one of in (values) or match" in text
