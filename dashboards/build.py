@@ -202,7 +202,8 @@ def facility_panels() -> list[dict[str, Any]]:
             state("door_open", "device, door", "A", "开门 $tag_door"),
             state("door_forced", "device, door", "B", "强行 $tag_door"),
         ], kind="state-timeline", mappings=DOOR,
-           description="工作时间外开门、强行开门告警（003 机房访问制度）。"),
+           description=("工作时间外开门、强行开门告警"
+                        + REG % pack_rule("door_forced").clause + "。")),
         panel("PDU 相电流 Phase current",
               [target(q("pdu_phase_current_amperes", by="device, phase"), alias="$tag_device $tag_phase")],
               unit="amp", band=(0.0, rated),
@@ -373,7 +374,8 @@ def dashboards() -> dict[str, dict[str, Any]]:
             "通道时延 Link RTT",
             [target(q("link_rtt_ms", by="link", filtered=False), alias="$tag_link")],
             unit="ms",
-            description="网络通道 (003 巡检) 与网站可用性 (000: 每5分钟检测一次)。",
+            description=("网络通道与网站可用性（每 5 分钟检测）"
+                         + REG % pack_rule("website_unavailable").clause + "。"),
         ),
         panel(
             "通道丢包 Link loss",
@@ -463,7 +465,8 @@ def dashboards() -> dict[str, dict[str, Any]]:
             ],
             kind="table",
             w=24,
-            description="维护窗口外的变更 (in_window = 0) 须有记录 (003)。",
+            description=("维护窗口外的变更 (in_window = 0) 须有记录"
+                         + REG % pack_rule("config_changed").clause + "。"),
         ),
     ]
     alerts = [
