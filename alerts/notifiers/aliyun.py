@@ -1,0 +1,149 @@
+"""Aliyun SMS (阿里云短信, dysmsapi SendSms) through Aliyun's own Python SDK.
+
+An approved sign (签名) and template (模板) are required; the template's variables are mapped
+from alert fields and cut to Aliyun's 35-character variable limit. Per-number flow control
+(``isv.BUSINESS_LIMIT_CONTROL``: about 1 a minute, 5 an hour, 10 a day) becomes
+:class:`~alerts.notifiers.sms.Limited`; template and sign refusals become ``Misconfigured``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerts.notifiers.sms import Answer, Limited, Misconfigured, check_fields, fill, masked
+from monitor.durations import Duration
+from monitor.errors import NotifyError
+from monitor.secrets import Secret
+
+log = logging.getLogger(__name__)
+
+SAMPLE = """\
+[[notify.receivers]]
+name = "duty-sms"
+kind = "aliyun_sms"
+numbers = ["+8613800000000", "张三"]   # mobile numbers, or people on [notify.oncall]
+format = "sms"
+fallback = "duty-im"                   # told while Aliyun's per-number limit holds
+[notify.receivers.aliyun_sms]
+access_key_id = "env:ALIYUN_AK_ID"
+access_key_secret = "file:aliyun_ak_secret"
+sign_name = "信息中心"
+template_code = "SMS_123456789"        # e.g. 机房告警:${device} ${rule} 当前${value},依据${clause}
+params = { device = "device", rule = "what", value = "value", clause = "clause" }
+"""
+
+# Codes that mean "this number may not be texted again for a while" and how long that is.
+_LIMITS = {"isv.BUSINESS_LIMIT_CONTROL": 60.0, "isv.DAY_LIMIT_CONTROL": 86400.0}
+# Codes a person must fix in the console or the config: retrying cannot help.
+_CONFIG_PREFIXES = ("isv.", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
+                    "InvalidVersion", "MissingParameter", "InvalidParameter")
+
+
+class AliyunSmsOptions(BaseModel):
+    """``[notify.receivers.aliyun_sms]``: credentials, sign, template and its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_key_id: Secret = Field(description="AccessKey ID (env:/file: secrets allowed).")
+    access_key_secret: Secret = Field(description="AccessKey secret (env:/file: secrets allowed).")
+    sign_name: str = Field(min_length=1, description="The approved SMS sign (签名).")
+    template_code: str = Field(min_length=1, description="The approved template code (SMS_…).")
+    params: dict[str, str] = Field(
+        default_factory=lambda: {"device": "device", "rule": "what", "value": "value",
+                                 "clause": "clause"},
+        description="Template variable → alert field (device, rule, what, value, clause, more…).")
+    param_max: int = Field(35, ge=1, description="Characters per variable (Aliyun: 35).")
+    endpoint: str = Field("dysmsapi.aliyuncs.com", description="API host[:port].")
+    protocol: Literal["https", "http"] = Field("https", description="http only for a local test server.")
+    timeout: Duration = Field(10.0, gt=0, description="Connect and read timeout.")
+
+    _fields = field_validator("params")(check_fields)
+
+    def secret_values(self) -> list[str]:
+        """The credentials, for the log redaction filter."""
+        return [self.access_key_id.get_secret_value(), self.access_key_secret.get_secret_value()]
+
+
+class AliyunSms:
+    """Sends one template message per number through ``dysmsapi`` SendSms."""
+
+    kind = "aliyun_sms"
+
+    def __init__(self, options: AliyunSmsOptions) -> None:
+        self.options = options
+        self._client: Any = None  # built on first send: constructing opens nothing
+
+    def _sdk(self) -> Any:
+        if self._client is None:
+            from alibabacloud_dysmsapi20170525.client import Client
+            from alibabacloud_tea_openapi import models as openapi
+
+            o = self.options
+            timeout_ms = int(o.timeout * 1000)
+            self._client = Client(openapi.Config(
+                access_key_id=o.access_key_id.get_secret_value(),
+                access_key_secret=o.access_key_secret.get_secret_value(),
+                endpoint=o.endpoint, protocol=o.protocol, connect_timeout=timeout_ms,
+                read_timeout=timeout_ms))
+        return self._client
+
+    def send(self, number: str, text: str, params: Mapping[str, str]) -> Answer:
+        """Send the template to one number; classify Aliyun's answer."""
+        from alibabacloud_dysmsapi20170525 import models
+
+        o = self.options
+        values = dict(fill(o.params, params, limit=o.param_max))
+        request = models.SendSmsRequest(phone_numbers=number.removeprefix("+86"), sign_name=o.sign_name,
+                                        template_code=o.template_code,
+                                        template_param=json.dumps(values, ensure_ascii=False))
+        who = f"aliyun_sms {masked(number)}"
+        try:
+            response = self._sdk().send_sms(request)
+        except Exception as err:  # the SDK raises TeaException for HTTP errors, others for transport
+            code = str(getattr(err, "code", "") or type(err).__name__)
+            message = str(getattr(err, "message", "") or err)[:200]
+            status = (getattr(err, "data", None) or {}).get("statusCode") \
+                if isinstance(getattr(err, "data", None), dict) else None
+            raise _classify(who, code, message, status=status) from None
+        body = response.body
+        answer = Answer(code=str(body.code), request_id=str(body.request_id or ""),
+                        detail=f"biz_id={body.biz_id}" if body.biz_id else "")
+        if body.code != "OK":
+            raise _classify(who, str(body.code), str(body.message or ""),
+                            request_id=answer.request_id)
+        return answer
+
+
+def _classify(who: str, code: str, message: str, *, status: int | None = None,
+              request_id: str = "") -> NotifyError:
+    said = f"{who}: {code}: {message}" + (f" (request_id={request_id})" if request_id else "")
+    if code in _LIMITS:
+        return Limited(said, code=code, retry_after=_limit_wait(code, message))
+    if code.startswith("Throttling") or (status is not None and status >= 500) or code.startswith("isp."):
+        return NotifyError(said, retryable=True)
+    if code.startswith(_CONFIG_PREFIXES):
+        return Misconfigured(said + _HINTS.get(code, ""), code=code)
+    return NotifyError(said, retryable=True)
+
+
+def _limit_wait(code: str, message: str) -> float:
+    """Aliyun says which window tripped (触发分钟级/小时级/天级流控): wait that window out."""
+    if "天级" in message or code == "isv.DAY_LIMIT_CONTROL":
+        return 86400.0
+    if "小时级" in message:
+        return 3600.0
+    return _LIMITS[code]
+
+
+_HINTS = {
+    "isv.SMS_TEMPLATE_ILLEGAL": " — template_code is unknown or not approved for this account",
+    "isv.SMS_SIGNATURE_ILLEGAL": " — sign_name is unknown or not approved",
+    "isv.SMS_SIGNATURE_SCENE_ILLEGAL": " — the sign may not be used with this template",
+    "isv.TEMPLATE_MISSING_PARAMETERS": " — params lacks a variable the template has",
+    "isv.AMOUNT_NOT_ENOUGH": " — the account's balance is used up",
+}

@@ -1,0 +1,35 @@
+"""The SMS receiver kinds, one line each: kind → the class that sends for it."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from alerts.notifiers.sms import Sender
+
+KINDS = {
+    "aliyun_sms": "alerts.notifiers.aliyun:AliyunSms",
+    "tencent_sms": "alerts.notifiers.tencent:TencentSms",
+    "gammu": "alerts.notifiers.gammu:GammuSms",
+    "smstools": "alerts.notifiers.smstools:Smstools",
+}
+
+SAMPLES = {kind: f"alerts.notifiers.{path.split(':')[0].rsplit('.', 1)[1]}:SAMPLE"
+           for kind, path in KINDS.items()}
+"""Where each kind's documented TOML snippet is."""
+
+
+def _load(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build(kind: str, options: Any) -> Sender:
+    """The sender of one receiver; raises ValueError when its options cannot work here."""
+    sender: Sender = _load(KINDS[kind])(options)
+    return sender
+
+
+def sample(kind: str) -> str:
+    """The documented TOML snippet of one kind."""
+    return str(_load(SAMPLES[kind]))
