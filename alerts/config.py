@@ -21,7 +21,7 @@ from pydantic import (
 from alerts.matchers import parse_matchers
 from alerts.notifiers.aliyun import AliyunSmsOptions
 from alerts.notifiers.gammu import GammuOptions
-from alerts.notifiers.sms import Phone, is_phone, normalize_phone
+from alerts.notifiers.sms import is_phone, normalize_phone
 from alerts.notifiers.smstools import SmstoolsOptions
 from alerts.notifiers.tencent import TencentSmsOptions
 from monitor.durations import Duration
@@ -130,10 +130,15 @@ class Person(_Model):
     """Someone on the rota: how to reach them."""
 
     name: str = Field(min_length=1, description="Shown in messages and reports.")
-    phone: Phone | Literal[""] = Field("", description="+86 mobile number: shown in escalations, "
-                                       "texted by every SMS receiver that names this person.")
+    phone: str = Field("", description="+86 mobile number: shown in escalations, "
+                       "texted by every SMS receiver that names this person.")
     im: str = Field("", description="IM id (DingTalk/WeCom), shown in messages.")
     urls: list[Secret] = Field(default_factory=list, description="apprise URLs reaching this person.")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalize_phone(value) if value else value
 
     @model_validator(mode="after")
     def _reachable(self) -> Person:

@@ -20,6 +20,7 @@ from alerts.outbox import Message, Outbox
 from alerts.ratelimit import RateLimit, plan
 from alerts.render import SMS_SEGMENT
 from monitor.errors import NotifyError
+from monitor.model import AlertState
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -112,8 +113,11 @@ class Delivery:
         self._maybe_fall_back(msg, now, force=True)
 
     def _fold(self, msgs: list[Message], rec: Receiver | None, now: float) -> Message:
-        """What waited out a hold, as one message: the newest, and 另有 N 条告警 for the rest."""
-        shown, rest = msgs[-1], msgs[:-1]
+        """What waited out a hold, as one message: the newest firing one (else the newest), and
+        另有 N 条告警 for the rest, resolves counted among them."""
+        firing = [m for m in msgs if m.state is AlertState.FIRING]
+        shown = (firing or msgs)[-1]
+        rest = [m for m in msgs if m is not shown]
         more = digest_suffix([m.state for m in rest], rec.lang if rec is not None else None)
         body = shown.body
         if rec is not None and rec.format == "sms" and len(body) + len(more) + 1 > SMS_SEGMENT:

@@ -31,10 +31,14 @@ format = "sms"
 fallback = "duty-im"                   # told while Aliyun's per-number limit holds
 [notify.receivers.aliyun_sms]
 access_key_id = "env:ALIYUN_AK_ID"
-access_key_secret = "file:aliyun_ak_secret"
+access_key_secret = "env:ALIYUN_AK_SECRET"  # or file:NAME (systemd credentials)
 sign_name = "信息中心"
 template_code = "SMS_123456789"        # e.g. 机房告警:${device} ${rule} 当前${value},依据${clause}
 params = { device = "device", rule = "what", value = "value", clause = "clause" }
+param_max = 35                         # Aliyun cuts a variable at 35 characters
+endpoint = "dysmsapi.aliyuncs.com"
+protocol = "https"
+timeout = "10s"
 """
 
 # Codes that mean "this number may not be texted again for a while" and how long that is.

@@ -30,6 +30,9 @@ numbers = ["+8613800000000"]
 format = "sms"
 [notify.receivers.gammu]
 smsdrc = "/etc/gammu-smsdrc"           # the running gammu-smsd's config
+inject = "gammu-smsd-inject"
+timeout = "20s"
+max_chars = 670                        # 10 linked Unicode parts
 """
 
 # GSM 03.38 basic alphabet: text made only of these goes as 7-bit, anything else as Unicode.

@@ -29,6 +29,7 @@ numbers = ["+8613800000000"]
 format = "sms"
 [notify.receivers.smstools]
 outgoing = "/var/spool/sms/outgoing"
+temp_dir = "/var/spool/sms"            # same file system: written there, renamed into outgoing
 """
 
 

@@ -29,11 +29,16 @@ numbers = ["+8613800000000"]
 format = "sms"
 [notify.receivers.tencent_sms]
 secret_id = "env:TENCENT_SECRET_ID"
-secret_key = "file:tencent_secret_key"
+secret_key = "env:TENCENT_SECRET_KEY"    # or file:NAME (systemd credentials)
 sdk_app_id = "1400000000"
 sign_name = "信息中心"
 template_id = "1234567"                # e.g. 机房告警:{1} {2} 当前{3},依据{4}
 params = ["device", "what", "value", "clause"]
+param_max = 12                         # characters per variable your account is allowed
+region = "ap-guangzhou"
+endpoint = "sms.tencentcloudapi.com"
+protocol = "https"
+timeout = "10s"
 """
 
 # Per-number (and per-app) frequency limits, and how long each holds.
