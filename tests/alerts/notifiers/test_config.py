@@ -85,7 +85,8 @@ def test_every_kind_has_a_sample_that_loads_and_is_in_the_config_sample(creds: N
         doc = tomllib.loads(sample(kind))
         [rec] = doc["notify"]["receivers"]
         assert rec["kind"] == kind and kind in rec
-        NotifySettings.model_validate({"receivers": [rec], "oncall": {
+        im = {"name": "duty-im", "urls": ["json://127.0.0.1:9/"]}  # the sample's fallback
+        NotifySettings.model_validate({"receivers": [rec, im], "oncall": {
             "people": [{"name": "张三", "phone": "13800000001"}]}})
         commented = "\n".join(f"# {line}" if line else "#" for line in sample(kind).splitlines())
         assert commented in shipped
