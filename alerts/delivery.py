@@ -61,6 +61,7 @@ class Delivery:
         self.notifier, self.receivers = notifier, receivers
         self.retry_initial, self.retry_max = retry_initial, retry_max
         self.heartbeat_url, self.heartbeat_interval = heartbeat_url, heartbeat_interval
+        self._said.clear()  # a reloaded config may have fixed what was refused: say it again if not
 
     async def run(self, now: float) -> int:
         """Try every due message once (digesting past rate limits); count the accepted."""
@@ -83,6 +84,7 @@ class Delivery:
             return 0
         if until is not None:
             del self.held[target]
+            self._counted.difference_update(m.id for m in msgs)
             if len(msgs) > 1:
                 msgs = [self._fold(msgs, rec, now)]
         limit = rec.rate_limit if rec is not None else 0
