@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.notifiers.sms import Answer, Limited, Misconfigured, check_fields, fill, masked
+from alerts.notifiers.sms import Answer, Codes, check_fields, classify, fill, masked
 from monitor.durations import Duration
 from monitor.errors import NotifyError
 from monitor.secrets import Secret
@@ -43,9 +43,17 @@ timeout = "10s"
 
 # Codes that mean "this number may not be texted again for a while" and how long that is.
 _LIMITS = {"isv.BUSINESS_LIMIT_CONTROL": 60.0, "isv.DAY_LIMIT_CONTROL": 86400.0}
-# Codes a person must fix in the console or the config: retrying cannot help.
-_CONFIG_PREFIXES = ("isv.", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
-                    "InvalidVersion", "MissingParameter", "InvalidParameter")
+_CODES = Codes(
+    retry=("Throttling", "isp.", "ServiceUnavailable", "InternalError"),
+    config=("isv.", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden", "InvalidVersion",
+            "MissingParameter", "InvalidParameter"),
+    hints={
+        "isv.SMS_TEMPLATE_ILLEGAL": " — template_code is unknown or not approved for this account",
+        "isv.SMS_SIGNATURE_ILLEGAL": " — sign_name is unknown or not approved",
+        "isv.SMS_SIGNATURE_SCENE_ILLEGAL": " — the sign may not be used with this template",
+        "isv.TEMPLATE_MISSING_PARAMETERS": " — params lacks a variable the template has",
+        "isv.AMOUNT_NOT_ENOUGH": " — the account's balance is used up",
+    })
 
 
 class AliyunSmsOptions(BaseModel):
@@ -111,9 +119,11 @@ class AliyunSms:
         except Exception as err:  # the SDK raises TeaException for HTTP errors, others for transport
             code = str(getattr(err, "code", "") or type(err).__name__)
             message = str(getattr(err, "message", "") or err)[:200]
-            status = (getattr(err, "data", None) or {}).get("statusCode") \
-                if isinstance(getattr(err, "data", None), dict) else None
-            raise _classify(who, code, message, status=status) from None
+            data = getattr(err, "data", None)
+            status = data.get("statusCode") if isinstance(data, dict) else None
+            if isinstance(status, int) and status >= 500:  # the gateway's trouble, whatever the code
+                raise NotifyError(f"{who}: HTTP {status} {code}: {message}", retryable=True) from None
+            raise _classify(who, code, message) from None
         body = response.body
         answer = Answer(code=str(body.code), request_id=str(body.request_id or ""),
                         detail=f"biz_id={body.biz_id}" if body.biz_id else "")
@@ -123,16 +133,9 @@ class AliyunSms:
         return answer
 
 
-def _classify(who: str, code: str, message: str, *, status: int | None = None,
-              request_id: str = "") -> NotifyError:
-    said = f"{who}: {code}: {message}" + (f" (request_id={request_id})" if request_id else "")
-    if code in _LIMITS:
-        return Limited(said, code=code, retry_after=_limit_wait(code, message))
-    if code.startswith("Throttling") or (status is not None and status >= 500) or code.startswith("isp."):
-        return NotifyError(said, retryable=True)
-    if code.startswith(_CONFIG_PREFIXES):
-        return Misconfigured(said + _HINTS.get(code, ""), code=code)
-    return NotifyError(said, retryable=True)
+def _classify(who: str, code: str, message: str, *, request_id: str = "") -> NotifyError:
+    hold = _limit_wait(code, message) if code in _LIMITS else None
+    return classify(who, code, message, codes=_CODES, hold=hold, request_id=request_id)
 
 
 def _limit_wait(code: str, message: str) -> float:
@@ -142,12 +145,3 @@ def _limit_wait(code: str, message: str) -> float:
     if "小时级" in message:
         return 3600.0
     return _LIMITS[code]
-
-
-_HINTS = {
-    "isv.SMS_TEMPLATE_ILLEGAL": " — template_code is unknown or not approved for this account",
-    "isv.SMS_SIGNATURE_ILLEGAL": " — sign_name is unknown or not approved",
-    "isv.SMS_SIGNATURE_SCENE_ILLEGAL": " — the sign may not be used with this template",
-    "isv.TEMPLATE_MISSING_PARAMETERS": " — params lacks a variable the template has",
-    "isv.AMOUNT_NOT_ENOUGH": " — the account's balance is used up",
-}

@@ -93,6 +93,32 @@ class Misconfigured(NotifyError):
         self.code = code
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Codes:
+    """How one provider's answer codes map onto decisions (code prefixes)."""
+
+    retry: tuple[str, ...]
+    """Transient: retried with backoff (gateway errors, API-wide throttling)."""
+    config: tuple[str, ...]
+    """Only a person can fix these: template, sign, credentials, balance."""
+    hints: Mapping[str, str]
+    """What to check, per code, appended to the configuration error."""
+
+
+def classify(who: str, code: str, message: str, *, codes: Codes, hold: float | None,
+             request_id: str = "") -> NotifyError:
+    """The error one refusal becomes: a hold of ``hold`` seconds (flow control), a retry, or a
+    configuration error naming the code. ``who`` names the channel, never a credential."""
+    said = f"{who}: {code}: {message}" + (f" (request_id={request_id})" if request_id else "")
+    if hold is not None:
+        return Limited(said, code=code, retry_after=hold)
+    if code.startswith(codes.retry):
+        return NotifyError(said, retryable=True)
+    if code.startswith(codes.config):
+        return Misconfigured(said + codes.hints.get(code, ""), code=code)
+    return NotifyError(said, retryable=True)
+
+
 class Sender(Protocol):
     """One configured SMS kind: sends one text (or one template with parameters) to one number."""
 

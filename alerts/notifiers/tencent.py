@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alerts.notifiers.sms import Answer, Limited, Misconfigured, check_fields, fill, masked
+from alerts.notifiers.sms import Answer, Codes, check_fields, classify, fill, masked
 from monitor.durations import Duration
 from monitor.errors import NotifyError
 from monitor.secrets import Secret
@@ -52,9 +52,16 @@ _LIMITS = {
     "LimitExceeded.AppMainlandChinaDailyLimit": 86400.0,
     "LimitExceeded.AppGlobalDailyLimit": 86400.0,
 }
-_CONFIG_PREFIXES = ("FailedOperation.", "InvalidParameter", "UnauthorizedOperation.", "AuthFailure",
-                    "MissingParameter", "UnsupportedOperation.")
-_RETRY = ("InternalError", "ServerNetworkError", "ClientNetworkError", "RequestLimitExceeded")
+_CODES = Codes(
+    retry=("InternalError", "ServerNetworkError", "ClientNetworkError", "RequestLimitExceeded"),
+    config=("FailedOperation.", "InvalidParameter", "UnauthorizedOperation.", "AuthFailure",
+            "MissingParameter", "UnsupportedOperation."),
+    hints={
+        "FailedOperation.TemplateIncorrectOrUnapproved": " — template_id is wrong or not approved",
+        "FailedOperation.SignatureIncorrectOrUnapproved": " — sign_name is wrong or not approved",
+        "FailedOperation.InsufficientBalanceInSmsPackage": " — the SMS package is used up",
+        "UnauthorizedOperation.SmsSdkAppIdVerifyFail": " — sdk_app_id does not belong to these credentials",
+    })
 
 
 class TencentSmsOptions(BaseModel):
@@ -135,19 +142,4 @@ class TencentSms:
 
 
 def _classify(who: str, code: str, message: str, *, request_id: str = "") -> NotifyError:
-    said = f"{who}: {code}: {message}" + (f" (request_id={request_id})" if request_id else "")
-    if code in _LIMITS:
-        return Limited(said, code=code, retry_after=_LIMITS[code])
-    if code.startswith(_RETRY):
-        return NotifyError(said, retryable=True)
-    if code.startswith(_CONFIG_PREFIXES):
-        return Misconfigured(said + _HINTS.get(code, ""), code=code)
-    return NotifyError(said, retryable=True)
-
-
-_HINTS = {
-    "FailedOperation.TemplateIncorrectOrUnapproved": " — template_id is wrong or not approved",
-    "FailedOperation.SignatureIncorrectOrUnapproved": " — sign_name is wrong or not approved",
-    "FailedOperation.InsufficientBalanceInSmsPackage": " — the SMS package is used up",
-    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": " — sdk_app_id does not belong to these credentials",
-}
+    return classify(who, code, message, codes=_CODES, hold=_LIMITS.get(code), request_id=request_id)

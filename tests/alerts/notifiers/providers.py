@@ -8,7 +8,6 @@ flow control), ``template`` (template not approved), ``throttled`` (a 5xx from t
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.alerts.notifiers.signatures import acs3_signature, parse_authorization, tc3_signature
+from tests.procs import serving
 
 ALIYUN_ID, ALIYUN_SECRET = "LTAI5tTestKeyId0000", "aliyun-secret-do-not-print-0000"
 TENCENT_ID, TENCENT_KEY = "AKIDtestsecretid00000000", "tencent-key-do-not-print-00000"
@@ -146,11 +146,5 @@ class _Handler(BaseHTTPRequestHandler):
 def provider(kind: str) -> Iterator[Provider]:
     """A running fake ``aliyun`` or ``tencent`` on loopback, stopped afterwards."""
     server = Provider(kind)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
