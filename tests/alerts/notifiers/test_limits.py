@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from monitor.model import AlertState
+from monitor.model import AlertState, Severity
 from tests.alerts.helpers import alert, dispatcher
 from tests.alerts.notifiers.helpers import aliyun_receiver
 from tests.alerts.notifiers.providers import Provider
@@ -63,3 +63,26 @@ def test_configuration_error_is_said_once(aliyun: Provider, receiver: Any, tmp_p
     assert aliyun.count == 2 and d.outbox.pending() == 2  # both copied to the fallback, once each
     asyncio.run(d.deliver(1.0))
     assert len(receiver.bodies()) == 2
+
+
+def test_unacknowledged_critical_alert_texts_the_person_on_call_at_their_phone(tmp_path: Path) -> None:
+    outgoing = tmp_path / "outgoing"
+    outgoing.mkdir()
+    d = dispatcher(tmp_path, {
+        "receivers": [{"name": "duty-im", "urls": ["json://127.0.0.1:9/im"]},
+                      {"name": "modem", "kind": "smstools", "format": "sms",
+                       "smstools": {"outgoing": str(outgoing)}}],
+        "routes": [{"receiver": "duty-im", "group_wait": "0s"}],
+        "oncall": {"sms": "modem", "timezone": "UTC", "start": "2023-11-13",
+                   "people": [{"name": "张三", "phone": "13800000001"}]},
+        "escalations": [{"matchers": ["severity=critical"],
+                         "levels": [{"after": "15m", "receiver": "oncall"}]}]})
+    d.submit([alert("core-sw-1", "device_down", severity=Severity.CRITICAL, at=0.0)], 0.0)
+    d.flush(15 * 60.0)
+    sms = [m for m in d.outbox.due(15 * 60.0) if m.target.startswith("oncall:")]
+    assert len(sms) == 1 and sms[0].params["device"] == "core-sw-1" and sms[0].params["kind"] == "escalation"
+    assert d.notifier.send(sms[0].target, sms[0].title, sms[0].body, sms[0].state, sms[0].params)
+    [spooled] = outgoing.iterdir()
+    head, _, text = spooled.read_bytes().partition(b"\n\n")
+    assert head == b"To: 8613800000001\nAlphabet: UCS2" and "core-sw-1" in text.decode("utf-16-be")
+    assert text.decode("utf-16-be").startswith("【升级L1】")
