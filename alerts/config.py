@@ -19,11 +19,11 @@ from pydantic import (
 )
 
 from alerts.matchers import parse_matchers
-from alerts.notifiers.aliyun import AliyunSmsOptions
+from alerts.notifiers.aliyun import AliyunSmsOptions, AliyunVoiceOptions
 from alerts.notifiers.gammu import GammuOptions
 from alerts.notifiers.sms import is_phone, normalize_phone
 from alerts.notifiers.smstools import SmstoolsOptions
-from alerts.notifiers.tencent import TencentSmsOptions
+from alerts.notifiers.tencent import TencentSmsOptions, TencentVoiceOptions
 from monitor.durations import Duration
 from monitor.secrets import Secret
 from monitor.windows import TimeZone
@@ -45,8 +45,8 @@ MatcherList = Annotated[list[str], AfterValidator(_check_matchers)]
 """A list of ``label=value`` / ``!=`` / ``=~`` / ``!~`` matchers, checked when the config loads."""
 
 
-SMS_KINDS = ("aliyun_sms", "tencent_sms", "gammu", "smstools")
-"""Receiver kinds that text phone numbers (each has an options table named like the kind)."""
+SMS_KINDS = ("aliyun_sms", "tencent_sms", "gammu", "smstools", "aliyun_voice", "tencent_voice")
+"""Receiver kinds that text (or call) phone numbers; each has an options table named like the kind."""
 
 
 class Receiver(_Model):
@@ -54,8 +54,9 @@ class Receiver(_Model):
     (Aliyun, Tencent Cloud, a modem through gammu-smsd or smstools) and phone numbers."""
 
     name: str = Field(min_length=1, description="Referenced by routes and escalations.")
-    kind: Literal["apprise", "aliyun_sms", "tencent_sms", "gammu", "smstools"] = Field(
-        "apprise", description="How messages go out; SMS kinds need their options table.")
+    kind: Literal["apprise", "aliyun_sms", "tencent_sms", "gammu", "smstools", "aliyun_voice",
+                  "tencent_voice"] = Field(
+        "apprise", description="How messages go out; SMS and voice kinds need their options table.")
     urls: list[Secret] = Field(default_factory=list, description="apprise URLs; env:/file: secrets allowed.")
     numbers: list[str] = Field(default_factory=list,
                                description="SMS kinds: +86 mobile numbers, or names of people on the rota.")
@@ -63,6 +64,8 @@ class Receiver(_Model):
     tencent_sms: TencentSmsOptions | None = Field(None, description="kind = tencent_sms: Tencent Cloud SMS.")
     gammu: GammuOptions | None = Field(None, description="kind = gammu: a modem through gammu-smsd.")
     smstools: SmstoolsOptions | None = Field(None, description="kind = smstools: a modem through smsd.")
+    aliyun_voice: AliyunVoiceOptions | None = Field(None, description="kind = aliyun_voice: 语音通知.")
+    tencent_voice: TencentVoiceOptions | None = Field(None, description="kind = tencent_voice: 语音消息.")
     format: Literal["im", "sms", "mail"] = Field("im", description="Message form: im (full), sms (compact).")
     lang: Literal["zh", "en"] | None = Field(None, description="Language; default [notify] lang.")
     fallback: str | None = Field(None, description="Receiver used when this one keeps failing.")

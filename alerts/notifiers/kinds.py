@@ -1,4 +1,4 @@
-"""The SMS receiver kinds, one line each: kind → the class that sends for it."""
+"""The phone receiver kinds (SMS and voice), one line each: kind → the class that sends for it."""
 
 from __future__ import annotations
 
@@ -12,10 +12,18 @@ KINDS = {
     "tencent_sms": "alerts.notifiers.tencent:TencentSms",
     "gammu": "alerts.notifiers.gammu:GammuSms",
     "smstools": "alerts.notifiers.smstools:Smstools",
+    "aliyun_voice": "alerts.notifiers.aliyun:AliyunVoice",
+    "tencent_voice": "alerts.notifiers.tencent:TencentVoice",
 }
 
-SAMPLES = {kind: f"alerts.notifiers.{path.split(':')[0].rsplit('.', 1)[1]}:SAMPLE"
-           for kind, path in KINDS.items()}
+SAMPLES = {
+    "aliyun_sms": "alerts.notifiers.aliyun:SAMPLE",
+    "tencent_sms": "alerts.notifiers.tencent:SAMPLE",
+    "gammu": "alerts.notifiers.gammu:SAMPLE",
+    "smstools": "alerts.notifiers.smstools:SAMPLE",
+    "aliyun_voice": "alerts.notifiers.aliyun:VOICE_SAMPLE",
+    "tencent_voice": "alerts.notifiers.tencent:VOICE_SAMPLE",
+}
 """Where each kind's documented TOML snippet is."""
 
 

@@ -90,8 +90,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"Code": "SignatureDoesNotMatch", "RequestId": request_id,
                              "Message": "Specified signature is not matched with our calculation."})
             return
-        self.server.requests.append({"action": headers.get("x-acs-action"), **dict(query)})
+        action = headers.get("x-acs-action")
+        self.server.requests.append({"action": action, **dict(query)})
         status, answer = _ALIYUN[self.server.next_answer()]
+        if action == "SingleCallByTts" and answer["Code"] == "OK":  # a call answers with its id
+            answer = {"Code": "OK", "Message": "OK", "CallId": "116012354148^102813783****"}
         self._json(status, {**answer, "RequestId": request_id})
 
     def _tencent(self, body: bytes) -> None:
@@ -100,13 +103,14 @@ class _Handler(BaseHTTPRequestHandler):
         signed = auth.get("SignedHeaders", "").split(";")
         headers = {k.lower(): v for k, v in self.headers.items()}
         timestamp = int(self.headers.get("X-TC-Timestamp", "0"))
-        expected = tc3_signature(secret_key=TENCENT_KEY, service="sms", timestamp=timestamp,
+        service = "vms" if self.headers.get("X-TC-Action") == "SendTtsVoice" else "sms"
+        expected = tc3_signature(secret_key=TENCENT_KEY, service=service, timestamp=timestamp,
                                  method="POST", path=urlsplit(self.path).path,
                                  query=urlsplit(self.path).query, headers=headers, signed=signed,
                                  body=body)
         problems = [p for p, bad in [
             ("algorithm", algorithm != "TC3-HMAC-SHA256"),
-            ("credential", credential[0] != TENCENT_ID or credential[2:] != ["sms", "tc3_request"]),
+            ("credential", credential[0] != TENCENT_ID or credential[2:] != [service, "tc3_request"]),
             ("signature", auth.get("Signature") != expected)] if bad]
         request_id = f"a0aabda6-cf91-4f3e-a81f-{self.server.count:012d}"
         if problems:
@@ -122,11 +126,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(502, {"message": "bad gateway"})
             return
         code, message = _TENCENT_STATUS[answer]
+        if self.headers.get("X-TC-Action") == "SendTtsVoice":  # voice: errors are request-level
+            self._tencent_voice(code, message, request_id)
+            return
         statuses = [{"SerialNo": "2640:1045710669157053657849499619" if code == "Ok" else "",
                      "PhoneNumber": number, "Fee": 1 if code == "Ok" else 0, "SessionContext": "",
                      "Code": code, "Message": message, "IsoCode": "CN"}
                     for number in params.get("PhoneNumberSet", [])]
         self._json(200, {"Response": {"SendStatusSet": statuses, "RequestId": request_id}})
+
+    def _tencent_voice(self, code: str, message: str, request_id: str) -> None:
+        if code == "Ok":
+            status = {"CallId": "Ext_8f2a2ec0c7b0a6d1", "SessionContext": ""}
+            self._json(200, {"Response": {"SendStatus": status, "RequestId": request_id}})
+        else:
+            error = {"Code": code, "Message": message}
+            self._json(200, {"Response": {"Error": error, "RequestId": request_id}})
 
     def _json(self, status: int, doc: dict[str, Any]) -> None:
         data = json.dumps(doc, ensure_ascii=False).encode()
