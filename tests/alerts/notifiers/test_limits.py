@@ -86,3 +86,21 @@ def test_unacknowledged_critical_alert_texts_the_person_on_call_at_their_phone(t
     head, _, text = spooled.read_bytes().partition(b"\n\n")
     assert head == b"To: 8613800000001\nAlphabet: UCS2" and "core-sw-1" in text.decode("utf-16-be")
     assert text.decode("utf-16-be").startswith("【升级L1】")
+
+
+def test_an_outbox_from_before_sms_parameters_opens_and_keeps_its_messages(tmp_path: Path) -> None:
+    import sqlite3
+
+    from alerts.outbox import Outbox
+
+    old = sqlite3.connect(tmp_path / "alerts.db")  # the outbox as the previous release wrote it
+    old.executescript("""CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL,
+        fingerprint TEXT NOT NULL, state TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+        created REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL,
+        last_error TEXT, fell_back INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO outbox (target, fingerprint, state, title, body, created, next_try)
+        VALUES ('duty#ab', 'g1', 'firing', '', '【告警】ac-1', 0, 0);""")
+    old.commit()
+    old.close()
+    [msg] = Outbox(tmp_path / "alerts.db").due(1.0)
+    assert msg.body == "【告警】ac-1" and msg.params == {}
