@@ -106,3 +106,15 @@ def test_no_answer_or_error_carries_a_credential_or_whole_number(cloud: Provider
     assert len(said) == 4 and cloud.rejected == []
     assert not [s for s in said for c in CREDENTIALS if c in s]
     assert not [s for s in said if "13800000000" in s or "13900000002" in s]  # masked: +86138****0000
+
+
+@pytest.mark.parametrize(("code", "message", "held"), [
+    ("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", 60.0),
+    ("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5", 3600.0),
+    ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", 86400.0),
+    ("isv.DAY_LIMIT_CONTROL", "触发日发送限额", 86400.0)])
+def test_aliyun_holds_for_the_window_it_names(code: str, message: str, held: float) -> None:
+    from alerts.notifiers.aliyun import _classify
+
+    err = _classify("aliyun_sms +86138****0000", code, message)
+    assert isinstance(err, Limited) and err.retry_after == held
