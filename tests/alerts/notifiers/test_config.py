@@ -16,7 +16,8 @@ from alerts.notifiers.kinds import KINDS, sample
 from alerts.notifiers.sms import normalize_phone
 from monitor.commands import test_notify
 from monitor.config import describe
-from tests.alerts.notifiers.providers import ALIYUN_SECRET, TENCENT_KEY, Provider
+from tests.alerts.notifiers.helpers import aliyun_receiver, tencent_receiver
+from tests.alerts.notifiers.providers import ALIYUN_ID, ALIYUN_SECRET, TENCENT_ID, TENCENT_KEY, Provider
 
 
 @pytest.mark.parametrize(("text", "number"), [
@@ -119,3 +120,10 @@ def test_test_notify_prints_the_providers_answer_never_a_secret(
     out = capsys.readouterr().out
     assert out.startswith("FAILED") and ("isv.SMS_TEMPLATE_ILLEGAL" in out or "TemplateIncorrect" in out)
     assert ALIYUN_SECRET not in out and TENCENT_KEY not in out and server.rejected == []
+
+
+def test_provider_credentials_are_known_to_the_log_redaction(creds: None) -> None:
+    settings = NotifySettings.model_validate({"receivers": [
+        aliyun_receiver("127.0.0.1:9"), {**tencent_receiver("127.0.0.1:9"), "name": "tc"}]})
+    assert set(settings.secret_values()) == {ALIYUN_ID, ALIYUN_SECRET, TENCENT_ID, TENCENT_KEY}
+    assert ALIYUN_SECRET not in repr(settings) and TENCENT_KEY not in repr(settings)
