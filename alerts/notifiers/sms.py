@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 
-from pydantic import AfterValidator
-
+from alerts.render import fields
 from monitor.errors import NotifyError
 from monitor.model import Alert, AlertState
 
@@ -47,10 +46,6 @@ def is_phone(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-Phone = Annotated[str, AfterValidator(normalize_phone)]
-"""A config field holding one mainland mobile number, kept as ``+86…``."""
 
 
 def masked(number: str) -> str:
@@ -131,9 +126,8 @@ class Sender(Protocol):
 
 def params_of(firing: Sequence[Alert], resolved: Sequence[Alert] = (), *, kind: str = "alert",
               extra: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The values SMS template parameters are mapped from: the message's first alert and a count."""
-    from alerts.render import fields  # the same per-alert values the text templates see
-
+    """The values SMS template parameters are mapped from: the message's first alert (the same
+    values the text templates see) and a count."""
     alerts = [*firing, *resolved]
     out = {name: "" for name in FIELDS}
     if alerts:
