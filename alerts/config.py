@@ -24,9 +24,9 @@ from alerts.notifiers.gammu import GammuOptions
 from alerts.notifiers.sms import is_phone, normalize_phone
 from alerts.notifiers.smstools import SmstoolsOptions
 from alerts.notifiers.tencent import TencentSmsOptions, TencentVoiceOptions
-from monitor.durations import Duration
-from monitor.secrets import Secret
-from monitor.windows import TimeZone
+from monitor.core.durations import Duration
+from monitor.core.secrets import Secret, secrets_in
+from monitor.core.windows import TimeZone
 
 RESERVED = ("oncall",)
 """Receiver names with a meaning of their own: ``oncall`` is whoever the rota names now."""
@@ -215,12 +215,7 @@ class NotifySettings(_Model):
 
     def secret_values(self) -> list[str]:
         """Every secret in the section, for the log redaction filter."""
-        urls = [*self.urls, *(u for r in self.receivers for u in r.urls),
-                *(u for p in self.oncall.people for u in p.urls)]
-        if self.heartbeat_url is not None:
-            urls.append(self.heartbeat_url)
-        kinds = [v for r in self.receivers if r.options() is not None for v in r.options().secret_values()]
-        return [u.get_secret_value() for u in urls] + kinds
+        return secrets_in(self)  # URLs, heartbeat, and every SMS/voice kind's credentials
 
     def numbers_of(self, receiver: Receiver) -> list[str]:
         """The phone numbers an SMS receiver texts, people on the rota replaced by their phone."""

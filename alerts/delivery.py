@@ -19,8 +19,8 @@ from alerts.notifiers.sms import Limited, Misconfigured, digest_suffix
 from alerts.outbox import Message, Outbox
 from alerts.ratelimit import RateLimit, plan
 from alerts.render import SMS_SEGMENT
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 
 if TYPE_CHECKING:
     from pydantic import SecretStr

@@ -14,12 +14,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from alerts.notifiers.sms import Answer, Codes, check_fields, classify, fill, masked
-from monitor.durations import Duration
-from monitor.errors import NotifyError
-from monitor.secrets import Secret
+from monitor.core.durations import Duration
+from monitor.core.errors import NotifyError
+from monitor.core.options import PluginOptions
+from monitor.core.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,8 @@ _CODES = Codes(
     })
 
 
-class AliyunOptions(BaseModel):
+class AliyunOptions(PluginOptions):
     """What every Aliyun kind shares: credentials, template parameters, where the API is."""
-
-    model_config = ConfigDict(extra="forbid")
 
     access_key_id: Secret = Field(description="AccessKey ID (env:/file: secrets allowed).")
     access_key_secret: Secret = Field(description="AccessKey secret (env:/file: secrets allowed).")
@@ -90,9 +89,6 @@ class AliyunOptions(BaseModel):
 
     _fields = field_validator("params")(check_fields)
 
-    def secret_values(self) -> list[str]:
-        """The credentials, for the log redaction filter."""
-        return [self.access_key_id.get_secret_value(), self.access_key_secret.get_secret_value()]
 
 
 class AliyunSmsOptions(AliyunOptions):

@@ -14,11 +14,12 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from alerts.notifiers.sms import Answer, masked
-from monitor.durations import Duration
-from monitor.errors import NotifyError
+from monitor.core.durations import Duration
+from monitor.core.errors import NotifyError
+from monitor.core.options import PluginOptions
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +42,14 @@ _GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&
 _WRITTEN = re.compile(r"Written message with ID (\S+)")
 
 
-class GammuOptions(BaseModel):
+class GammuOptions(PluginOptions):
     """``[notify.receivers.gammu]``: which gammu-smsd to inject into."""
-
-    model_config = ConfigDict(extra="forbid")
 
     smsdrc: str = Field(min_length=1, description="Config file of the running gammu-smsd.")
     inject: str = Field("gammu-smsd-inject", description="The inject program (path or name on PATH).")
     timeout: Duration = Field(20.0, gt=0, description="Longest an inject may take.")
     max_chars: int = Field(670, ge=1, description="Longest text sent (10 linked Unicode parts).")
 
-    def secret_values(self) -> list[str]:
-        """Nothing secret: the daemon holds the SIM's PIN."""
-        return []
 
 
 def is_gsm(text: str) -> bool:

@@ -41,3 +41,17 @@ def build(kind: str, options: Any) -> Sender:
 def sample(kind: str) -> str:
     """The documented TOML snippet of one kind."""
     return str(_load(SAMPLES[kind]))
+
+
+def commented() -> str:
+    """Every kind's sample, commented out, for ``roomwatch config sample`` (each needs credentials
+    or a local daemon, so none can be active in a sample that must load as it is)."""
+    lines = ["# SMS and voice receivers (kind = aliyun_sms | tencent_sms | gammu | smstools | aliyun_voice |",
+             "# tencent_voice; apprise is the default). Each needs its table; numbers are +86 mobiles or",
+             "# names of [notify.oncall] people, and [notify.oncall] sms = NAME texts whoever is on call.",
+             "# `roomwatch test-notify NAME` prints the provider's answer. Voice receivers are meant as",
+             "# [[notify.escalations]] levels for critical alerts."]
+    for kind in KINDS:
+        lines.append("#")
+        lines += [f"# {line}" if line else "#" for line in sample(kind).splitlines()]
+    return "\n".join(lines) + "\n"

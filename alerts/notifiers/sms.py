@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alerts.render import fields
-from monitor.errors import NotifyError
-from monitor.model import Alert, AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import Alert, AlertState
 
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from alerts.notifiers.sms import Answer, masked
-from monitor.errors import NotifyError
+from monitor.core.errors import NotifyError
+from monitor.core.options import PluginOptions
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,13 @@ temp_dir = "/var/spool/sms"            # same file system: written there, rename
 """
 
 
-class SmstoolsOptions(BaseModel):
+class SmstoolsOptions(PluginOptions):
     """``[notify.receivers.smstools]``: where smsd's outgoing spool is."""
-
-    model_config = ConfigDict(extra="forbid")
 
     outgoing: str = Field("/var/spool/sms/outgoing", description="smsd's outgoing spool directory.")
     temp_dir: str | None = Field(None, description="Where files are written before the rename "
                                  "(same file system; default: the spool's parent).")
 
-    def secret_values(self) -> list[str]:
-        """Nothing secret."""
-        return []
 
 
 def spool_file(number: str, text: str) -> bytes:

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from alerts.notifiers.sms import Answer, Codes, check_fields, classify, fill, masked
-from monitor.durations import Duration
-from monitor.errors import NotifyError
-from monitor.secrets import Secret
+from monitor.core.durations import Duration
+from monitor.core.errors import NotifyError
+from monitor.core.options import PluginOptions
+from monitor.core.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,8 @@ _CODES = Codes(
     })
 
 
-class TencentOptions(BaseModel):
+class TencentOptions(PluginOptions):
     """What every Tencent Cloud kind shares: credentials, template parameters, where the API is."""
-
-    model_config = ConfigDict(extra="forbid")
 
     secret_id: Secret = Field(description="SecretId (env:/file: secrets allowed).")
     secret_key: Secret = Field(description="SecretKey (env:/file: secrets allowed).")
@@ -97,9 +96,6 @@ class TencentOptions(BaseModel):
 
     _fields = field_validator("params")(check_fields)
 
-    def secret_values(self) -> list[str]:
-        """The credentials, for the log redaction filter."""
-        return [self.secret_id.get_secret_value(), self.secret_key.get_secret_value()]
 
 
 class TencentSmsOptions(TencentOptions):

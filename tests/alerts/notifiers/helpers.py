@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.channels import from_settings
 from alerts.config import NotifySettings
-from alerts.notifiers.apprise import AppriseNotifier, from_settings
+from alerts.notifiers.apprise import AppriseNotifier
 
 
 def aliyun_receiver(endpoint: str, **over: Any) -> dict[str, Any]:

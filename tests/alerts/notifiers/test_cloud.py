@@ -8,8 +8,8 @@ import json
 import pytest
 
 from alerts.notifiers.sms import Limited, Misconfigured
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 from tests.alerts.notifiers.helpers import PARAMS, aliyun_receiver, notifier, tencent_receiver
 from tests.alerts.notifiers.providers import (
     ALIYUN_ID,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from alerts.notifiers.gammu import GammuOptions, inject_args
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 from tests.alerts.notifiers.helpers import notifier
 from tests.procs import stop
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from monitor.model import AlertState, Severity
+from monitor.core.model import AlertState, Severity
 from tests.alerts.helpers import alert, dispatcher
 from tests.alerts.notifiers.helpers import aliyun_receiver
 from tests.alerts.notifiers.providers import Provider

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alerts.notifiers.smstools import spool_file
-from monitor.model import AlertState
+from monitor.core.model import AlertState
 from tests.alerts.notifiers.helpers import notifier
 
 EXAMPLE = Path("/usr/share/doc/smstools/examples/send_sms_unicode.sms")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from alerts.notifiers.sms import Limited, Misconfigured
-from monitor.errors import NotifyError
-from monitor.model import AlertState, Severity
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState, Severity
 from tests.alerts.helpers import alert, dispatcher
 from tests.alerts.notifiers.helpers import PARAMS, notifier
 from tests.alerts.notifiers.providers import Provider
