@@ -90,7 +90,6 @@ class AliyunOptions(PluginOptions):
     _fields = field_validator("params")(check_fields)
 
 
-
 class AliyunSmsOptions(AliyunOptions):
     """``[notify.receivers.aliyun_sms]``: credentials, sign, template and its parameters."""
 

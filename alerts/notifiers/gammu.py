@@ -51,7 +51,6 @@ class GammuOptions(PluginOptions):
     max_chars: int = Field(670, ge=1, description="Longest text sent (10 linked Unicode parts).")
 
 
-
 def is_gsm(text: str) -> bool:
     """Whether ``text`` fits the GSM 7-bit alphabet (else it needs Unicode)."""
     return all(c in _GSM for c in text)

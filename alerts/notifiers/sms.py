@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from alerts.render import fields
 from monitor.core.errors import NotifyError
 from monitor.core.model import Alert, AlertState
 
@@ -128,6 +127,9 @@ def params_of(firing: Sequence[Alert], resolved: Sequence[Alert] = (), *, kind: 
               extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The values SMS template parameters are mapped from: the message's first alert (the same
     values the text templates see) and a count."""
+    # imported here: config loading (roomwatch check, config validate) need not load Jinja2
+    from alerts.render import fields
+
     alerts = [*firing, *resolved]
     out = {name: "" for name in FIELDS}
     if alerts:

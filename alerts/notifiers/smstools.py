@@ -42,7 +42,6 @@ class SmstoolsOptions(PluginOptions):
                                  "(same file system; default: the spool's parent).")
 
 
-
 def spool_file(number: str, text: str) -> bytes:
     """One message as smsd reads it from the outgoing spool."""
     to = number.lstrip("+")

@@ -97,7 +97,6 @@ class TencentOptions(PluginOptions):
     _fields = field_validator("params")(check_fields)
 
 
-
 class TencentSmsOptions(TencentOptions):
     """``[notify.receivers.tencent_sms]``: credentials, SDK app, sign, template and parameters."""
 
