@@ -18,9 +18,14 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.notifiers.aliyun import AliyunSmsOptions, AliyunVoiceOptions
+from alerts.notifiers.gammu import GammuOptions
+from alerts.notifiers.sms import is_phone, normalize_phone
+from alerts.notifiers.smstools import SmstoolsOptions
+from alerts.notifiers.tencent import TencentSmsOptions, TencentVoiceOptions
 from monitor.core.durations import Duration
 from monitor.core.matchers import parse_matchers
-from monitor.core.secrets import Secret
+from monitor.core.secrets import Secret, secrets_in
 from monitor.core.windows import TimeZone
 
 RESERVED = ("oncall",)
@@ -40,11 +45,27 @@ MatcherList = Annotated[list[str], AfterValidator(_check_matchers)]
 """A list of ``label=value`` / ``!=`` / ``=~`` / ``!~`` matchers, checked when the config loads."""
 
 
+SMS_KINDS = ("aliyun_sms", "tencent_sms", "gammu", "smstools", "aliyun_voice", "tencent_voice")
+"""Receiver kinds that text (or call) phone numbers; each has an options table named like the kind."""
+
+
 class Receiver(_Model):
-    """One ``[[notify.receivers]]``: a name and the apprise URLs that reach it."""
+    """One ``[[notify.receivers]]``: a name and how it is reached — apprise URLs, or one SMS kind
+    (Aliyun, Tencent Cloud, a modem through gammu-smsd or smstools) and phone numbers."""
 
     name: str = Field(min_length=1, description="Referenced by routes and escalations.")
-    urls: list[Secret] = Field(min_length=1, description="apprise URLs; env:/file: secrets allowed.")
+    kind: Literal["apprise", "aliyun_sms", "tencent_sms", "gammu", "smstools", "aliyun_voice",
+                  "tencent_voice"] = Field(
+        "apprise", description="How messages go out; SMS and voice kinds need their options table.")
+    urls: list[Secret] = Field(default_factory=list, description="apprise URLs; env:/file: secrets allowed.")
+    numbers: list[str] = Field(default_factory=list,
+                               description="SMS kinds: +86 mobile numbers, or names of people on the rota.")
+    aliyun_sms: AliyunSmsOptions | None = Field(None, description="kind = aliyun_sms: Aliyun SMS.")
+    tencent_sms: TencentSmsOptions | None = Field(None, description="kind = tencent_sms: Tencent Cloud SMS.")
+    gammu: GammuOptions | None = Field(None, description="kind = gammu: a modem through gammu-smsd.")
+    smstools: SmstoolsOptions | None = Field(None, description="kind = smstools: a modem through smsd.")
+    aliyun_voice: AliyunVoiceOptions | None = Field(None, description="kind = aliyun_voice: 语音通知.")
+    tencent_voice: TencentVoiceOptions | None = Field(None, description="kind = tencent_voice: 语音消息.")
     format: Literal["im", "sms", "mail"] = Field("im", description="Message form: im (full), sms (compact).")
     lang: Literal["zh", "en"] | None = Field(None, description="Language; default [notify] lang.")
     fallback: str | None = Field(None, description="Receiver used when this one keeps failing.")
@@ -57,6 +78,30 @@ class Receiver(_Model):
         if value in RESERVED:
             raise ValueError(f"{value!r} is reserved for the on-call rota")
         return value
+
+    @model_validator(mode="after")
+    def _kind(self) -> Receiver:
+        tables = [k for k in SMS_KINDS if getattr(self, k) is not None]
+        if self.kind == "apprise":
+            if not self.urls:
+                raise ValueError("urls: an apprise receiver needs at least one URL")
+            if tables or self.numbers:
+                raise ValueError(f"{(tables or ['numbers'])[0]}: only for SMS kinds; set kind")
+            return self
+        if self.urls:
+            raise ValueError(f"urls: a {self.kind} receiver texts numbers; urls are for kind = apprise")
+        if tables != [self.kind]:
+            raise ValueError(f"kind = {self.kind!r} needs a [{self.kind}] table and no other kind's"
+                             f" (found: {', '.join(tables) or 'none'})")
+        for number in self.numbers:
+            if any(c.isdigit() for c in number) and not is_phone(number):
+                raise ValueError(f"numbers: {number!r} is not a mainland China mobile number "
+                                 "(+86 1[3-9]xxxxxxxxx)")
+        return self
+
+    def options(self) -> Any:
+        """The options table of this receiver's SMS kind (None for apprise)."""
+        return getattr(self, self.kind) if self.kind in SMS_KINDS else None
 
 
 class Route(_Model):
@@ -88,9 +133,21 @@ class Person(_Model):
     """Someone on the rota: how to reach them."""
 
     name: str = Field(min_length=1, description="Shown in messages and reports.")
-    phone: str = Field("", description="Mobile number, shown in escalation messages.")
+    phone: str = Field("", description="+86 mobile number: shown in escalations, "
+                       "texted by every SMS receiver that names this person.")
     im: str = Field("", description="IM id (DingTalk/WeCom), shown in messages.")
-    urls: list[Secret] = Field(min_length=1, description="apprise URLs reaching this person (SMS…).")
+    urls: list[Secret] = Field(default_factory=list, description="apprise URLs reaching this person.")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalize_phone(value) if value else value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Person:
+        if not self.urls and not self.phone:
+            raise ValueError(f"{self.name}: needs urls or a phone (with [notify.oncall] sms)")
+        return self
 
 
 class Override(_Model):
@@ -110,6 +167,7 @@ class OnCall(_Model):
     rotation: Duration = Field(7 * 86400.0, gt=0, description="How long each turn lasts.")
     timezone: TimeZone = Field("Asia/Shanghai", description="Time zone of start, handover and overrides.")
     overrides: list[Override] = Field(default_factory=list, description="Holidays and swaps.")
+    sms: str | None = Field(None, description="SMS receiver that texts the person on call at their phone.")
 
     @model_validator(mode="after")
     def _known_people(self) -> OnCall:
@@ -157,11 +215,17 @@ class NotifySettings(_Model):
 
     def secret_values(self) -> list[str]:
         """Every secret in the section, for the log redaction filter."""
-        urls = [*self.urls, *(u for r in self.receivers for u in r.urls),
-                *(u for p in self.oncall.people for u in p.urls)]
-        if self.heartbeat_url is not None:
-            urls.append(self.heartbeat_url)
-        return [u.get_secret_value() for u in urls]
+        return secrets_in(self)  # URLs, heartbeat, and every SMS/voice kind's credentials
+
+    def numbers_of(self, receiver: Receiver) -> list[str]:
+        """The phone numbers an SMS receiver texts, people on the rota replaced by their phone."""
+        phones = {p.name: p.phone for p in self.oncall.people}
+        out = []
+        for entry in receiver.numbers:
+            number = normalize_phone(entry) if is_phone(entry) else phones.get(entry, "")
+            if number and number not in out:
+                out.append(number)
+        return out
 
     @model_validator(mode="after")
     def _references(self) -> NotifySettings:
@@ -171,9 +235,27 @@ class NotifySettings(_Model):
         for i, route in enumerate(self.routes):
             if route.receiver not in known:
                 problems.append(f"routes[{i}].receiver: no receiver named {route.receiver!r}")
+        people = {p.name: p for p in self.oncall.people}
         for i, rec in enumerate(self.receivers):
             if rec.fallback is not None and rec.fallback not in known:
                 problems.append(f"receivers[{i}].fallback: no receiver named {rec.fallback!r}")
+            for j, entry in enumerate(rec.numbers):
+                if is_phone(entry):
+                    continue
+                if entry not in people:
+                    problems.append(f"receivers[{i}].numbers[{j}]: {entry!r} is neither a +86 mobile "
+                                    "number nor a person in [notify.oncall] people")
+                elif not people[entry].phone:
+                    problems.append(f"receivers[{i}].numbers[{j}]: {entry} has no phone in "
+                                    "[notify.oncall] people")
+            if rec.kind != "apprise" and not rec.numbers and rec.name != self.oncall.sms:
+                problems.append(f"receivers[{i}].numbers: a {rec.kind} receiver needs numbers "
+                                "(or to be [notify.oncall] sms)")
+        sms = self.oncall.sms
+        if sms is not None:
+            kind = next((r.kind for r in self.receivers if r.name == sms), None)
+            if kind is None or kind == "apprise":
+                problems.append(f"oncall.sms: {sms!r} is not an SMS receiver")
         for i, esc in enumerate(self.escalations):
             for j, level in enumerate(esc.levels):
                 if level.receiver == "oncall" and not self.oncall.people:

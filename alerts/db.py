@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL,
     last_error TEXT,
-    fell_back INTEGER NOT NULL DEFAULT 0
+    fell_back INTEGER NOT NULL DEFAULT 0,
+    params TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_try);
 CREATE TABLE IF NOT EXISTS notified (

@@ -21,6 +21,7 @@ from alerts.group import Group, flush_due
 from alerts.inhibit import compile_rules
 from alerts.matchers import alert_labels
 from alerts.notifiers.apprise import AppriseNotifier
+from alerts.notifiers.sms import params_of
 from alerts.outbox import Outbox
 from alerts.render import Renderer, state_of
 from alerts.route import CompiledRoute, compile_routes, match
@@ -97,8 +98,8 @@ class Dispatcher:
         self.routes = compile_routes(routes)
         self.receivers = {r.name: r for r in settings.receivers}
         for person in settings.oncall.people:
-            self.receivers[f"oncall:{person.name}"] = Receiver(name=f"p-{person.name}", urls=person.urls,
-                                                               format="sms")
+            self.receivers[f"oncall:{person.name}"] = Receiver.model_construct(
+                name=f"p-{person.name}", urls=person.urls, format="sms")  # urls may be empty: phone only
         self.delivery.configure(notifier, self.receivers, retry_initial=settings.retry_initial,
                                 retry_max=settings.retry_max, heartbeat_url=settings.heartbeat_url,
                                 heartbeat_interval=settings.heartbeat_interval)
@@ -263,10 +264,11 @@ class Dispatcher:
         title, body = self.renderer.render(form=rec.format, lang=rec.lang or self.lang,
                                            firing=fire, resolved=done)
         targets = self.notifier.targets_of(group.receiver)
+        params = params_of(fire, done)
         with self.db.transaction() as tx:
             for target in targets:
                 Outbox.put(tx, target=target, fingerprint=str(group.key), state=state_of(fire),
-                           title=title, body=body, now=now)
+                           title=title, body=body, now=now, params=params)
             self.state.log(tx, group, entry)
             group.last_flush = now
             self.state.put_group(tx, group)

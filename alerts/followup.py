@@ -14,6 +14,7 @@ from alerts.ack import Ack, is_acked
 from alerts.config import NotifySettings, Receiver
 from alerts.escalate import Policy, compile_policies, due_steps, resolved_steps
 from alerts.notifiers.apprise import AppriseNotifier
+from alerts.notifiers.sms import params_of
 from alerts.oncall import on_duty
 from alerts.outbox import Outbox
 from alerts.render import Renderer, state_of
@@ -90,10 +91,11 @@ def _queue(d: Context, alert: Alert, log_key: str, receiver: str, now: float,
     title, body = d.renderer.render(form=rec.format, lang=rec.lang or d.lang, firing=firing,
                                     resolved=resolved, kind="escalation", extra=extra)
     targets = d.notifier.targets_of(receiver)
+    params = params_of(firing, resolved, kind="escalation", extra=extra)
     with d.outbox.db.transaction() as tx:
         for target in targets:
             Outbox.put(tx, target=target, fingerprint=alert.fingerprint, state=state_of(firing),
-                       title=title, body=body, now=now)
+                       title=title, body=body, now=now, params=params)
         Outbox.tell(tx, fingerprint=alert.fingerprint, target=log_key, state=alert.state,
                     labels=alert.labels, now=now)
     log.info("escalation alert=%s level=%s receiver=%s state=%s", alert.fingerprint,
@@ -124,9 +126,10 @@ def repair_notices(d: Context, muted: Mapping[str, str], now: float) -> int:
                                             kind="repair", extra={"limit": text})
             messages += [(t, title, body) for t in d.notifier.targets_of(name)]
         with d.outbox.db.transaction() as tx:
+            params = params_of([alert], kind="repair")
             for target, title, body in messages:
                 Outbox.put(tx, target=target, fingerprint=fp, state=AlertState.FIRING, title=title,
-                           body=body, now=now)
+                           body=body, now=now, params=params)
             d.state.put_notices(tx, fp, kinds, now)
         log.warning("repair-time notice alert=%s after=%s receivers=%s", fp,
                     format_duration(limit or 0), ",".join(receivers))

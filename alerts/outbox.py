@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,11 @@ class Message:
     created: float
     attempts: int
     fell_back: bool = False
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Alert fields SMS templates are filled from (see :func:`alerts.notifiers.sms.params_of`)."""
 
 
-_COLUMNS = "id, target, fingerprint, state, title, body, created, attempts, fell_back"
+_COLUMNS = "id, target, fingerprint, state, title, body, created, attempts, fell_back, params"
 
 
 class Outbox:
@@ -46,12 +48,13 @@ class Outbox:
 
     @staticmethod
     def put(tx: sqlite3.Connection, *, target: str, fingerprint: str, state: AlertState,
-            title: str, body: str, now: float) -> None:
+            title: str, body: str, now: float, params: Mapping[str, str] | None = None) -> None:
         """Queue one message (the caller commits it with its log entry)."""
         tx.execute(
-            "INSERT INTO outbox (target, fingerprint, state, title, body, created, next_try)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (target, fingerprint, state.value, title, body, now, now),
+            "INSERT INTO outbox (target, fingerprint, state, title, body, created, next_try, params)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (target, fingerprint, state.value, title, body, now, now,
+             json.dumps(dict(params or {}), ensure_ascii=False)),
         )
 
     @staticmethod
@@ -102,18 +105,20 @@ class Outbox:
             tx.execute("UPDATE outbox SET fell_back = 1 WHERE id = ?", (message.id,))
             for target in targets:
                 self.put(tx, target=target, fingerprint=message.fingerprint, state=message.state,
-                         title=message.title, body=message.body, now=now)
+                         title=message.title, body=message.body, now=now, params=message.params)
 
-    def merge(self, messages: Sequence[Message], *, title: str, body: str, now: float) -> Message:
+    def merge(self, messages: Sequence[Message], *, title: str, body: str, now: float,
+              params: Mapping[str, str] | None = None) -> Message:
         """Replace several waiting messages to one channel by one digest (rate limits)."""
         first = messages[0]
         state = AlertState.FIRING if any(m.state is AlertState.FIRING for m in messages) \
             else AlertState.RESOLVED
         with self.db.transaction() as tx:
             cur = tx.execute(
-                "INSERT INTO outbox (target, fingerprint, state, title, body, created, next_try)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (first.target, "digest", state.value, title, body, first.created, now))
+                "INSERT INTO outbox (target, fingerprint, state, title, body, created, next_try, params)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (first.target, "digest", state.value, title, body, first.created, now,
+                 json.dumps(dict(params or {}), ensure_ascii=False)))
             new_id = int(cur.lastrowid or 0)
             for m in messages:
                 _archive(tx, m, now, merged_into=new_id)
@@ -135,4 +140,5 @@ def _archive(tx: sqlite3.Connection, m: Message, now: float, *, merged_into: int
 def _message(r: Sequence[Any]) -> Message:
     return Message(id=int(r[0]), target=str(r[1]), fingerprint=str(r[2]),
                    state=AlertState(str(r[3])), title=str(r[4]), body=str(r[5]),
-                   created=float(r[6]), attempts=int(r[7]), fell_back=bool(r[8]))
+                   created=float(r[6]), attempts=int(r[7]), fell_back=bool(r[8]),
+                   params=json.loads(str(r[9] or "{}")))

@@ -156,3 +156,8 @@ def _view(alert: Alert) -> dict[str, Any]:
 
 def _clock(ts: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return time.strftime(fmt, time.localtime(ts))
+
+
+def fields(alert: Alert) -> dict[str, Any]:
+    """The values templates see for one alert (SMS template parameters are mapped from them)."""
+    return _view(alert)

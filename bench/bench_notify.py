@@ -22,9 +22,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from alerts.channels import from_settings
 from alerts.config import NotifySettings
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import from_settings
 from alerts.outbox import Outbox
 from monitor.core.model import Alert, AlertState, Severity
 

@@ -1,10 +1,12 @@
 """The annotated sample config (``roomwatch config sample``), put together from its owners' parts:
-the general sections, then each source's and each registered transport's ``SAMPLE``."""
+the general sections, the SMS/voice receiver kinds (commented), then each source's and each
+registered transport's ``SAMPLE``."""
 
 from __future__ import annotations
 
 from importlib import resources
 
+from alerts.notifiers import kinds
 from collectors import arp, probe, transports, traps
 
 _INVENTORY = """\
@@ -19,6 +21,6 @@ _INVENTORY = """\
 def render() -> str:
     """The whole sample, every option shown with its default or an example."""
     general = resources.files("monitor").joinpath("sample_sections.toml").read_text(encoding="utf-8")
-    parts = [general, arp.SAMPLE, traps.SAMPLE, probe.SAMPLE, _INVENTORY]
+    parts = [general, kinds.commented(), arp.SAMPLE, traps.SAMPLE, probe.SAMPLE, _INVENTORY]
     parts += [t.sample for t in transports()]
     return "\n".join(part.rstrip("\n") + "\n" for part in parts)

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from alerts.channels import from_settings
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import AppriseNotifier, from_settings
+from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
 from collectors import REGISTRY, transport
 from collectors.arp.sniff import ArpListener

@@ -1,16 +1,17 @@
 """Deliver messages through apprise URLs (json://, form://, mailto://, dingtalk://, wecombot://,
-feishu://, SMS gateways…): one channel per URL, each retried and reported on its own."""
+feishu://, SMS gateways…) and the SMS kinds (Aliyun, Tencent Cloud, gammu-smsd, smstools): one
+channel per URL or phone number, each retried and reported on its own."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from alerts.config import NotifySettings
 from alerts.notifiers import dingtalk
+from alerts.notifiers.sms import Sender, masked
 from monitor.core.errors import NotifyError
 from monitor.core.model import AlertState
 
@@ -26,21 +27,31 @@ def target_id(url: str, receiver: str = "default") -> str:
 
 
 class AppriseNotifier:
-    """Channels by id; ``receivers`` lists (name, config location, urls)."""
+    """Channels by id; ``receivers`` lists (name, config location, urls), ``sms`` lists
+    (name, sender, numbers): one channel per number."""
 
     def __init__(self, urls: Sequence[str] = (), *,
-                 receivers: Sequence[tuple[str, str, Sequence[str]]] = ()) -> None:
+                 receivers: Sequence[tuple[str, str, Sequence[str]]] = (),
+                 sms: Sequence[tuple[str, Sender, Sequence[str]]] = ()) -> None:
         """Check every URL now; a bad one raises ValueError naming where it is, not its text."""
         import apprise
 
         self._apprise = apprise
         self._plugins: dict[str, Any] = {}
+        self._sms: dict[str, tuple[Sender, str]] = {}
         self.names: dict[str, str] = {}
         self.receivers: dict[str, list[str]] = {}
         bad = []
         every = [("default", "notify.urls", urls)] if urls else []
+        for name, sender, numbers in sms:
+            self.receivers.setdefault(name, [])
+            for number in numbers:
+                key = target_id(f"{sender.kind}:{number}", name)
+                self._sms[key] = (sender, number)
+                self.names[key] = f"{name}: {sender.kind} {masked(number)}"
+                self.receivers[name].append(key)
         for name, where, group in [*every, *receivers]:
-            self.receivers[name] = []
+            self.receivers.setdefault(name, [])
             for index, url in enumerate(group):
                 plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
                 if plugin is None:
@@ -57,7 +68,7 @@ class AppriseNotifier:
     @property
     def targets(self) -> list[str]:
         """Ids of every channel."""
-        return list(self._plugins)
+        return [*self._plugins, *self._sms]
 
     def targets_of(self, receiver: str) -> list[str]:
         """The channels of one receiver (none if it is unknown)."""
@@ -67,8 +78,14 @@ class AppriseNotifier:
         """The apprise plugin behind a channel (tests redirect its API host)."""
         return self._plugins[target]
 
-    def send(self, target: str, title: str, body: str, state: AlertState) -> None:
-        """Deliver one message; raise NotifyError(retryable=True) with apprise's reason."""
+    def send(self, target: str, title: str, body: str, state: AlertState,
+             params: Mapping[str, str] | None = None) -> str:
+        """Deliver one message and return the channel's answer; raise NotifyError with its reason
+        (apprise's, or the SMS provider's code; ``params`` fill SMS templates)."""
+        if target in self._sms:
+            sender, number = self._sms[target]
+            text = f"{title}\n{body}".strip() if title else body
+            return str(sender.send(number, text, params or {}))
         plugin = self._plugins.get(target)
         if plugin is None:
             raise NotifyError(f"channel {target} is no longer configured", retryable=False)
@@ -82,14 +99,4 @@ class AppriseNotifier:
         if not ok:
             why = reason[-1] if reason else "refused"
             raise NotifyError(f"{self.names[target]}: {why}", retryable=True)
-
-
-def from_settings(settings: NotifySettings) -> AppriseNotifier:
-    """Every channel of a ``[notify]`` section: receivers, the shorthand URLs, people on call."""
-    receivers: list[tuple[str, str, Sequence[str]]] = [
-        (r.name, f"notify.receivers[{i}].urls", [u.get_secret_value() for u in r.urls])
-        for i, r in enumerate(settings.receivers)]
-    receivers += [(f"oncall:{p.name}", f"notify.oncall.people[{i}].urls",
-                   [u.get_secret_value() for u in p.urls])
-                  for i, p in enumerate(settings.oncall.people)]
-    return AppriseNotifier([u.get_secret_value() for u in settings.urls], receivers=receivers)
+        return "accepted"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from alerts.notifiers.apprise import from_settings
+from alerts.channels import from_settings
+from alerts.notifiers.sms import params_of
 from alerts.render import Renderer
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
 from monitor.core.errors import NotifyError
@@ -15,8 +16,9 @@ from monitor.core.model import AlertState
 def register(sub: Any) -> None:
     """Add the ``test-notify`` parser."""
     p = sub.add_parser("test-notify", help="Send a test message to a receiver.",
-                       description="Send a test message to every URL of a receiver (`default` for "
-                       "[notify] urls, `oncall:NAME` for a person on the rota); exit 1 if any fails.")
+                       description="Send a test message to every URL or number of a receiver (`default` "
+                       "for [notify] urls, `oncall:NAME` for a person on the rota) and print each "
+                       "channel's answer (SMS: the provider's code and request id); exit 1 if any fails.")
     p.add_argument("receiver", help="receiver name")
     add_config_option(p)
     p.set_defaults(handler=run)
@@ -40,13 +42,16 @@ def run(args: argparse.Namespace) -> int:
     lang = (spec.lang if spec else None) or settings.notify.lang
     title, body = Renderer(settings.notify.templates_dir).render(
         form=form, lang=lang, firing=[], kind="test", extra={"receiver": args.receiver})
+    # SMS templates get recognisable test values in place of an alert's
+    params = params_of([], kind="test") | {"device": "roomwatch", "rule": "test", "what": "通道测试",
+                                           "value": "0", "clause": "-", "state": "测试"}
     failed = 0
     for target in targets:
         try:
-            notifier.send(target, title, body, AlertState.FIRING)
+            answer = notifier.send(target, title, body, AlertState.FIRING, params)
         except NotifyError as err:
             failed += 1
             print(f"FAILED {err}")
         else:
-            print(f"OK     {notifier.names[target]}")
+            print(f"OK     {notifier.names[target]}: {answer}")
     return EXIT_VIOLATIONS if failed else EXIT_OK

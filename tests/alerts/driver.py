@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
+from alerts.channels import from_settings
 from alerts.config import NotifySettings
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import from_settings
 from alerts.outbox import Outbox
 from alerts.state import from_json
 

@@ -6,9 +6,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from alerts.channels import from_settings
 from alerts.config import NotifySettings
 from alerts.dispatch import Dispatcher
-from alerts.notifiers.apprise import from_settings
 from alerts.outbox import Message, Outbox
 from monitor.core.model import Alert, AlertState, Severity
 
