@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
+from collectors.posture.options import PostureOptions
 from collectors.snmp.options import SnmpOptions
 from collectors.ssh.collector import SshOptions
 from monitor.durations import Duration
@@ -43,6 +44,9 @@ class Device(BaseModel):
     local: LocalOptions | None = Field(None, description="Options for the local host.")
     ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
     snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
+    posture: PostureOptions | bool | None = Field(
+        None, description="Server security posture checks: on by default for servers read through "
+                          "local or ssh; false turns them off; a table tunes them.")
 
 
     @field_validator("name")
@@ -94,6 +98,7 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
             problems.append(f"{where}devices[{i}].address: required for ssh")
         if dev.snmp is not None and not dev.address:
             problems.append(f"{where}devices[{i}].address: required for snmp")
+        problems += _posture_problems(dev, f"{where}devices[{i}]")
         if dev.parent is None:
             continue
         if dev.parent not in seen:
@@ -101,6 +106,21 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
         elif _loops(dev.name, devices):
             problems.append(f"{where}devices[{i}].parent: {dev.name!r} is its own ancestor")
     return problems
+
+
+def _posture_problems(dev: Device, at: str) -> list[str]:
+    windows = dev.ssh is not None and dev.ssh.device_type == "windows"
+    if windows and (dev.kind != "server" or dev.posture is False):
+        return [f"{at}.ssh.device_type: 'windows' is read only by the posture checks; it needs "
+                "kind = 'server' and posture not false"]
+    if dev.posture in (None, False):
+        return []
+    if dev.kind != "server":
+        return [f"{at}.posture: only for kind = 'server'"]
+    if dev.transport not in ("local", "ssh") or (dev.ssh is not None and dev.ssh.device_type
+                                                  not in ("linux", "windows")):
+        return [f"{at}.posture: needs local = {{}} or ssh with device_type 'linux' or 'windows'"]
+    return []
 
 
 def _loops(name: str, devices: Iterable[Device]) -> bool:

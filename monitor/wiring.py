@@ -17,7 +17,10 @@ from collectors import collector_class
 from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import from_rows
-from collectors.base import Listener
+from collectors.base import Collector, Listener
+from collectors.posture import PostureShared
+from collectors.posture import build as build_posture
+from collectors.posture import options_of as posture_options
 from collectors.probe.collector import LinkCollector
 from collectors.snmp.client import SnmpShared
 from collectors.snmp.collector import SnmpCollector
@@ -77,13 +80,16 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     jobs = []
+    collector: Collector | None
     ssh_shared: SshShared | None = None
     snmp_shared: SnmpShared | None = None
     profiles: dict[str, Profile] | None = None
     for dev in settings.devices:
         cls = collector_class(dev.transport)
         options = getattr(dev, dev.transport)
-        if dev.transport == "ssh":
+        if dev.transport == "ssh" and dev.ssh is not None and dev.ssh.device_type == "windows":
+            collector = None  # a Windows server is read by its posture checks alone
+        elif dev.transport == "ssh":
             ssh_shared = ssh_shared or ssh_context(settings)
             collector = cls(dev.name, options, address=dev.address, port=dev.port,
                             labels=dev.labels(), shared=ssh_shared)
@@ -94,14 +100,26 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
                             profiles=profiles)
         else:
             collector = cls(dev.name, options)
+        polled = with_posture(settings, dev, collector)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
-        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
+        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=polled,
                         interval=interval, timeout=timeout, constants=constants))
     return jobs + build_link_jobs(settings)
+
+
+def with_posture(settings: config_mod.Settings, dev: Device, collector: Collector | None) -> Collector:
+    """The device's collector plus its posture checks (servers, unless ``posture = false``)."""
+    options = posture_options(dev)
+    if options is None:
+        assert collector is not None, f"{dev.name}: a transport without a collector"
+        return collector
+    state, _ = config_mod.state_dir(settings)
+    shared = PostureShared(state_dir=state, known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
+    return build_posture(dev, options, shared, collector)
 
 
 def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
