@@ -117,7 +117,7 @@ def removable_media(sec: Mapping[str, str]) -> Outcome:
     removable, optical = set(), set()
     for line in lines:
         if line.startswith("block "):
-            words = line.split() + ["", ""]
+            words = [*line.split(), "", ""]
             name, flag, path = words[1], words[2], words[3]
             if name.startswith("sr"):
                 optical.add(name)

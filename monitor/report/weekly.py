@@ -78,7 +78,8 @@ class Report:
     @property
     def days_all_normal(self) -> int:
         """Days on which every row with data was normal and at least one row had data."""
-        return sum(1 for d in self.days if all(i.status is not Status.ABNORMAL for i in d.items)
+        return sum(1 for d in self.days if all(i.status not in (Status.ABNORMAL, Status.UNAVAILABLE)
+                                               for i in d.items)
                    and any(i.status is Status.NORMAL for i in d.items))
 
     @property
