@@ -72,6 +72,13 @@ class PostureCollector:
             await asyncio.wait([self._slow_task])
             self._take_slow()
 
+    async def read_inventory(self) -> dict[str, str] | None:
+        """The installed packages now (``roomwatch server baseline approve``); None if the
+        server has no package tool. CollectError / HostKeyRefused when it cannot be read."""
+        if self.os == "windows":
+            return windows.software(windows.parse(await self._run(slow=False)))
+        return software.dpkg_rpm(linux_script.split(await self._run(slow=True)).get("packages"))
+
     async def close(self) -> None:
         """Stop a slow run still going; sessions close after each collection."""
         if self._slow_task is not None and not self._slow_task.done():
@@ -82,7 +89,8 @@ class PostureCollector:
         self._take_slow()
         wanted = linux_script.SLOW_CHECKS & set(self.options.checks)
         running = self._slow_task is not None and not self._slow_task.done()
-        if wanted and not running and (self._slow_at is None or now - self._slow_at >= self.options.slow_interval):
+        due = self._slow_at is None or now - self._slow_at >= self.options.slow_interval
+        if wanted and not running and due:
             self._slow_at = now
             self._slow_task = asyncio.create_task(self._slow_run(now))
 
