@@ -199,8 +199,8 @@ def password_accounts(sec: Mapping[str, str]) -> Outcome:
 
 
 def _kv(line: str) -> tuple[str, str]:
-    key, _, value = line.strip().partition(" ")
-    return key.strip(), value.strip().strip("=").strip()
+    words = line.split(None, 1)
+    return (words[0], words[1].strip().strip("=").strip()) if len(words) == 2 else (line.strip(), "")
 
 
 def _arg(line: str, key: str) -> str | None:

@@ -47,8 +47,8 @@ def watch(state: MutableMapping[str, Any], text: str | None, journal: str | None
                 events[f"removed:{path}"] = now  # deleted and created anew
         if new is not None:
             before[path] = list(new)
-        elif not _recent(events, f"removed:{path}", now, window):
-            before.pop(path, None)
+        else:
+            before.pop(path, None)  # reported through its event from now on
     for path in sorted(set(watched)):
         if path in before or _recent(events, f"removed:{path}", now, window):
             b.add("log_truncated", float(_recent(events, f"truncated:{path}", now, window)), path=path)
