@@ -145,29 +145,40 @@ def removable_media(doc: Mapping[str, Any]) -> Outcome:
     return b.done()
 
 
+# net accounts labels in English and Simplified Chinese Windows.
+_NET_LENGTH = ("Minimum password length", "密码长度最小值")
+_NET_MAX_AGE = ("Maximum password age (days)", "密码最长使用期限(天)")
+
+
 def password_policy(doc: Mapping[str, Any]) -> Outcome:
-    """``net accounts`` (minimum length, maximum age) and secedit's PasswordComplexity. Windows
+    """secedit's [System Access] (MinimumPasswordLength, MaximumPasswordAge, PasswordComplexity;
+    needs an administrator), else ``net accounts`` (English or Chinese labels). Windows
     complexity demands 3 of 4 classes, not upper + lower + digit, so it counts as 2 required."""
-    text = doc.get("NetAccounts")
-    if not isinstance(text, str) or not text.strip():
-        return unavailable("net accounts printed nothing")
+    sec = {m.group(1): int(m.group(2)) for m in
+           re.finditer(r"^(\w+)\s*=\s*(-?\d+)\s*$", str(doc.get("SecEdit") or ""), re.M)}
+    net = {m.group(1).strip(): m.group(2).strip() for m in
+           re.finditer(r"^([^:\n]+?)[:：]\s+(\S.*)$", str(doc.get("NetAccounts") or ""), re.M)}
+    length = sec.get("MinimumPasswordLength")
+    if length is None:
+        length = next((int(v) for k, v in net.items() if k in _NET_LENGTH and v.isdigit()), None)
+    max_age = sec.get("MaximumPasswordAge")
+    if max_age is None:
+        raw = next((v for k, v in net.items() if k in _NET_MAX_AGE), None)
+        max_age = None if raw is None else int(raw) if raw.isdigit() else -1  # Unlimited / 无限制
+    if length is None and max_age is None:
+        return unavailable("neither secedit nor net accounts gave the password policy")
     b = Builder()
-    values = {m.group(1).strip(): m.group(2).strip()
-              for m in re.finditer(r"^([A-Za-z][^:\n]*?):\s+(\S.*)$", text, re.M)}
-    length = values.get("Minimum password length")
-    max_age = values.get("Maximum password age (days)")
-    if length is not None and length.isdigit():
-        b.add("password_min_length", int(length))
+    if length is not None:
+        b.add("password_min_length", length)
     else:
-        b.lack("minimum password length not in net accounts output")
+        b.lack("minimum password length not found")
     if max_age is not None:
-        b.add("password_max_age_days", int(max_age) if max_age.isdigit() else 99999)
-    secedit = doc.get("SecEdit")
-    match = re.search(r"^PasswordComplexity\s*=\s*(\d)", secedit or "", re.M)
-    if match:
-        b.add("password_classes_required", 2.0 if match.group(1) == "1" else 0.0)
+        b.add("password_max_age_days", max_age if max_age > 0 else 99999)
+    complexity = sec.get("PasswordComplexity")
+    if complexity is not None:
+        b.add("password_classes_required", 2.0 if complexity == 1 else 0.0)
     else:
-        b.lack("secedit export without PasswordComplexity (needs an administrator)")
+        b.lack("PasswordComplexity unknown (secedit export needs an administrator)")
     return b.done()
 
 
