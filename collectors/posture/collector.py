@@ -81,9 +81,14 @@ class PostureCollector:
 
     async def close(self) -> None:
         """Stop a slow run still going; sessions close after each collection."""
-        if self._slow_task is not None and not self._slow_task.done():
-            self._slow_task.cancel()
-            await asyncio.wait([self._slow_task])
+        task, self._slow_task = self._slow_task, None
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("posture %s: last slow run failed: %s", self.device, task.exception())
 
     def _start_slow(self, now: float) -> None:
         self._take_slow()
