@@ -77,7 +77,10 @@ class PostureCollector:
         server has no package tool. CollectError / HostKeyRefused when it cannot be read."""
         if self.os == "windows":
             return windows.software(windows.parse(await self._run(slow=False)))
-        return software.dpkg_rpm(linux_script.split(await self._run(slow=True)).get("packages"))
+        script = linux_script.script(self.options.model_copy(update={"checks": ["software"]}), slow=True)
+        text = await (run_local(script, self.device) if self.target is None else
+                      asyncio.to_thread(run_ssh, self.target, "/bin/sh -s", script))
+        return software.dpkg_rpm(linux_script.split(text).get("packages"))
 
     async def close(self) -> None:
         """Stop a slow run still going; sessions close after each collection."""
