@@ -116,6 +116,7 @@ def weekly_json(report: Report) -> str:
         "config_changes": [f.to_dict() for f in report.changes],
         "ipmac_violations": [f.to_dict() for f in report.ipmac],
         "backups": report.backups,
+        "posture": report.posture,
         "inspector": "自动巡检", "reviewer": report.reviewer,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -15,6 +15,7 @@ from monitor.report.book import InspectionBook
 from monitor.report.incidents import Breach, Incident, incidents
 from monitor.report.items import Finding, Item, ItemResult, Status
 from monitor.report.judge import Loaded, device_of, episodes, judge, latest_alerts, load
+from monitor.report.posture import rows as posture_rows
 from monitor.store.base import Rollup, Store
 
 EXTRA_METRICS = ("if_utilization_percent",)
@@ -69,6 +70,7 @@ class Report:
     changes: list[Finding] = field(default_factory=list)
     ipmac: list[Finding] = field(default_factory=list)
     backups: list[dict[str, Any]] = field(default_factory=list)
+    posture: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -139,6 +141,8 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
             target.extend(episodes(store, data, by_key[name], every, span.start, span.end))
         target.sort(key=lambda f: f.start)
     _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
+    if "posture" in by_key:
+        report.posture = posture_rows(data, by_key["posture"], span.start, span.end)
     return report
 
 

@@ -50,3 +50,27 @@ def test_posture_rules_route_to_the_row() -> None:
 
     for rule in load_pack("posture"):
         assert item_for_alert(rule.name, SRV, TABLE) is POSTURE, rule.name
+
+
+def test_weekly_section_per_server_and_check(seed: ModuleType, tmp_path: Path) -> None:
+    from monitor.report.judge import load
+    from monitor.report.posture import CHECK_METRICS, rows
+
+    other = {**SRV, "device": "app-01"}
+    readings = (polls("password_min_length", 6) + polls("av_installed", 1)
+                + polls("posture_check_unavailable", 1, check="software", reason="no baseline")
+                + [Reading("egress_public_connections", 0, other, T0 + 60)])
+    store = seed.open_store(tmp_path / "w.db")
+    store.write(readings)
+    store.flush()
+    try:
+        found = rows(load(store, T0, T0 + 7 * 86400, ["posture_check_unavailable",
+                                                      *[m for ms in CHECK_METRICS.values() for m in ms]]),
+                     POSTURE, T0, T0 + 7 * 86400)
+    finally:
+        store.close()
+    assert [r["device"] for r in found] == ["app-01", "db-01"]
+    db = found[1]["checks"]
+    assert db["password_policy"] == "abnormal" and db["antivirus"] == "normal"
+    assert db["software"] == "unavailable" and db["egress"] == "no_data"
+    assert found[0]["checks"]["egress"] == "normal"
