@@ -113,8 +113,10 @@ class PostureCollector:
         if isinstance(err, CollectError | HostKeyRefused):
             reason = str(err).split(": ", 1)[-1]
             self._slow = {c: unavailable(reason) for c in linux_script.SLOW_CHECKS}
-        elif err is not None:
-            raise err
+        elif err is not None:  # a parser bug: say so per check, never take the device down
+            log.error("posture %s: slow checks crashed: %r", self.device, err)
+            self._slow = {c: unavailable(f"internal error: {type(err).__name__}")
+                          for c in linux_script.SLOW_CHECKS}
         else:
             self._slow = task.result()
 
@@ -209,10 +211,14 @@ class WithPosture:
             readings += await self.posture.collect(now)
         except CollectError as err:
             log.warning("%s", err)
-            reason = str(err).split(": ", 1)[-1]
-            for check in self.posture.options.checks:
-                readings += unavailable(reason).readings(check, now)
+            readings += self._unavailable(str(err).split(": ", 1)[-1], now)
+        except Exception as err:  # a posture bug must not take the host's own readings down
+            log.exception("posture %s crashed: %s", self.posture.device, type(err).__name__)
+            readings += self._unavailable(f"internal error: {type(err).__name__}", now)
         return readings
+
+    def _unavailable(self, reason: str, now: float) -> list[Reading]:
+        return [r for check in self.posture.options.checks for r in unavailable(reason).readings(check, now)]
 
     async def close(self) -> None:
         """Close both."""

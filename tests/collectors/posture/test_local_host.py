@@ -204,3 +204,25 @@ def test_connection_to_a_public_address_and_a_mail_port(tmp_path: Path, public_h
     finally:
         web.close()
         mail.close()
+
+
+def test_a_posture_bug_never_takes_the_host_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collectors.posture import linux
+    from collectors.posture.collector import WithPosture
+
+    class Host:
+        async def collect(self, now: float) -> list[Reading]:
+            return [Reading("memory_percent", 40.0, {}, now)]
+
+        async def close(self) -> None:
+            return None
+
+    def broken(*_: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(linux, "antivirus", broken)
+    col = WithPosture(Host(), PostureCollector("nms-01", PostureOptions(checks=["antivirus", "egress"]),
+                                               state_dir=tmp_path))
+    got = by(asyncio.run(col.collect(NOW)))
+    assert got["memory_percent"] == 40 and got["posture_check_unavailable,check=antivirus"] == 1
+    assert got["posture_check_unavailable,check=egress"] == 1
