@@ -26,7 +26,7 @@ def test_no_file_monitors_this_host(monkeypatch: pytest.MonkeyPatch) -> None:
     assert chosen is None
     [dev] = settings.devices
     assert dev.transport == "local" and dev.kind == "server"
-    assert settings.rules.packs == ["regulation"]
+    assert settings.rules.packs == ["regulation", "posture"]
 
 
 def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
