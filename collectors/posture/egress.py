@@ -1,4 +1,5 @@
-"""Outbound connections from a server to the Internet or to mail ports (002 第二十六条).
+"""Outbound connections from a server to the Internet or to mail ports (《公司信息化管理制度》
+第六章 第二十六条).
 
 A connection is outbound when its local port is not one the server listens on. It counts as
 Internet access when the remote address is outside ``internal_networks``, and as mail when

@@ -1,4 +1,4 @@
-"""Logs kept (001 不得删除运行记录): log files truncated or removed, the journal wiped, the
+"""Logs kept (《学校网络中心管理制度》第四条): log files truncated or removed, the journal wiped, the
 Windows Security log cleared (event 1102). Findings stay reported for ``log_cleared_window``.
 
 Log rotation is not removal: a file renamed to ``NAME.1`` / ``NAME-DATE`` (same inode) or copied

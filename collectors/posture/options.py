@@ -14,7 +14,8 @@ Check = Literal["antivirus", "patches", "removable_media", "password_policy", "e
 CHECKS: tuple[Check, ...] = ("antivirus", "patches", "removable_media", "password_policy", "egress",
                              "logs", "software", "privileged_accounts")
 
-# Ports of SMTP, submission, SMTPS, POP3(S), IMAP(S): 002 第二十六条 forbids mail from servers.
+# Ports of SMTP, submission, SMTPS, POP3(S), IMAP(S): mail from servers is forbidden
+# (《公司信息化管理制度》第六章 信息安全管理 第二十六条).
 MAIL_PORTS: tuple[int, ...] = (25, 465, 587, 110, 995, 143, 993)
 
 # What is not "the Internet": RFC 1918, loopback, link-local, CGNAT, ULA, multicast. Documentation

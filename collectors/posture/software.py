@@ -1,5 +1,6 @@
-"""Approved software (001 不得安装无关软件; 002 软件由信息技术部安装): the package inventory
-against the baseline a person approved with ``roomwatch server baseline approve DEVICE``.
+"""Approved software: the package inventory against the baseline a person approved with
+``roomwatch server baseline approve DEVICE`` (《学校网络中心管理制度》第五条; 《保险代理公司信息化管理制度》
+第五章 计算机软件管理 第1条).
 
 Files (in ``STATE_DIR/posture/``): ``DEVICE.inventory.json`` is the last inventory read,
 ``DEVICE.baseline.json`` the approved one. Both are ``{"at": epoch, "packages": {name: version}}``.

@@ -32,8 +32,9 @@ def register(sub: Any) -> None:
     inner = command_group(sub, "server", help="Server posture: the approved software baseline.",
                           description="Server security posture helpers.")
     base = inner.add_parser("baseline", help="Approve or show a server's software baseline.",
-                            description="The packages a person approved for a server (001: no "
-                            "unrelated software on servers). New or removed packages alert.")
+                            description="The packages a person approved for a server "
+                            "(《学校网络中心管理制度》第五条: no unrelated software on servers). "
+                            "New or removed packages alert.")
     actions = base.add_subparsers(title="baseline commands", metavar="ACTION")
     approve = actions.add_parser(
         "approve", help="Read the server's packages now and record them as its approved baseline.",
