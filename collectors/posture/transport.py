@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 
 import paramiko
 
@@ -22,14 +24,16 @@ MAX_OUTPUT = 16 * 1024 * 1024
 
 async def run_local(script: str, device: str) -> str:
     """The script's output from ``/bin/sh -s`` on this host."""
+    # Its own process group: on cancel the whole pipeline (apt-get, grep…) goes, not only sh,
+    # or a grandchild would hold the output pipe open and the shutdown would wait for it.
     proc = await asyncio.create_subprocess_exec(
         "/bin/sh", "-s", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
+        stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
     try:
         out, _ = await proc.communicate(script.encode())
     except asyncio.CancelledError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
         raise
     if len(out) > MAX_OUTPUT:
