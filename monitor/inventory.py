@@ -44,7 +44,7 @@ class Device(BaseModel):
     local: LocalOptions | None = Field(None, description="Options for the local host.")
     ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
     snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
-    posture: PostureOptions | bool | None = Field(
+    posture: PostureOptions | None = Field(
         None, description="Server security posture checks: on by default for servers read through "
                           "local or ssh; false turns them off; a table tunes them.")
 
@@ -110,10 +110,10 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
 
 def _posture_problems(dev: Device, at: str) -> list[str]:
     windows = dev.ssh is not None and dev.ssh.device_type == "windows"
-    if windows and (dev.kind != "server" or dev.posture is False):
+    if windows and (dev.kind != "server" or (dev.posture is not None and not dev.posture.enabled)):
         return [f"{at}.ssh.device_type: 'windows' is read only by the posture checks; it needs "
                 "kind = 'server' and posture not false"]
-    if dev.posture in (None, False):
+    if dev.posture is None or not dev.posture.enabled:
         return []
     if dev.kind != "server":
         return [f"{at}.posture: only for kind = 'server'"]

@@ -58,7 +58,7 @@ def options_of(device: Any) -> PostureOptions | None:
     """The device's posture options: defaults for a server without ``posture``, None when
     ``posture = false``, the device is not a server, or its transport cannot run commands."""
     setting = getattr(device, "posture", None)
-    if device.kind != "server" or setting is False:
+    if device.kind != "server" or (isinstance(setting, PostureOptions) and not setting.enabled):
         return None
     if device.transport not in ("local", "ssh"):
         return None

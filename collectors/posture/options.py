@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.durations import Duration
 
@@ -33,6 +33,7 @@ class PostureOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    enabled: bool = Field(True, description="Run the checks; `posture = false` is short for enabled = false.")
     checks: list[Check] = Field(default_factory=lambda: list(CHECKS),
                                 description="Checks to run; default all eight.")
     egress_allow: list[str] = Field(
@@ -63,6 +64,12 @@ class PostureOptions(BaseModel):
                                  "/etc/pam.d/password-auth"],
         description="linux: PAM files whose password lines decide which policy applies.")
     clamav_db: str = Field("/var/lib/clamav", description="linux: ClamAV database directory.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        # `posture = false` / `posture = true` in TOML: one type, so errors name one field.
+        return {"enabled": value} if isinstance(value, bool) else value
 
     @field_validator("egress_allow")
     @classmethod
