@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from collectors.exec import ExecOptions
-from collectors.local import LocalOptions
+from collectors import DEFAULT, REGISTRY, transport, transports
 from collectors.posture.options import PostureOptions
-from collectors.snmp.options import SnmpOptions
-from collectors.ssh.collector import SshOptions
-from monitor.durations import Duration
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
 
-# Transport sub-tables a device may carry, in the order they are looked for; each name is a
-# field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
+# Transport sub-tables a device may carry: each is a field of Device, one per registry line.
+TRANSPORTS: tuple[str, ...] = tuple(REGISTRY)
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
 
 class Device(BaseModel):
-    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table."""
+    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table
+    (a field per registered transport, added below from the registry)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -40,14 +38,9 @@ class Device(BaseModel):
     design_runtime_minutes: float | None = Field(
         None, gt=0, description="UPS only: designed battery runtime (000: 8 h = 480)."
     )
-    exec: ExecOptions | None = Field(None, description="Run a command printing line protocol.")
-    local: LocalOptions | None = Field(None, description="Options for the local host.")
-    ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
-    snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
     posture: PostureOptions | None = Field(
         None, description="Server security posture checks: on by default for servers read through "
                           "local or ssh; false turns them off; a table tunes them.")
-
 
     @field_validator("name")
     @classmethod
@@ -59,10 +52,17 @@ class Device(BaseModel):
     @property
     def transport(self) -> str:
         """Which collector reads this device: the sub-table given, or ``local`` if none."""
-        for name in TRANSPORTS:
-            if getattr(self, name) is not None:
-                return name
-        return "local"
+        given = [name for name in self.tables() if name != DEFAULT]
+        return given[0] if given else DEFAULT
+
+    def tables(self) -> dict[str, PluginOptions]:
+        """The transport sub-tables given, by transport name."""
+        return {name: table for name in TRANSPORTS if (table := getattr(self, name)) is not None}
+
+    def options(self) -> PluginOptions:
+        """The options of this device's transport (their defaults when the table is left out)."""
+        given = self.tables().get(self.transport)
+        return given if given is not None else transport(self.transport).options()
 
     def labels(self) -> dict[str, str]:
         """Identity labels every reading of this device carries."""
@@ -72,6 +72,15 @@ class Device(BaseModel):
         if self.room:
             labels["room"] = self.room
         return labels
+
+
+def _transport_fields() -> dict[str, Any]:
+    return {t.name: (t.options | None, Field(None, description=(t.options.__doc__ or "").split("\n")[0]))
+            for t in transports()}
+
+
+if not TYPE_CHECKING:  # type checkers see the fixed fields; the transports' come from the registry
+    Device = create_model("Device", __base__=Device, __module__=__name__, **_transport_fields())
 
 
 def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
@@ -94,10 +103,9 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
     for i, dev in enumerate(devices):
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
-        if dev.ssh is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for ssh")
-        if dev.snmp is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for snmp")
+        for name, table in dev.tables().items():
+            if table.needs_address and not dev.address:
+                problems.append(f"{where}devices[{i}].address: required for {name}")
         problems += _posture_problems(dev, f"{where}devices[{i}]")
         if dev.parent is None:
             continue
@@ -109,16 +117,17 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
 
 
 def _posture_problems(dev: Device, at: str) -> list[str]:
-    windows = dev.ssh is not None and dev.ssh.device_type == "windows"
-    if windows and (dev.kind != "server" or (dev.posture is not None and not dev.posture.enabled)):
+    ssh = dev.tables().get("ssh")
+    device_type = getattr(ssh, "device_type", None)
+    enabled = dev.posture is None or dev.posture.enabled
+    if device_type == "windows" and (dev.kind != "server" or not enabled):
         return [f"{at}.ssh.device_type: 'windows' is read only by the posture checks; it needs "
                 "kind = 'server' and posture not false"]
     if dev.posture is None or not dev.posture.enabled:
         return []
     if dev.kind != "server":
         return [f"{at}.posture: only for kind = 'server'"]
-    if dev.transport not in ("local", "ssh") or (dev.ssh is not None and dev.ssh.device_type
-                                                  not in ("linux", "windows")):
+    if dev.transport not in ("local", "ssh") or device_type not in (None, "linux", "windows"):
         return [f"{at}.posture: needs local = {{}} or ssh with device_type 'linux' or 'windows'"]
     return []
 

@@ -16,8 +16,8 @@ from collectors.posture.options import PostureOptions
 from collectors.posture.outcome import Outcome, unavailable
 from collectors.posture.transport import run_local, run_ssh
 from collectors.ssh.session import HostKeyRefused, Target
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

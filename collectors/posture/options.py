@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from monitor.durations import Duration
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
 
 Check = Literal["antivirus", "patches", "removable_media", "password_policy", "egress", "logs",
                 "software", "privileged_accounts"]
@@ -28,10 +29,8 @@ _LOGS = ["/var/log/syslog", "/var/log/messages", "/var/log/auth.log", "/var/log/
          "/var/log/kern.log", "/var/log/audit/audit.log", "/var/log/wtmp", "/var/log/btmp"]
 
 
-class PostureOptions(BaseModel):
+class PostureOptions(PluginOptions):
     """``posture = { … }`` on a ``kind = "server"`` device (``posture = false`` turns it off)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Run the checks; `posture = false` is short for enabled = false.")
     checks: list[Check] = Field(default_factory=lambda: list(CHECKS),
@@ -92,10 +91,6 @@ class PostureOptions(BaseModel):
     @classmethod
     def _unique(cls, value: list[Check]) -> list[Check]:
         return list(dict.fromkeys(value))
-
-    def secret_values(self) -> list[str]:
-        """Posture options hold no secrets (the transport's credentials are its own)."""
-        return []
 
 
 Allow = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int | None]

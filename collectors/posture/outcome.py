@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 # Per-item readings (one offending account, connection or log file) are capped so that one
 # badly configured server cannot flood the store; the count metric still says how many.

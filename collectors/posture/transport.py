@@ -14,7 +14,7 @@ import paramiko
 
 from collectors.ssh import hostkeys
 from collectors.ssh.session import HostKeyRefused, Target
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,13 @@ import sys
 import time
 from typing import Any
 
-from collectors.posture import PostureShared, options_of
 from collectors.posture import build as build_posture
+from collectors.posture import options_of
 from collectors.posture.collector import PostureCollector
 from collectors.posture.software import Inventories, diff
 from collectors.ssh.session import HostKeyRefused
 from monitor import config as config_mod
+from monitor import wiring
 from monitor.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -22,7 +23,7 @@ from monitor.commands.common import (
     command_group,
     load,
 )
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 EXIT_REFUSED = 3
 
@@ -83,9 +84,7 @@ def run_approve(args: argparse.Namespace) -> int:
         return EXIT_OK
     options = options_of(dev)
     assert options is not None
-    state, _ = config_mod.state_dir(settings)
-    shared = PostureShared(state_dir=state, known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
-    collector = build_posture(dev, options, shared)
+    collector = build_posture(dev, options, wiring.shared_of(settings))
     assert isinstance(collector, PostureCollector)
     try:
         packages = asyncio.run(collector.read_inventory())

@@ -11,7 +11,7 @@ import pytest
 from collectors.posture.collector import PostureCollector, WithPosture
 from monitor import config, wiring
 from monitor.cli import main
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def load(tmp_path: Path, devices: str) -> config.Settings:
@@ -79,3 +79,12 @@ def test_baseline_approve_and_show_on_this_host(tmp_path: Path, capsys: pytest.C
     assert main(["server", "baseline", "approve", "--last", "--config", str(path), "nms"]) == 0
     assert main(["server", "baseline", "show", "--config", str(path), "nms"]) == 0
     assert main(["server", "baseline", "approve", "--config", str(path), "nope"]) == 2
+
+
+def test_posture_sample_shows_each_option_and_is_in_the_sample_config() -> None:
+    from collectors import posture
+    from monitor import sample
+    from tests.monitor.test_config import _missing
+
+    assert _missing(posture.SAMPLE, posture.Options) == []
+    assert posture.SAMPLE in sample.render()

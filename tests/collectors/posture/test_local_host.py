@@ -21,7 +21,7 @@ import pytest
 from collectors.posture.collector import PostureCollector
 from collectors.posture.options import CHECKS, PostureOptions
 from collectors.posture.software import Inventories
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 NOW = 1_796_000_000.0
 

@@ -16,7 +16,7 @@ from collectors.posture import collector as collector_mod
 from collectors.posture.collector import PostureCollector, WithPosture
 from collectors.posture.options import CHECKS, PostureOptions
 from collectors.ssh import hostkeys
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 from .conftest import Server
 from .test_local_host import by

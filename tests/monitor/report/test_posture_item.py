@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 from monitor.report.items import POSTURE, Status, item_for_alert
 
 from .test_judge import T0, TABLE, run
