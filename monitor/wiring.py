@@ -26,6 +26,7 @@ from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
+from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
@@ -77,13 +78,15 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     shared = shared_of(settings)
     jobs = []
     for dev in settings.devices:
-        polled = with_posture(dev, shared)
+        collector = with_posture(dev, shared)
+        if settings.facility.working_hours:
+            collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
-        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=polled,
+        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
                         interval=interval, timeout=timeout, constants=constants))
     return jobs + build_link_jobs(settings)
 
