@@ -6,21 +6,8 @@ fires again, it pages again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from alerts.db import Database
-from monitor.core.model import Alert
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ack:
-    """One acknowledgement."""
-
-    fingerprint: str
-    fired_at: float | None
-    by: str
-    comment: str
-    ts: float
+from monitor.core.model import Ack, Alert
 
 
 class Acks:

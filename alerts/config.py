@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.matchers import parse_matchers
 from monitor.core.durations import Duration
+from monitor.core.matchers import parse_matchers
 from monitor.core.secrets import Secret
 from monitor.core.windows import TimeZone
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from monitor.core.model import AlertState
-
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -20,15 +18,6 @@ class Entry:
 
     firing: frozenset[str]
     ts: float
-
-
-def should_notify(state: AlertState, last_told: AlertState | None) -> bool:
-    """Per-alert form: firing unless firing was last told; resolved only after a firing."""
-    if state is AlertState.FIRING:
-        return last_told is not AlertState.FIRING
-    if state is AlertState.RESOLVED:
-        return last_told is AlertState.FIRING
-    return False
 
 
 def needs_update(entry: Entry | None, *, firing: Set[str], resolved: Set[str],

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alerts.config import Escalation, Level
-from alerts.matchers import Matcher, alert_labels, all_match, parse_matchers
+from alerts.matchers import alert_labels
+from monitor.core.matchers import Matcher, all_match, parse_matchers
 from monitor.core.model import Alert, AlertState
 
 

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alerts.config import InhibitRule
-from alerts.matchers import Matcher, alert_labels, all_match, parse_matchers
+from alerts.matchers import alert_labels
+from monitor.core.matchers import Matcher, all_match, parse_matchers
 from monitor.core.model import Alert, AlertState
 
 

@@ -61,21 +61,7 @@ class Outbox:
         tx.execute("INSERT OR REPLACE INTO notified VALUES (?, ?, ?, ?, ?)",
                    (fingerprint, target, state.value, now, json.dumps(dict(labels), sort_keys=True)))
 
-    def enqueue(self, *, target: str, fingerprint: str, state: AlertState,
-                labels: Mapping[str, str], title: str, body: str, now: float) -> None:
-        """Queue a message and record it as told, atomically."""
-        with self.db.transaction() as tx:
-            self.put(tx, target=target, fingerprint=fingerprint, state=state, title=title,
-                     body=body, now=now)
-            self.tell(tx, fingerprint=fingerprint, target=target, state=state, labels=labels, now=now)
-
     # --- reading ---------------------------------------------------------------------------
-
-    def last_told(self, fingerprint: str, target: str) -> AlertState | None:
-        """What this target was last told about this alert, if anything."""
-        rows = self.db.query("SELECT state FROM notified WHERE fingerprint=? AND target=?",
-                             (fingerprint, target))
-        return AlertState(str(rows[0][0])) if rows else None
 
     def told(self) -> dict[tuple[str, str], AlertState]:
         """The whole per-alert log, (fingerprint, target) → state."""

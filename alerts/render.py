@@ -149,6 +149,8 @@ def _view(alert: Alert) -> dict[str, Any]:
         "resolved_short": _clock(alert.resolved_at, "%H:%M") if alert.resolved_at else "",
         "clause": alert.clause,
         "labels": ", ".join(f"{k}={v}" for k, v in extra.items()),
+        "notes": "\n".join(f"{k}: {v}" if "\n" not in v else f"{k}:\n{v}"
+                           for k, v in sorted(alert.annotations.items()) if k != "threshold"),
     }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from alerts.config import Route
 from alerts.group import GroupKey
-from alerts.matchers import Matcher, all_match, from_dict, parse_matchers
+from monitor.core.matchers import Matcher, all_match, from_dict, parse_matchers
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alerts.db import Database
-from alerts.matchers import Matcher, all_match, parse_matchers
+from monitor.core.matchers import Matcher, all_match, parse_matchers
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,9 +29,9 @@ T0 = 1_700_000_000.0
 
 def influx_down(tmp: Path) -> None:
     from bench.faults_parts import wait_until
-    from monitor.config import InfluxSettings
     from monitor.core.model import Reading
     from monitor.store.influx import InfluxOutput
+    from monitor.store.settings import InfluxSettings
     from tests.monitor.store.servers import VictoriaMetrics
 
     devices, metrics, step = 1000, 10, 10.0

@@ -13,11 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rules.loader import load_pack
+from rules.rule import Rule
+
 HERE = Path(__file__).parent
 DATASOURCE = {"type": "influxdb", "uid": "roomwatch-influx"}
 FILTER = '"site" =~ /^$site$/ AND "room" =~ /^$room$/ AND "device" =~ /^$device$/'
 NET = '"kind" =~ /^(switch|router|firewall)$/'
-REG = "（规章 %s）"
+REG = "（%s）"
 
 
 def q(
@@ -144,8 +147,18 @@ UP_DOWN = [
         "options": {"0": {"text": "离线 down", "color": "red"}, "1": {"text": "在线 up", "color": "green"}},
     }
 ]
-ENV_CLAUSE = "003 信息中心机房管理制度 四、环境管理制度 5；003 中心机房巡检管理制度 一、3"
-AC_CLAUSE = "003 中心机房巡检管理制度 一、3"
+def pack_rule(name: str) -> Rule:
+    """A rule of the shipped regulation pack: the dashboards draw its range and cite its clause,
+    so a threshold is written once, in the pack."""
+    return next(rule for rule in load_pack("regulation") if rule.name == name)
+
+
+def band(rule: Rule) -> tuple[float, float]:
+    """The normal range of an ``outside = [low, high]`` rule."""
+    low, high = rule.condition.low, rule.condition.high
+    if low is None or high is None:
+        raise ValueError(f"rule {rule.name}: the dashboards draw a range; the pack gives no outside")
+    return low, high
 
 
 def states(zero: tuple[str, str], one: tuple[str, str]) -> list[dict[str, Any]]:
@@ -164,22 +177,16 @@ def state(metric: str, by: str, ref: str, alias: str, agg: str = "max") -> dict[
     return target(q(metric, agg=agg, fill="previous", by=by), ref, alias)
 
 
-def pack_threshold(rule: str, key: str) -> float:
-    """A threshold as the shipped rule pack states it, so the drawn line and the alert agree."""
-    import tomllib
-
-    pack = tomllib.loads((HERE.parent / "rules" / "packs" / "regulation.toml").read_text(encoding="utf-8"))
-    return float(next(r[key] for r in pack["rules"] if r["name"] == rule))
-
-
 def facility_panels() -> list[dict[str, Any]]:
     """Air conditioning, water, smoke, doors and rack PDUs, below the room panels."""
-    rated = pack_threshold("pdu_phase_overcurrent", "above")
+    rated = pack_rule("pdu_phase_overcurrent").condition.high
+    assert rated is not None, "pdu_phase_overcurrent is an above rule"
     return [
         panel("精密空调运行 AC running",
               [state("ac_running", "device, unit", "A", "$tag_device $tag_unit", "min")],
               kind="state-timeline", mappings=RUN_STOP, w=24, h=5,
-              description="检查机房空调工作状态 " + REG % AC_CLAUSE + "。0 = 停机 stopped。"),
+              description=("检查机房空调工作状态 " + REG % pack_rule("ac_stopped").clause
+                           + "。0 = 停机 stopped。")),
         panel("送风 / 回风 / 设定 Supply, return, set point", [
             target(q("ac_supply_temperature_celsius", by="device, unit"), "A", "$tag_device 送风 supply"),
             target(q("ac_return_temperature_celsius", by="device, unit"), "B", "$tag_device 回风 return"),
@@ -207,6 +214,8 @@ def facility_panels() -> list[dict[str, Any]]:
 
 def dashboards() -> dict[str, dict[str, Any]]:
     """uid -> (title, panels)."""
+    temperature, humidity = pack_rule("room_temperature"), pack_rule("room_humidity")
+    (t_low, t_high), (h_low, h_high) = band(temperature), band(humidity)
     env = [
         panel(
             "机房温度 Room temperature",
@@ -217,8 +226,9 @@ def dashboards() -> dict[str, dict[str, Any]]:
                 )
             ],
             unit="celsius",
-            band=(18.0, 28.0),
-            description="应保持在 18~28 ℃ 之间 " + REG % ENV_CLAUSE + "。The 18–28 °C band is drawn.",
+            band=(t_low, t_high),
+            description=f"应保持在 {t_low:g}~{t_high:g} ℃ 之间" + REG % temperature.clause
+            + f"。The {t_low:g}–{t_high:g} °C band is drawn.",
         ),
         panel(
             "机房湿度 Room humidity",
@@ -229,8 +239,9 @@ def dashboards() -> dict[str, dict[str, Any]]:
                 )
             ],
             unit="percent",
-            band=(35.0, 75.0),
-            description="应保持在 35~75% 之间 " + REG % ENV_CLAUSE + "。The 35–75 % band is drawn.",
+            band=(h_low, h_high),
+            description=f"应保持在 {h_low:g}~{h_high:g}% 之间" + REG % humidity.clause
+            + f"。The {h_low:g}–{h_high:g} % band is drawn.",
         ),
         panel(
             "当前温度 Now",
@@ -242,14 +253,14 @@ def dashboards() -> dict[str, dict[str, Any]]:
             ],
             kind="stat",
             unit="celsius",
-            band=(18.0, 28.0),
+            band=(t_low, t_high),
         ),
         panel(
             "当前湿度 Now",
             [target(last("humidity_percent", by="room, device, sensor"), alias="$tag_room $tag_sensor")],
             kind="stat",
             unit="percent",
-            band=(35.0, 75.0),
+            band=(h_low, h_high),
         ),
         *facility_panels(),
     ]

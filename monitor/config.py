@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from collectors.traps import TrapOptions
 from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
+from monitor.core.host import local_name
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     defaults: Defaults = Field(default_factory=Defaults, description="Polling defaults.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     devices: list[Device] = Field(
-        default_factory=lambda: [Device(name=_hostname(), kind="server")],
+        default_factory=lambda: [Device(name=local_name(), kind="server")],
         description="The inventory; default: this host only.",
     )
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
@@ -190,10 +190,6 @@ def _location(loc: tuple[Any, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def _hostname() -> str:
-    return socket.gethostname().split(".")[0] or "localhost"
 
 
 def state_dir(settings: Settings) -> tuple[Path, str]:

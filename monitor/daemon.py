@@ -15,6 +15,7 @@ from monitor import config as config_mod
 from monitor import systemd
 from monitor.core import logs
 from monitor.core.errors import ConfigError, StoreError
+from monitor.core.host import local_name
 from monitor.core.model import Reading
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
@@ -23,7 +24,6 @@ from monitor.wiring import (
     build_jobs,
     build_listeners,
     check_buildable,
-    local_name,
     parents_of,
     secrets_of,
 )
@@ -40,8 +40,9 @@ class Daemon:
     """
 
     def __init__(self, settings: config_mod.Settings, parts: Parts, *,
-                 config_path: Path | None = None) -> None:
+                 config_path: Path | None = None, redact: logs.RedactFilter | None = None) -> None:
         self.settings = settings
+        self.redact = redact if redact is not None else logs.RedactFilter(secrets_of(settings))
         self.parts = parts
         self.config_path = config_path
         self.state_file = parts.state_dir / "engine.json"
@@ -145,7 +146,7 @@ class Daemon:
         self.parts.jobs, self.parts.listeners = jobs, listeners
         self.settings = settings.model_copy(update={"state_dir": self.settings.state_dir,
                                                     "store": self.settings.store})
-        logs.REDACT.update(secrets_of(settings))
+        self.redact.update(secrets_of(settings))
         self._start_sources()
         log.info("reload: done, %d device(s), %d rule(s)", len(jobs), len(rules))
         systemd.notify("READY=1", f"STATUS=reloaded; polling {len(jobs)} device(s)")
@@ -249,7 +250,7 @@ def summarize(readings: Sequence[Reading], most: int = 8) -> str:
     return f"device={device} " + " ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 
 
-def setup_logging(settings: config_mod.Settings) -> None:
-    """Configure logging at the configured level with the config's secrets masked."""
-    logs.setup(settings.log.level)
-    logs.REDACT.update(secrets_of(settings))
+def setup_logging(settings: config_mod.Settings) -> logs.RedactFilter:
+    """Configure logging at the configured level with the config's secrets masked; the filter
+    is handed to the daemon, which updates it on reload."""
+    return logs.setup(settings.log.level, secrets_of(settings))

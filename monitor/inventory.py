@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from collectors import DEFAULT, REGISTRY, transport, transports
 from collectors.posture.options import PostureOptions
 from monitor.core.durations import Duration
+from monitor.core.names import PlainName
 from monitor.core.options import PluginOptions
 
 # Transport sub-tables a device may carry: each is a field of Device, one per registry line.
@@ -24,7 +25,7 @@ class Device(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    name: str = Field(min_length=1, description="Unique name; becomes the `device` label.")
+    name: PlainName = Field(min_length=1, description="Unique name; becomes the `device` label.")
     kind: DeviceKind = Field(description="switch, router, firewall, ups, sensor or server.")
     address: str = Field("", description="Host name or IP address (not needed for local/exec).")
     port: int | None = Field(None, ge=1, le=65535, description="Port of the transport.")
@@ -41,13 +42,6 @@ class Device(BaseModel):
     posture: PostureOptions | None = Field(
         None, description="Server security posture checks: on by default for servers read through "
                           "local or ssh; false turns them off; a table tunes them.")
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if any(ch.isspace() for ch in value):
-            raise ValueError(f"{value!r} contains white space; use - or _")
-        return value
 
     @property
     def transport(self) -> str:

@@ -52,7 +52,7 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     try:
         raw = await asyncio.wait_for(job.collector.collect(now), timeout=job.timeout)
         base = job.labels
-        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts) for r in raw]
+        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts, r.annotations) for r in raw]
     except TimeoutError:
         up = 0.0
         log.warning("device=%s collection timed out after %gs", job.device, job.timeout)
@@ -86,7 +86,6 @@ class Scheduler:
         self.jitter = jitter
         self.clock = clock
         self.rng = rng or random.Random()
-        self.cycles = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set, then cancel what is still running."""
@@ -125,5 +124,4 @@ class Scheduler:
 
     async def _collect(self, job: Job) -> None:
         readings = await collect_once(job, self.clock())
-        self.cycles += 1
         self.sink(readings)

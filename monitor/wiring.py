@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
+from monitor.core.host import local_name
 from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
@@ -249,9 +249,3 @@ def load_registry(settings: config_mod.Settings) -> bindings.Registry:
         raise ConfigError(["bindings.file: [arp] needs the IP–MAC registry; draft one with "
                            "`roomwatch bindings learn`, review it, then `roomwatch bindings import`"])
     return bindings.load(conf.file, conf)
-
-
-def local_name() -> str:
-    """This host's short name: the ``device`` label of what it observes itself."""
-    return socket.gethostname().split(".")[0] or "localhost"
-

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import ConfigError
-from monitor.core.model import Alert, AlertState, Labels, Reading, Severity
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading, Severity
 from rules.rule import Effective, Rule, step
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,8 @@ _FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
 class _Series:
     """One watched series: latest value, the rules that apply to it, and its live alerts."""
 
-    __slots__ = ("alerts", "dirty", "grace_until", "hi", "labels", "lo", "metric", "pairs", "ts",
-                 "value")
+    __slots__ = ("alerts", "dirty", "grace_until", "hi", "labels", "lo", "metric", "notes", "pairs",
+                 "ts", "value")
 
     def __init__(self, metric: str, labels: Labels,
                  pairs: list[tuple[Rule, Effective, float, float]]) -> None:
@@ -41,6 +41,7 @@ class _Series:
         self.lo = max((p[2] for p in pairs), default=-math.inf)
         self.hi = min((p[3] for p in pairs), default=math.inf)
         self.value, self.ts, self.grace_until = 0.0, -math.inf, -math.inf
+        self.notes: Labels = NO_ANNOTATIONS  # the newest reading's payload
         self.alerts: dict[str, Alert] = {}
         self.dirty = False
 
@@ -85,6 +86,7 @@ class Engine:
                 continue
             s.value = value = r.value
             s.ts = ts
+            s.notes = r.annotations
             # Only a breach or a live alert can make a transition; a normal value on a quiet
             # series is fully handled here, and evaluate never looks at it.
             if not s.dirty and (s.alerts or not s.lo <= value <= s.hi):
@@ -120,7 +122,7 @@ class Engine:
                 for rule, eff, lo, hi in s.pairs:
                     if not lo <= value <= hi:
                         new = step(None, value, now, rule=rule, labels=s.labels, eff=eff,
-                                   ignore_for=ignore_for)
+                                   ignore_for=ignore_for, annotations=s.notes)
                         if new is not None:
                             out.append(new)
                             alerts[rule.name] = new
@@ -130,7 +132,7 @@ class Engine:
             for rule, eff, _, _ in s.pairs:
                 prev = alerts.get(rule.name)
                 new = step(prev, value, now, rule=rule, labels=s.labels, eff=eff,
-                           ignore_for=ignore_for)
+                           ignore_for=ignore_for, annotations=s.notes)
                 if new is not None and (prev is None or new.state is not prev.state):
                     out.append(new)
                 if new is None or new.state is _RESOLVED:

@@ -6,8 +6,7 @@ Each problem is one line with its location, as ``monitor.core.errors.ConfigError
 
 from __future__ import annotations
 
-import difflib
-import math
+import logging
 import os
 import re
 import string
@@ -18,19 +17,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from monitor.core.durations import parse_duration
 from monitor.core.errors import ConfigError
-from monitor.core.model import Severity
-from rules.rule import Condition, Matcher, Op, Override, Rule, number
+from rules import fields
+from rules.rule import Override, Rule
 
-_BOUNDS = ("above", "below", "outside")
-_RULE_KEYS = ("name", "metric", "match", *_BOUNDS, "hysteresis", "for", "severity", "summary",
-              "clause", "description")
+_RULE_KEYS = ("name", "metric", "match", "matchers", *fields.BOUNDS, "hysteresis", "for", "severity",
+              "summary", "clause", "description")
 _REQUIRED = ("name", "metric", "severity", "summary", "clause")
-_OVERRIDE_KEYS = ("rule", "match", *_BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
+_SELECT_KEYS = ("match", "matchers")
+_CHANGE_KEYS = (*fields.BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
+_OVERRIDE_KEYS = ("rule", *_SELECT_KEYS, *_CHANGE_KEYS)
 _SNAKE = re.compile(r"[a-z][a-z0-9_]*")
-_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PACK = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+log = logging.getLogger(__name__)
 
 
 def load_pack(name: str) -> list[Rule]:
@@ -60,7 +60,7 @@ def load_text(text: str, where: str) -> list[Rule]:
     problems: list[str] = []
     for key in doc:
         if key != "rules":
-            problems.append(f"{where}: {key}: unknown key{_guess(key, ['rules'])}")
+            problems.append(f"{where}: {key}: unknown key{fields.guess(key, ['rules'])}")
     tables = doc.get("rules", [])
     if not isinstance(tables, list):
         problems.append(f"{where}: rules: expected [[rules]] tables")
@@ -108,20 +108,21 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
             problems.append(f"{at}: expected a table")
             continue
         before = len(problems)
-        _unknown(table, _OVERRIDE_KEYS, at, problems)
+        fields.unknown(table, _OVERRIDE_KEYS, at, problems)
         name = table.get("rule")
         rule = by_name.get(name) if isinstance(name, str) else None
         if name is None:
             problems.append(f"{at}.rule: required but missing")
         elif rule is None:
-            problems.append(f"{at}.rule: no rule named {name!r}{_guess(str(name), by_name)}")
-        if not set(table) - {"rule", "match"}:
-            problems.append(f"{at}: changes nothing; set one of {', '.join(_OVERRIDE_KEYS[2:])}")
-        match = _match(table.get("match", {}), f"{at}.match", problems)
-        bounds = _bounds(table, at, problems, required=False)
-        hysteresis = _hysteresis(table, at, problems)
-        for_s = _duration(table, at, problems)
-        severity = _severity(table, at, problems)
+            problems.append(f"{at}.rule: no rule named {name!r}{fields.guess(str(name), by_name)}")
+        if not set(table) - {"rule", *_SELECT_KEYS}:
+            problems.append(f"{at}: changes nothing; set one of {', '.join(_CHANGE_KEYS)}")
+        match = fields.match_table(table.get("match", {}), f"{at}.match", problems)
+        matchers = fields.matcher_list(table.get("matchers", []), f"{at}.matchers", problems)
+        bounds = fields.condition(table, at, problems, required=False)
+        hysteresis = fields.hysteresis_of(table, at, problems)
+        for_s = fields.for_seconds(table, at, problems)
+        severity = fields.severity_of(table, at, problems)
         disabled = table.get("disabled")
         if disabled is not None and not isinstance(disabled, bool):
             problems.append(f"{at}.disabled: expected true or false, got {disabled!r}")
@@ -134,9 +135,9 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
                 continue
         merged = bounds or rule.condition
         h = rule.condition.hysteresis if hysteresis is None else hysteresis
-        _check_hysteresis(merged, h, f"{at}.hysteresis", problems)
+        fields.check_hysteresis(merged, h, f"{at}.hysteresis", problems)
         added.setdefault(rule.name, []).append(Override(
-            match=match, condition=bounds, hysteresis=hysteresis, for_s=for_s,
+            match=match, matchers=matchers, condition=bounds, hysteresis=hysteresis, for_s=for_s,
             severity=severity, disabled=disabled))
     if problems:
         raise ConfigError(problems)
@@ -155,165 +156,44 @@ def _clause(table: Mapping[str, Any], at: str, problems: list[str]) -> str | Non
         problems.append(f"{at}.clause: expected the document and article, "
                         "e.g. \"《本院机房管理规定》第十二条\"")
         return None
-    if "match" in table:
+    if any(key in table for key in _SELECT_KEYS):
         problems.append(f"{at}.clause: a citation is for the whole rule; put it in an override without match")
         return None
     return clause.strip()
 
 
 def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None:
-    _unknown(table, _RULE_KEYS, at, problems)
+    fields.unknown(table, _RULE_KEYS, at, problems)
     for key in _REQUIRED:
         if key not in table:
             problems.append(f"{at}.{key}: required but missing")
-    name = _string(table, "name", at, problems)
+    name = fields.text(table, "name", at, problems)
     if name is not None and not _SNAKE.fullmatch(name):
         problems.append(f"{at}.name: {name!r} is not snake_case (a-z, 0-9, _)")
-    metric = _string(table, "metric", at, problems)
+    metric = fields.text(table, "metric", at, problems)
     if metric is not None and not _SNAKE.fullmatch(metric):
         problems.append(f"{at}.metric: {metric!r} is not a snake_case metric name")
-    match = _match(table.get("match", {}), f"{at}.match", problems)
-    bounds = _bounds(table, at, problems, required=True)
-    hysteresis = _hysteresis(table, at, problems)
+    match = fields.match_table(table.get("match", {}), f"{at}.match", problems)
+    matchers = fields.matcher_list(table.get("matchers", []), f"{at}.matchers", problems)
+    bounds = fields.condition(table, at, problems, required=True)
+    hysteresis = fields.hysteresis_of(table, at, problems)
     if bounds is not None and hysteresis is not None:
-        _check_hysteresis(bounds, hysteresis, f"{at}.hysteresis", problems)
-    for_s = _duration(table, at, problems)
-    severity = _severity(table, at, problems)
-    summary = _string(table, "summary", at, problems)
+        fields.check_hysteresis(bounds, hysteresis, f"{at}.hysteresis", problems)
+    for_s = fields.for_seconds(table, at, problems)
+    severity = fields.severity_of(table, at, problems)
+    summary = fields.text(table, "summary", at, problems)
     if summary is not None and (why := template_problem(summary)):
         problems.append(f"{at}.summary: {why}")
-    clause = _string(table, "clause", at, problems)
+    clause = fields.text(table, "clause", at, problems)
     if clause is not None and not clause.strip():
         problems.append(f"{at}.clause: empty; cite the regulation (file:line and section)")
-    description = _string(table, "description", at, problems)
+    description = fields.text(table, "description", at, problems)
     if (name is None or metric is None or bounds is None or severity is None or summary is None
             or clause is None):
         return None
-    return Rule(name=name, metric=metric, match=match,
+    return Rule(name=name, metric=metric, match=match, matchers=matchers,
                 condition=bounds.with_hysteresis(hysteresis or 0.0), for_s=for_s or 0.0,
                 severity=severity, summary=summary, clause=clause, description=description or "")
-
-
-def _unknown(table: Mapping[str, Any], known: Sequence[str], at: str, problems: list[str]) -> None:
-    for key in table:
-        if key not in known:
-            problems.append(f"{at}.{key}: unknown key{_guess(str(key), known)}")
-
-
-def _guess(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else " (a typo?)"
-
-
-def _string(table: Mapping[str, Any], key: str, at: str, problems: list[str]) -> str | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.append(f"{at}.{key}: expected a string, got {value!r}")
-        return None
-    return value
-
-
-def _number(value: Any, at: str, problems: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.append(f"{at}: expected a number, got {value!r}")
-        return None
-    return float(value)
-
-
-def _match(value: Any, at: str, problems: list[str]) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        problems.append(f'{at}: expected a table such as {{ kind = "sensor" }}, got {value!r}')
-        return {}
-    out: dict[str, str] = {}
-    for label, text in value.items():
-        if not _LABEL.fullmatch(label):
-            problems.append(f"{at}.{label}: not a label name")
-        elif isinstance(text, int) and not isinstance(text, bool):
-            out[label] = str(text)  # ``level = 1``: labels are strings, the intent is clear
-        elif not isinstance(text, str):
-            problems.append(f"{at}.{label}: expected a string, got {text!r}")
-        else:
-            try:
-                Matcher.parse(label, text)
-            except re.error as err:
-                problems.append(f"{at}.{label}: bad regular expression {text!r}: {err}")
-                continue
-            out[label] = text
-    return out
-
-
-def _bounds(table: Mapping[str, Any], at: str, problems: list[str], *,
-            required: bool) -> Condition | None:
-    given = [k for k in _BOUNDS if k in table]
-    if len(given) > 1:
-        problems.append(f"{at}: {' and '.join(given)} both given; use exactly one "
-                        f"(outside = [low, high] for a range)")
-        return None
-    if not given:
-        if required:
-            problems.append(f"{at}: needs one of above, below, outside")
-        return None
-    key = given[0]
-    value = table[key]
-    if key != "outside":
-        x = _number(value, f"{at}.{key}", problems)
-        if x is None:
-            return None
-        return Condition.above(x) if key == "above" else Condition.below(x)
-    if not isinstance(value, list) or len(value) != 2:
-        problems.append(f"{at}.outside: expected [low, high], got {value!r}")
-        return None
-    lo, hi = (_number(v, f"{at}.outside", problems) for v in value)
-    if lo is None or hi is None:
-        return None
-    if lo > hi:
-        problems.append(f"{at}.outside: low {number(lo)} is above high {number(hi)}")
-        return None
-    return Condition.outside(lo, hi)
-
-
-def _hysteresis(table: Mapping[str, Any], at: str, problems: list[str]) -> float | None:
-    if "hysteresis" not in table:
-        return None
-    h = _number(table["hysteresis"], f"{at}.hysteresis", problems)
-    if h is not None and h < 0:
-        problems.append(f"{at}.hysteresis: {number(h)} is negative")
-        return None
-    return h
-
-
-def _check_hysteresis(bounds: Condition, h: float, at: str, problems: list[str]) -> None:
-    if bounds.op is Op.OUTSIDE and 2 * h > bounds.hi - bounds.lo:
-        problems.append(f"{at}: {number(h)} leaves no recovery range inside {bounds.threshold} "
-                        f"(at most {number((bounds.hi - bounds.lo) / 2)})")
-
-
-def _duration(table: Mapping[str, Any], at: str, problems: list[str]) -> float | None:
-    if "for" not in table:
-        return None
-    value = table["for"]
-    if not isinstance(value, str | int | float):
-        problems.append(f'{at}.for: expected a duration such as "5m", got {value!r}')
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as err:
-        problems.append(f"{at}.for: {err}")
-        return None
-
-
-def _severity(table: Mapping[str, Any], at: str, problems: list[str]) -> Severity | None:
-    if "severity" not in table:
-        return None
-    value = table["severity"]
-    try:
-        return Severity(value)
-    except ValueError:
-        names = ", ".join(s.value for s in Severity)
-        problems.append(f"{at}.severity: {value!r} is not one of {names}")
-        return None
 
 
 def template_problem(template: str) -> str | None:

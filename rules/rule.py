@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.core.model import Alert, AlertState, Labels, Severity
+from monitor.core.matchers import Matcher, all_match, from_table
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Severity
 
 
 class Op(enum.Enum):
@@ -98,70 +98,37 @@ def number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """One label matcher, parsed from the rule file's ``match = { label = "text" }``.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """The series a rule or an override is for: an equality table (``match``, the older
+    prefixed values read too) and ``matchers``; all must hold (none: every series)."""
 
-    ``text`` is an exact value; ``~re`` a regular expression that must match the whole value
-    (``~(?i)uplink.*``); a leading ``!`` negates either (``!sensor``, ``!~lo.*``); a leading ``=``
-    takes the rest literally (``=!x`` is the value ``!x``). A missing label counts as ``""``.
-    """
+    match: Mapping[str, str] = field(default_factory=dict)
+    matchers: tuple[Matcher, ...] = ()
+    selectors: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
 
-    label: str
-    value: str
-    negate: bool = False
-    regex: re.Pattern[str] | None = None
+    def __post_init__(self) -> None:
+        selectors = (*(from_table(label, text) for label, text in self.match.items()), *self.matchers)
+        object.__setattr__(self, "selectors", selectors)
 
-    @classmethod
-    def parse(cls, label: str, text: str) -> Matcher:
-        """Parse one matcher; raises ``re.error`` for a bad regular expression."""
-        negate = text.startswith("!")
-        body = text[1:] if negate else text
-        if body.startswith("~"):
-            return cls(label, body[1:], negate, re.compile(body[1:]))
-        return cls(label, body.removeprefix("="), negate)
-
-    def __call__(self, labels: Labels) -> bool:
-        got = labels.get(self.label, "")
-        hit = self.regex.fullmatch(got) is not None if self.regex is not None else got == self.value
-        return hit is not self.negate
-
-
-def _matchers(match: Mapping[str, str]) -> tuple[Matcher, ...]:
-    return tuple(Matcher.parse(label, text) for label, text in match.items())
-
-
-def _all(matchers: tuple[Matcher, ...], labels: Labels) -> bool:
-    # A plain loop: all() over a generator costs twice as much, and every new series runs
-    # this for every rule on its metric.
-    for m in matchers:  # noqa: SIM110
-        if not m(labels):
-            return False
-    return True
+    def matches(self, labels: Labels) -> bool:
+        """True when every matcher accepts ``labels``."""
+        return all_match(self.selectors, labels)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Override:
+class Override(Selection):
     """A site's change to one pack rule for the series its ``match`` selects (a device, a room).
 
     Each field left None keeps the rule's value. ``condition`` gives new bounds only; its
     hysteresis is not used — set ``hysteresis`` (alone, or with new bounds) to change that.
     """
 
-    match: Mapping[str, str] = field(default_factory=dict)
     condition: Condition | None = None
     hysteresis: float | None = None
     for_s: float | None = None
     severity: Severity | None = None
     disabled: bool | None = None
-    matchers: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "matchers", _matchers(self.match))
-
-    def matches(self, labels: Labels) -> bool:
-        """True when every matcher of this override accepts ``labels``."""
-        return _all(self.matchers, labels)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,7 +141,7 @@ class Effective:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Rule:
+class Rule(Selection):
     """One threshold on one metric, for the series its label matchers select.
 
     ``summary`` is a zh-CN ``str.format`` template over the series labels plus ``value``,
@@ -184,7 +151,6 @@ class Rule:
 
     name: str
     metric: str
-    match: Mapping[str, str] = field(default_factory=dict)
     condition: Condition
     for_s: float = 0.0
     severity: Severity
@@ -192,14 +158,6 @@ class Rule:
     clause: str
     description: str = ""
     overrides: tuple[Override, ...] = ()
-    matchers: tuple[Matcher, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "matchers", _matchers(self.match))
-
-    def matches(self, labels: Labels) -> bool:
-        """True when every label matcher of the rule accepts ``labels``."""
-        return _all(self.matchers, labels)
 
     def effective(self, labels: Labels) -> Effective | None:
         """Condition, ``for`` and severity for one series; None if the rule skips or is disabled.
@@ -261,14 +219,15 @@ _PENDING, _FIRING, _RESOLVED = AlertState.PENDING, AlertState.FIRING, AlertState
 
 
 def step(prev: Alert | None, value: float | None, now: float, *, rule: Rule, labels: Labels,
-         eff: Effective, ignore_for: bool = False) -> Alert | None:
+         eff: Effective, ignore_for: bool = False, annotations: Labels = NO_ANNOTATIONS) -> Alert | None:
     """Advance one (rule, series) alert by one evaluation at time ``now``; pure.
 
     ``value`` None (or NaN) means the series is absent. None → breached → PENDING (``active_at =
     now``), or FIRING at once if ``for`` is 0 or ``ignore_for``; PENDING → FIRING once breached
     for ``for`` seconds; PENDING no longer breached or absent → None (nobody was told); FIRING →
     RESOLVED once recovered (hysteresis) or absent. A RESOLVED ``prev`` counts as None: it was
-    reported once, and a new breach is a new alert.
+    reported once, and a new breach is a new alert. ``annotations`` (the reading's payload)
+    ride along on a new or firing alert.
     """
     if prev is not None and prev.state is _RESOLVED:
         prev = None
@@ -280,12 +239,13 @@ def step(prev: Alert | None, value: float | None, now: float, *, rule: Rule, lab
             return None
         firing = ignore_for or eff.for_s <= 0
         return _make(rule, labels, eff, _FIRING if firing else _PENDING, value,
-                     active_at=now, fired_at=now if firing else None)
+                     active_at=now, fired_at=now if firing else None, annotations=annotations)
     if prev.state is _PENDING:
         if value is None or not cond.breached(value):
             return None
         if ignore_for or now - prev.active_at >= eff.for_s:
-            return _make(rule, labels, eff, _FIRING, value, active_at=prev.active_at, fired_at=now)
+            return _make(rule, labels, eff, _FIRING, value, active_at=prev.active_at, fired_at=now,
+                         annotations=annotations or prev.annotations)
         return _update(prev, value, rule=rule, labels=labels, eff=eff)
     if value is None or cond.recovered(value):
         # The summary keeps describing the breach; ``value`` is the recovered (or last) value.
@@ -295,10 +255,11 @@ def step(prev: Alert | None, value: float | None, now: float, *, rule: Rule, lab
 
 
 def _make(rule: Rule, labels: Labels, eff: Effective, state: AlertState, value: float, *,
-          active_at: float, fired_at: float | None) -> Alert:
+          active_at: float, fired_at: float | None, annotations: Labels = NO_ANNOTATIONS) -> Alert:
     return Alert(rule=rule.name, labels=labels, state=state, severity=eff.severity, value=value,
                  active_at=active_at, fired_at=fired_at,
-                 summary=rule.render(labels, value, eff.condition), clause=rule.clause)
+                 summary=rule.render(labels, value, eff.condition), clause=rule.clause,
+                 annotations=dict(annotations))
 
 
 def _update(prev: Alert, value: float, *, rule: Rule, labels: Labels, eff: Effective) -> Alert:
@@ -306,4 +267,4 @@ def _update(prev: Alert, value: float, *, rule: Rule, labels: Labels, eff: Effec
     if value == prev.value and prev.severity is eff.severity:
         return prev
     return _make(rule, labels, eff, prev.state, value, active_at=prev.active_at,
-                 fired_at=prev.fired_at)
+                 fired_at=prev.fired_at, annotations=prev.annotations)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from monitor.core.durations import Duration
+from monitor.core.names import PlainName
 
 SAMPLE = """\
 # Network channels and services (003 巡检 item 5 网络通道: LAN, private line, Internet; and
@@ -75,7 +76,7 @@ class Link(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, description="Unique name; becomes the `link` label.")
+    name: PlainName = Field(min_length=1, description="Unique name; becomes the `link` label.")
     kind: LinkKind = Field(description="icmp (echo), tcp (connect) or http (GET).")
     target: str = Field(description="icmp: host; tcp: host:port; http: an http:// or https:// URL.")
     device: str | None = Field(None, description="Inventory device the link belongs to.")
@@ -87,13 +88,6 @@ class Link(BaseModel):
         default_factory=list, description="http: statuses that mean up; default any 2xx/3xx.")
     verify_tls: bool = Field(True, description="http: check the server's certificate.")
 
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if any(ch.isspace() for ch in value):
-            raise ValueError(f"{value!r} contains white space; use - or _")
-        return value
 
     @field_validator("target")
     @classmethod

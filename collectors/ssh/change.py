@@ -61,11 +61,12 @@ def backup(
 
 
 def readings(outcome: Outcome, now: float, diff_limit: int) -> list[Reading]:
-    """``config_changed`` for this run: 1 with the change's labels, or 0 when unchanged.
+    """``config_changed`` for this run: 1 for a change, or 0 when unchanged.
 
-    Labels of a change: ``in_window`` "1"/"0", ``window`` (its name or ""), ``version`` and
-    ``previous`` (for ``roomwatch config-history DEVICE --diff``) and ``diff``, the masked
-    unified diff trimmed to ``diff_limit`` characters, so the alert body carries it.
+    Labels of a change (its identity): ``in_window`` "1"/"0" and ``window`` (its name or "").
+    Its payload (annotations, not identity, so every change is the same series and alert):
+    ``version`` and ``previous`` (for ``roomwatch config-history DEVICE --diff``) and ``diff``,
+    the masked unified diff trimmed to ``diff_limit`` characters, which the alert body carries.
     """
     if not outcome.changed or outcome.version is None or outcome.previous is None:
         return [Reading("config_changed", 0.0, {}, now)]
@@ -73,11 +74,10 @@ def readings(outcome: Outcome, now: float, diff_limit: int) -> list[Reading]:
              else "outside any declared maintenance window (003: changes must be recorded)")
     head = f"{where}; version {outcome.previous.version} -> {outcome.version.version} at " \
            f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(outcome.version.ts))}\n"
-    labels = {
-        "in_window": "1" if outcome.window else "0",
-        "window": outcome.window,
+    labels = {"in_window": "1" if outcome.window else "0", "window": outcome.window}
+    payload = {
         "version": str(outcome.version.version),
         "previous": str(outcome.previous.version),
         "diff": head + configs.trim(outcome.diff, diff_limit),
     }
-    return [Reading("config_changed", 1.0, labels, now)]
+    return [Reading("config_changed", 1.0, labels, now, payload)]

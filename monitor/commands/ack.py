@@ -8,10 +8,11 @@ import time
 from typing import Any
 
 from alerts.ack import Acks
-from alerts.matchers import alert_labels, all_match, parse_matchers
+from alerts.matchers import alert_labels
 from alerts.state import State
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option
 from monitor.commands.silence import open_db
+from monitor.core.matchers import all_match, parse_matchers
 from monitor.core.model import AlertState
 
 

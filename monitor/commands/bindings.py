@@ -19,6 +19,7 @@ from monitor.commands.common import EXIT_OK, add_config_option, load
 from monitor.core import bindings, logs
 from monitor.core.durations import parse_duration
 from monitor.core.errors import ConfigError
+from monitor.core.host import local_name
 
 
 def register(sub: Any) -> None:
@@ -97,7 +98,7 @@ def run_learn(args: argparse.Namespace) -> int:
     options.interfaces = args.interface or options.interfaces
     if not options.interfaces:
         raise ConfigError(["arp.interfaces: no interface to listen on (give --interface)"])
-    listener = ArpListener(options, registry, device=wiring.local_name())
+    listener = ArpListener(options, registry, device=local_name())
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_listen(listener, seconds))
     sightings = [s for s in listener.detector.sightings() if s.ip != "0.0.0.0"]

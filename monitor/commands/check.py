@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     """Collect, judge, print."""
     logs.setup("warning")
     settings, where = load(args.config)
-    logs.REDACT.update(wiring.secrets_of(settings))
+    logs.setup("warning", wiring.secrets_of(settings))
     engine = Engine(wiring.build_rules(settings, where), stale_after=wiring.stale_after(settings))
     listeners = wiring.build_listeners(settings) if args.arp_window > 0 else []
     result = asyncio.run(check.run_check(wiring.build_jobs(settings), engine, listeners=listeners,

@@ -28,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
     """Build every part from the config and run until SIGTERM."""
     logs.setup("info")
     settings, where = load(args.config)
-    daemon.setup_logging(settings)
+    redact = daemon.setup_logging(settings)
     source = args.config or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists()
                              else "none (monitoring this host only)")
     log.info("config=%s", source)
     parts = wiring.build(settings, where)
-    return asyncio.run(daemon.Daemon(settings, parts, config_path=args.config).run())
+    return asyncio.run(daemon.Daemon(settings, parts, config_path=args.config, redact=redact).run())

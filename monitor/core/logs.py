@@ -42,19 +42,17 @@ class RedactFilter(logging.Filter):
         return True
 
 
-REDACT = RedactFilter()
-"""The process's one redaction filter; the daemon updates it with the configured secrets."""
-
-
-def setup(level: str = "info") -> None:
-    """Send logs to stderr; journald adds its own timestamps, a terminal gets ours."""
+def setup(level: str = "info", secrets: Iterable[str] = ()) -> RedactFilter:
+    """Send logs to stderr, ``secrets`` masked; journald adds its own timestamps, a terminal gets
+    ours. Returns the redaction filter, for whoever learns new secrets (a reload) to update."""
     under_journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = "%(levelname)s %(name)s: %(message)s" if under_journald else (
         "%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
-    handler.addFilter(REDACT)
+    redact = RedactFilter(secrets)
+    handler.addFilter(redact)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -67,3 +65,4 @@ def setup(level: str = "info") -> None:
     # The Modbus collector says once per device what failed; pymodbus would log it again, with
     # frame dumps, on every poll of a device that does not answer.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    return redact

@@ -6,13 +6,20 @@ import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 Labels = Mapping[str, str]
 
 
+NO_ANNOTATIONS: Labels = MappingProxyType({})
+"""The empty payload most readings carry (read-only, so one object serves all)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One observed value: a metric name with a unit suffix, a float, identity labels, a time.
+    """One observed value: a metric name with a unit suffix, a float, identity labels, a time,
+    and an optional payload (``annotations``: a configuration diff, a snapshot id) that stores,
+    alerts and messages carry but that is not identity: it makes no new series or alert.
 
     ``ts`` is seconds since the epoch (float). ``labels`` always carries ``device`` once the
     scheduler has seen it; enumerations belong in labels, never in the metric name.
@@ -22,6 +29,7 @@ class Reading:
     value: float
     labels: Labels
     ts: float
+    annotations: Labels = field(default_factory=lambda: NO_ANNOTATIONS)
 
 
 class Severity(enum.Enum):
@@ -84,3 +92,19 @@ def fingerprint(rule: str, labels: Labels) -> str:
 def series_key(metric: str, labels: Labels) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Hashable identity of one time series."""
     return metric, tuple(sorted(labels.items()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack:
+    """An acknowledgement (``roomwatch ack``): who took which firing episode of an alert, and
+    when. ``fired_at`` names the episode (None: whichever)."""
+
+    fingerprint: str
+    fired_at: float | None
+    by: str
+    ts: float
+    comment: str = ""
+
+    def covers(self, fired_at: float | None) -> bool:
+        """Whether this ack is for the episode that fired at ``fired_at`` (to the millisecond)."""
+        return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3

@@ -15,24 +15,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.core.model import Ack
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """Who acknowledged an alert, and when (epoch seconds); ``fired_at`` names the firing
-    episode acknowledged (None: whichever)."""
-
-    at: float
-    who: str
-    fired_at: float | None = None
-
-    def covers(self, fired_at: float | None) -> bool:
-        """Whether this ack is for the episode that fired at ``fired_at``."""
-        return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3
 
 
 def ack_times(state_dir: Path) -> dict[str, list[Ack]]:
@@ -57,9 +44,10 @@ def ack_times(state_dir: Path) -> dict[str, list[Ack]]:
         conn.close()
     out: dict[str, list[Ack]] = {}
     for fingerprint, at, who, fired_at in rows:
-        ack = Ack(float(at), str(who or ""), None if fired_at is None else float(fired_at))  # type: ignore[arg-type]
+        ack = Ack(fingerprint=str(fingerprint), ts=float(at), by=str(who or ""),  # type: ignore[arg-type]
+                  fired_at=None if fired_at is None else float(fired_at))  # type: ignore[arg-type]
         if ack not in out.setdefault(str(fingerprint), []):
             out[str(fingerprint)].append(ack)
     for acks in out.values():
-        acks.sort(key=lambda a: a.at)
+        acks.sort(key=lambda a: a.ts)
     return out

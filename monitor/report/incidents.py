@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.core.model import Alert
-from monitor.report.acks import Ack
+from monitor.core.model import Ack, Alert
 from monitor.report.judge import device_of, latest_alerts
 
 REPAIR_LIMIT_S = 2 * 3600.0
@@ -64,8 +63,8 @@ def incidents(history: Iterable[Alert], acks: Mapping[str, Sequence[Ack]], start
     until = min(end, now)
     for alert in latest_alerts(history, start, end):
         ack = next((a for a in acks.get(alert.fingerprint, ())
-                    if a.at >= alert.active_at and a.covers(alert.fired_at)), None)
-        acked = ack.at if ack else None
+                    if a.ts >= alert.active_at and a.covers(alert.fired_at)), None)
+        acked = ack.ts if ack else None
         ttr = max(0.0, (alert.resolved_at if alert.resolved_at is not None else until)
                   - alert.active_at)
         if ttr > REPAIR_HARD_LIMIT_S:
@@ -77,7 +76,7 @@ def incidents(history: Iterable[Alert], acks: Mapping[str, Sequence[Ack]], start
         out.append(Incident(
             rule=alert.rule, device=device_of(dict(alert.labels)), severity=alert.severity.value,
             clause=alert.clause, summary=alert.summary, started=alert.active_at, fired=alert.fired_at,
-            acked=acked, acked_by=ack.who if ack else "",
+            acked=acked, acked_by=ack.by if ack else "",
             resolved=alert.resolved_at, tta=None if acked is None else acked - alert.active_at,
             ttr=ttr, breach=breach))
     return sorted(out, key=lambda i: (i.started, i.device, i.rule))

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
+from monitor.core.model import Ack
 from monitor.report import period
-from monitor.report.acks import Ack
 from monitor.report.book import InspectionBook
 from monitor.report.facility import METRICS as FACILITY_METRICS
 from monitor.report.facility import facility_rows

@@ -32,7 +32,7 @@ from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
-from monitor.store.influx_lines import alert_lines, reading_lines
+from monitor.store.influx_lines import LineEncoder
 from monitor.store.settings import InfluxSettings
 from monitor.store.spool import Batch, Spool
 
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
 _MEMORY_BATCHES = 4  # batches held in memory before they are spilled to disk
-_told: dict[str, float] = {}
 
 
 class InfluxOutput:
@@ -52,6 +51,8 @@ class InfluxOutput:
         self.settings = settings
         self.first_backoff = first_backoff
         self.where = _public_url(settings.url)
+        self._told: dict[str, float] = {}  # condition -> when it was last logged
+        self._encoder = LineEncoder(settings.precision)
         token = settings.token.get_secret_value() if settings.token else ""
         self._client = InfluxDBClient(url=settings.url, token=token, org=settings.org,
                                       timeout=int(settings.timeout * 1000), retries=False,
@@ -74,11 +75,11 @@ class InfluxOutput:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Queue readings for sending."""
-        self._enqueue(reading_lines(readings, precision=self.settings.precision))
+        self._enqueue(self._encoder.readings(readings))
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Queue alert transitions (the ``alerts`` measurement)."""
-        self._enqueue(alert_lines(alerts, precision=self.settings.precision))
+        self._enqueue(self._encoder.alerts(alerts))
 
     def flush(self) -> None:
         """Ask the sender to post what is queued now rather than wait for a full batch."""
@@ -195,8 +196,9 @@ class InfluxOutput:
         except ApiException as err:
             return self._refused(err, _lines(lines, body))
         except (urllib3.exceptions.HTTPError, OSError) as err:
-            _tell(f"down:{self.where}", logging.WARNING, "influxdb %s unreachable (%s); queueing on disk, "
-                  "%d point(s) waiting", self.where, type(err).__name__, self._spool.points)
+            self._tell(f"down:{self.where}", logging.WARNING,
+                       "influxdb %s unreachable (%s); queueing on disk, %d point(s) waiting",
+                       self.where, type(err).__name__, self._spool.points)
             return _lines(lines, body)
         if self._failures:
             log.info("influxdb %s answers again; %d point(s) still queued", self.where, self._spool.points)
@@ -212,20 +214,31 @@ class InfluxOutput:
             rest = self._deliver(lines[:half])
             return rest + lines[half:] if rest else self._deliver(lines[half:])
         if status in (401, 403, 404):
-            _tell(f"auth:{self.where}", logging.ERROR, "influxdb %s refused the write (HTTP %d: %s): check "
-                  "[store.influxdb] token, org and bucket; %d point(s) kept in the queue until fixed",
-                  self.where, status, reason, self._spool.points + len(lines))
+            self._tell(f"auth:{self.where}", logging.ERROR,
+                       "influxdb %s refused the write (HTTP %d: %s): check [store.influxdb] "
+                       "token, org and bucket; %d point(s) kept in the queue until fixed",
+                       self.where, status, reason, self._spool.points + len(lines))
             return lines
         if status in (408, 429) or status >= 500 or status == 0:
             self._retry_after = _retry_after(err)
-            _tell(f"busy:{self.where}", logging.WARNING, "influxdb %s answered HTTP %d (%s); retrying",
-                  self.where, status, reason)
+            self._tell(f"busy:{self.where}", logging.WARNING, "influxdb %s answered HTTP %d (%s); retrying",
+                       self.where, status, reason)
             return lines
         self.rejected += len(lines)
-        _tell(f"bad:{self.where}:{status}:{reason}", logging.ERROR, "influxdb %s rejected %d point(s) "
-              "(HTTP %d: %s); they are dropped, sending them again cannot help", self.where, len(lines),
-              status, reason, every=float("inf"))
+        self._tell(f"bad:{self.where}:{status}:{reason}", logging.ERROR, "influxdb %s rejected %d point(s) "
+                   "(HTTP %d: %s); they are dropped, sending them again cannot help", self.where, len(lines),
+                   status, reason, every=float("inf"))
         return []
+
+    def _tell(self, key: str, level: int, message: str, *args: object, every: float = 60.0) -> None:
+        """Log a repeating condition at most once per ``every`` seconds (once ever with inf)."""
+        now = time.monotonic()
+        if key in self._told and now - self._told[key] < every:
+            return
+        if len(self._told) > 1000:  # reasons quote the server; keep the memory of them bounded
+            self._told.clear()
+        self._told[key] = now
+        log.log(level, message, *args)
 
 
 def _lines(lines: list[str] | None, body: bytes) -> list[str]:
@@ -264,14 +277,3 @@ def _public_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _tell(key: str, level: int, message: str, *args: object, every: float = 60.0) -> None:
-    """Log a repeating condition at most once per ``every`` seconds (once ever with inf)."""
-    now = time.monotonic()
-    if key in _told and now - _told[key] < every:
-        return
-    if len(_told) > 1000:  # reasons quote the server; keep the memory of them bounded
-        _told.clear()
-    _told[key] = now
-    log.log(level, message, *args)

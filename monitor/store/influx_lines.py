@@ -25,58 +25,79 @@ _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _TAG = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 _STRING = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
 _PREFIX_CACHE = 200_000
-_prefixes: dict[tuple[str, ...], str] = {}
-_warned: set[str] = set()
+
+
+class LineEncoder:
+    """Readings and alert transitions as line protocol. It remembers each series' escaped prefix
+    (escaping and sorting tags is most of the cost) and the warnings it gave: one encoder per
+    output, so nothing is shared through the module."""
+
+    def __init__(self, precision: str = "ms") -> None:
+        self.scale = PRECISIONS[precision]
+        self._prefixes: dict[tuple[str, ...], str] = {}
+        self._warned: set[str] = set()
+
+    def readings(self, readings: Iterable[Reading]) -> list[str]:
+        """Line protocol for each reading; a NaN or infinite value cannot be written and is skipped."""
+        scale = self.scale
+        lines: list[str] = []
+        append, cached, finite = lines.append, self._prefixes.get, math.isfinite
+        for r in readings:
+            value, labels = r.value, r.labels
+            if not finite(value):
+                self._warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are "
+                                "skipped", r.metric)
+                continue
+            # The key is keys then values (its length tells where they part): no pair tuples.
+            key = (r.metric, *labels, *labels.values())
+            prefix = cached(key)
+            if prefix is None:
+                prefix = self._prefix(key, r.metric, labels)
+            notes = _fields(r.annotations) if r.annotations else ""  # the payload: string fields
+            if prefix[-1] == "=":
+                append(f"{prefix}{value!r}{notes} {round(r.ts * scale)}")
+            else:  # the series has free-text labels: they ride along as string fields
+                append(f"{prefix}={value!r}{_extra_fields(labels)}{notes} {round(r.ts * scale)}")
+        return lines
+
+    def alerts(self, alerts: Iterable[Alert]) -> list[str]:
+        """One ``alerts`` point per transition, stamped with the time of the state it entered."""
+        lines = []
+        for a in alerts:
+            ts = {AlertState.PENDING: a.active_at, AlertState.FIRING: a.fired_at,
+                  AlertState.RESOLVED: a.resolved_at}[a.state]
+            tags = {**a.labels, "rule": a.rule, "severity": a.severity.value, "state": a.state.value}
+            fields = [f"firing={int(a.state is AlertState.FIRING)}i", f'summary="{_string(a.summary)}"',
+                      f'clause="{_string(a.clause)}"', f'fingerprint="{a.fingerprint}"']
+            if math.isfinite(a.value):
+                fields.insert(0, f"value={a.value!r}")
+            stamp = round((a.active_at if ts is None else ts) * self.scale)
+            notes = _fields(a.annotations) if a.annotations else ""
+            lines.append(f"{_series(ALERTS, tags)}{','.join(fields)}{_extra_fields(a.labels)}{notes} {stamp}")
+        return lines
+
+    def _prefix(self, key: tuple[str, ...], metric: str, labels: Labels) -> str:
+        if len(self._prefixes) >= _PREFIX_CACHE:
+            self._prefixes.clear()
+        # "value=" ends a plain series' prefix; "value" alone marks one with string fields to add.
+        prefix = _series(metric, labels) + ("value" if not FIELD_LABELS.isdisjoint(labels) else "value=")
+        self._prefixes[key] = prefix
+        return prefix
+
+    def _warn_once(self, key: str, message: str, *args: object) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message, *args)
 
 
 def reading_lines(readings: Iterable[Reading], *, precision: str = "ms") -> list[str]:
-    """Line protocol for each reading; a NaN or infinite value cannot be written and is skipped."""
-    scale = PRECISIONS[precision]
-    lines: list[str] = []
-    append, cached, finite = lines.append, _prefixes.get, math.isfinite
-    for r in readings:
-        value, labels = r.value, r.labels
-        if not finite(value):
-            _warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are skipped",
-                       r.metric)
-            continue
-        # Escaping and sorting tags is most of the cost, so a series' prefix is built once. The key
-        # is keys then values (its length tells where they part): no pair tuples to allocate.
-        key = (r.metric, *labels, *labels.values())
-        prefix = cached(key)
-        if prefix is None:
-            prefix = _prefix(key, r.metric, labels)
-        if prefix[-1] == "=":
-            append(f"{prefix}{value!r} {round(r.ts * scale)}")
-        else:  # the series has free-text labels: they ride along as string fields
-            append(f"{prefix}={value!r}{_extra_fields(labels)} {round(r.ts * scale)}")
-    return lines
-
-
-def _prefix(key: tuple[str, ...], metric: str, labels: Labels) -> str:
-    if len(_prefixes) >= _PREFIX_CACHE:
-        _prefixes.clear()
-    # "value=" ends a plain series' prefix; "value" alone marks one with string fields to add.
-    prefix = _series(metric, labels) + ("value" if not FIELD_LABELS.isdisjoint(labels) else "value=")
-    _prefixes[key] = prefix
-    return prefix
+    """Readings as line protocol, once (an output keeps its own ``LineEncoder``)."""
+    return LineEncoder(precision).readings(readings)
 
 
 def alert_lines(alerts: Iterable[Alert], *, precision: str = "ms") -> list[str]:
-    """One ``alerts`` point per transition, stamped with the time of the state it entered."""
-    scale = PRECISIONS[precision]
-    lines = []
-    for a in alerts:
-        ts = {AlertState.PENDING: a.active_at, AlertState.FIRING: a.fired_at,
-              AlertState.RESOLVED: a.resolved_at}[a.state]
-        tags = {**a.labels, "rule": a.rule, "severity": a.severity.value, "state": a.state.value}
-        fields = [f"firing={int(a.state is AlertState.FIRING)}i", f'summary="{_string(a.summary)}"',
-                  f'clause="{_string(a.clause)}"', f'fingerprint="{a.fingerprint}"']
-        if math.isfinite(a.value):
-            fields.insert(0, f"value={a.value!r}")
-        stamp = round((a.active_at if ts is None else ts) * scale)
-        lines.append(f"{_series(ALERTS, tags)}{','.join(fields)}{_extra_fields(a.labels)} {stamp}")
-    return lines
+    """Alert transitions as line protocol, once (an output keeps its own ``LineEncoder``)."""
+    return LineEncoder(precision).alerts(alerts)
 
 
 def tags_of(labels: Mapping[str, str]) -> dict[str, str]:
@@ -90,6 +111,10 @@ def _series(measurement: str, labels: Labels) -> str:
     return f"{measurement.translate(_MEASUREMENT)}{tags} "
 
 
+def _fields(annotations: Labels) -> str:
+    return "".join(f',{k.translate(_TAG)}="{_string(v)}"' for k, v in sorted(annotations.items()))
+
+
 def _extra_fields(labels: Labels) -> str:
     if FIELD_LABELS.isdisjoint(labels):
         return ""
@@ -98,9 +123,3 @@ def _extra_fields(labels: Labels) -> str:
 
 def _string(text: str) -> str:
     return text.translate(_STRING)
-
-
-def _warn_once(key: str, message: str, *args: object) -> None:
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(message, *args)

@@ -46,7 +46,6 @@ class SQLiteStore:
         self.batch_size = batch_size
         self.dropped = 0
         """Readings dropped (oldest first) because the buffer was full while flushes failed."""
-        self.dropped_alerts = 0
         """Alert transitions dropped for the same reason."""
         self.rejected = 0
         """Readings the database refused for their content (a constraint), left out of a flush."""
@@ -199,7 +198,6 @@ class SQLiteStore:
             self._unlogged[0] += excess
         if (excess := len(self._alert_buf) - self._cap) > 0:
             del self._alert_buf[:excess]
-            self.dropped_alerts += excess
             self._unlogged[1] += excess
 
     def _log_drops(self) -> None:

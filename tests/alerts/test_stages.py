@@ -10,10 +10,10 @@ from alerts.dedup import Entry, needs_update, told_after
 from alerts.escalate import compile_policies, due_steps, resolved_steps
 from alerts.group import Group, GroupKey, flush_due
 from alerts.inhibit import compile_rules
-from alerts.matchers import parse_matchers
 from alerts.mute import muted
 from alerts.repair import notice_due
 from alerts.silence import Silence
+from monitor.core.matchers import parse_matchers
 from monitor.core.model import Alert, AlertState, Severity
 from monitor.core.windows import Window
 

@@ -132,4 +132,4 @@ def test_acks_of_resolved_incidents_stay_in_the_log_for_the_report(tmp_path: Pat
     d.flush(4030.0)
     assert Acks(d.db).all() == {}  # the live set forgets the episode once it is resolved and told
     [ack] = ack_times(tmp_path)[firing.fingerprint]
-    assert (ack.at, ack.who) == (100.0, "李四")  # the report still measures time to acknowledge
+    assert (ack.ts, ack.by) == (100.0, "李四")  # the report still measures time to acknowledge

@@ -203,15 +203,9 @@ def scenario(now: float) -> tuple[list[Reading], list[Alert]]:
         Reading(
             "config_changed",
             1.0,
-            {
-                **sw,
-                "in_window": "0",
-                "window": "",
-                "version": "7",
-                "previous": "6",
-                "diff": "- vlan 10\n+ vlan 20",
-            },
+            {**sw, "in_window": "0", "window": ""},
             ts,
+            {"version": "7", "previous": "6", "diff": "- vlan 10\n+ vlan 20"},
         ),
     ]
     fired = Alert(

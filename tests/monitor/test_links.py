@@ -18,6 +18,7 @@ import pytest
 from monitor import check, wiring
 from monitor.config import Settings
 from monitor.core import logs
+from monitor.core.host import local_name
 from monitor.core.model import Reading
 from monitor.inventory import Device
 from monitor.scheduler import Scheduler, collect_once
@@ -75,7 +76,7 @@ def test_link_jobs_have_their_own_name_labels_and_no_up() -> None:
     private, web = jobs[1], jobs[2]
     assert private.labels == {"device": "wan-router", "kind": "router", "level": "1", "room": "一号机房",
                               "link": "医保专网", "probe": "icmp"}
-    assert web.labels == {"device": wiring.local_name(), "link": "互联网", "probe": "http"}
+    assert web.labels == {"device": local_name(), "link": "互联网", "probe": "http"}
     assert (private.heartbeat, web.heartbeat, jobs[0].heartbeat) == (None, None, "up")
     assert (private.interval, web.interval) == (60.0, 300.0)  # websites: every 5 minutes (000)
     assert web.timeout <= web.interval and web.timeout > settings.links[1].budget
@@ -144,13 +145,11 @@ def test_url_secrets_never_reach_the_log(web: str, capsys: pytest.CaptureFixture
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     try:
-        logs.setup("debug")
-        logs.REDACT.update(wiring.secrets_of(settings))
+        logs.setup("debug", wiring.secrets_of(settings))
         jobs = wiring.build_link_jobs(settings)
         [readings] = [asyncio.run(collect_once(job, 0.0)) for job in jobs]
         logging.getLogger("httpx").warning("GET %s failed", url)  # a library that prints the URL
     finally:
-        logs.REDACT.update([])
         root.handlers[:], root.level = saved
     assert {r.metric: r.value for r in readings}["link_loss_percent"] == 0.0
     err = capsys.readouterr().err

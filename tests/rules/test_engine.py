@@ -217,3 +217,18 @@ def test_replace_rules_judges_old_series_under_a_new_rule_at_once() -> None:
 def test_duplicate_rule_names_are_refused() -> None:
     with pytest.raises(ConfigError):
         Engine([*PACK, PACK[0]])
+
+
+def test_a_payload_rides_on_the_alert_but_is_not_identity() -> None:
+    sw = {"device": "core-sw1", "kind": "switch", "level": "1", "in_window": "0", "window": ""}
+    engine = Engine(PACK)
+    engine.ingest([Reading("config_changed", 1.0, sw, T0, {"version": "2", "diff": "+vlan 20"})])
+    [fired] = engine.evaluate(T0)
+    assert (fired.rule, fired.state, dict(fired.annotations)) == (
+        "config_changed", F, {"version": "2", "diff": "+vlan 20"})
+    # The next change is the same series and the same alert: no new fingerprint, no new page.
+    engine.ingest([Reading("config_changed", 1.0, sw, T0 + 60, {"version": "3", "diff": "+vlan 30"})])
+    assert engine.evaluate(T0 + 60) == []
+    engine.ingest([Reading("config_changed", 0.0, sw, T0 + 120)])
+    [resolved] = engine.evaluate(T0 + 120)
+    assert (resolved.fingerprint, resolved.state) == (fired.fingerprint, R)

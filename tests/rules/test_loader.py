@@ -5,6 +5,7 @@ Bad files live under ``data/`` beside the exact messages they must produce (``*.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from pathlib import Path
@@ -169,3 +170,54 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
               "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security"}
     text = rule.render(labels, 1.0, rule.condition)
     assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)
+
+
+RULE = """
+[[rules]]
+name = "hot_cpu"
+metric = "temperature_celsius"
+{select}
+above = 70
+severity = "warning"
+summary = "{{device}}"
+clause = "《本院信息机房管理规定》第十二条"
+"""
+
+
+def test_rules_take_the_routes_matcher_syntax_and_the_old_form_warns(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rules.fields"):
+        [new] = load_text(RULE.format(select='matchers = ["kind!=sensor", "sensor=~(?i)cpu.*"]'), "new.toml")
+    assert caplog.records == []
+    with caplog.at_level(logging.WARNING, logger="rules.fields"):
+        [old] = load_text(RULE.format(select='match = { kind = "!sensor", sensor = "~(?i)cpu.*" }'),
+                          "old.toml")
+    assert [r.getMessage() for r in caplog.records] == [
+        "old.toml: rules[0].match.kind: '!sensor' is the old matcher form; write matchers = "
+        "['kind!=sensor'] (the old form still works)",
+        "old.toml: rules[0].match.sensor: '~(?i)cpu.*' is the old matcher form; write matchers = "
+        "['sensor=~(?i)cpu.*'] (the old form still works)"]
+    for labels, hit in [({"kind": "server", "sensor": "CPU0"}, True),
+                        ({"kind": "sensor", "sensor": "cpu"}, False),
+                        ({"kind": "server", "sensor": "board"}, False), ({"sensor": "cpu1"}, True)]:
+        assert (new.matches(labels), old.matches(labels)) == (hit, hit)
+
+
+@pytest.mark.parametrize(("select", "problem"), [
+    ('matchers = "kind=sensor"', "bad.toml: rules[0].matchers: expected a list such as [\"kind!=sensor\"], "
+                                 "got 'kind=sensor'"),
+    ('matchers = ["kind"]', "bad.toml: rules[0].matchers[0]: 'kind' is not a matcher like device=core-sw-1 "
+                            "or severity=~warn.*"),
+])
+def test_a_bad_matcher_names_its_place(select: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_text(RULE.format(select=select), "bad.toml")
+    assert err.value.problems == [problem]
+
+
+def test_overrides_take_matchers_too() -> None:
+    got = next(r for r in apply_overrides(PACK, [{"rule": "room_temperature", "matchers": ["room=~UPS.*"],
+                                                   "outside": [18, 30]}], "r.toml")
+               if r.name == "room_temperature")
+    ups, room1 = {"kind": "sensor", "room": "UPS间"}, {"kind": "sensor", "room": "一号机房"}
+    assert got.effective(ups).condition.high == 30 and got.effective(room1).condition.high == 28

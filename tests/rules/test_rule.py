@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.core.matchers import from_table
 from monitor.core.model import Severity
 from rules.loader import apply_overrides, load_pack, template_problem
-from rules.rule import Condition, Matcher, Op, Override, Rule, render_summary
+from rules.rule import Condition, Op, Override, Rule, render_summary
 
 ROOM = {"device": "room1-th", "kind": "sensor", "level": "1", "room": "一号机房", "sensor": "north"}
 PACK = {r.name: r for r in load_pack("regulation")}
@@ -86,7 +87,7 @@ def test_threshold_text(cond: Condition, text: str) -> None:
 ])
 def test_matcher(text: str, value: str | None, hit: bool) -> None:
     labels = {} if value is None else {"l": value}
-    assert Matcher.parse("l", text)(labels) is hit
+    assert from_table("l", text).matches(labels) is hit
 
 
 def test_summary_renders_labels_value_and_threshold() -> None:

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -48,14 +47,23 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+def _send_while_running(lan, proc: subprocess.Popen[str], host: str, frame: dict[str, object],  # type: ignore[no-untyped-def]
+                        most: int = 40) -> None:
+    """Send ``frame`` from ``host`` until the command under test ends (at most ``most`` frames):
+    however long it takes to start and open its capture, frames arrive inside its window."""
+    for _ in range(0, most, 2):
+        if proc.poll() is not None:
+            return
+        lan.send(host, [{**frame, "gap": 0.25}] * 2)
+
+
 def test_check_arp_window_reports_gateway_impersonation(lan, tmp_path: Path) -> None:
     cfg = _config(tmp_path, "br0")
     proc = subprocess.Popen(lan.exec("sw", *_roomwatch("check", "--config", str(cfg), "--json",
                                                       "--arp-window", "4")),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
     try:
-        time.sleep(1.0)  # let the capture open; the frames below keep coming for 2.5 s anyway
-        lan.send("att", [{"hwsrc": ATT_MAC, "psrc": GW, "pdst": VIC, "op": 2, "gap": 0.25}] * 10)
+        _send_while_running(lan, proc, "att", {"hwsrc": ATT_MAC, "psrc": GW, "pdst": VIC, "op": 2})
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
@@ -110,8 +118,7 @@ def test_an_unprivileged_user_with_only_cap_net_raw_still_sniffs(lan, tmp_path: 
         proc = subprocess.Popen(lan.exec("sw", *argv), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
         try:
-            time.sleep(1.5)
-            lan.send("att", [{"hwsrc": ATT_MAC, "psrc": GW, "pdst": VIC, "op": 2, "gap": 0.25}] * 8)
+            _send_while_running(lan, proc, "att", {"hwsrc": ATT_MAC, "psrc": GW, "pdst": VIC, "op": 2})
             out, err = proc.communicate(timeout=60)
         finally:
             proc.kill()
@@ -131,9 +138,11 @@ def test_learn_writes_a_draft_and_never_touches_the_registry(lan, tmp_path: Path
                                                       "--for", "5s", "--out", str(draft))),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
     try:
-        time.sleep(1.0)
-        lan.send("vic", [{"hwsrc": VIC_MAC, "psrc": VIC, "pdst": GW, "gap": 0.2}] * 3)
-        lan.send("att", [{"hwsrc": ATT_MAC, "psrc": ATT, "pdst": GW, "vlan": 30, "gap": 0.2}] * 3)
+        for _ in range(20):  # both hosts, until learning ends (bounded)
+            if proc.poll() is not None:
+                break
+            lan.send("vic", [{"hwsrc": VIC_MAC, "psrc": VIC, "pdst": GW, "gap": 0.2}])
+            lan.send("att", [{"hwsrc": ATT_MAC, "psrc": ATT, "pdst": GW, "vlan": 30, "gap": 0.2}])
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()

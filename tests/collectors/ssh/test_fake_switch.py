@@ -97,14 +97,10 @@ def test_one_change_one_config_changed_with_masked_diff(
         inside = changes(asyncio.run(col.collect(dt.datetime(2026, 3, 5, 23, 0, tzinfo=ZONE).timestamp())))
 
     assert [r.value for r in first] == [1.0] and [r.value for r in again] == [0.0]
-    labels = first[0].labels
-    assert (labels["in_window"], labels["window"], labels["previous"], labels["version"]) == (
-        "0",
-        "",
-        "1",
-        "2",
-    )
-    diff = labels["diff"]
+    labels, payload = first[0].labels, first[0].annotations
+    assert labels == {"in_window": "0", "window": ""}  # identity: every change is one series
+    assert (payload["previous"], payload["version"]) == ("1", "2")
+    diff = payload["diff"]
     assert diff.startswith("outside any declared maintenance window (003")
     assert "--- fake-sw v1\n+++ fake-sw v2\n" in diff
     assert " interface FastEthernet0/3\n+ description to-room2\n" in diff
@@ -114,12 +110,13 @@ def test_one_change_one_config_changed_with_masked_diff(
 
     assert [r.value for r in inside] == [1.0]
     assert (inside[0].labels["in_window"], inside[0].labels["window"]) == ("1", "周四晚割接")
-    assert "inside maintenance window '周四晚割接'" in inside[0].labels["diff"]
-    assert "+vlan 30" in inside[0].labels["diff"]
+    assert "inside maintenance window '周四晚割接'" in inside[0].annotations["diff"]
+    assert "+vlan 30" in inside[0].annotations["diff"]
 
     alert = Alert(
         rule="config_changed",
         labels={"device": "fake-sw", **labels},
+        annotations=payload,
         state=AlertState.FIRING,
         severity=Severity.WARNING,
         value=1.0,

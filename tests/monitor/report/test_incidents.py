@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.model import Alert, AlertState, Severity
-from monitor.report.acks import Ack, ack_times
+from monitor.core.model import Ack, Alert, AlertState, Severity
+from monitor.report.acks import ack_times
 from monitor.report.incidents import Breach, incidents
 
 T0, END = 1_000_000.0, 1_000_000.0 + 7 * 86400
@@ -41,10 +41,10 @@ def test_open_within_two_hours_of_the_end_is_open() -> None:
 
 def test_an_ack_counts_only_for_its_episode(tmp_path: Path) -> None:
     alert = fired(30)[0]
-    mine = Ack(at=T0 + 3600 + 600, who="duty", fired_at=alert.fired_at)
+    mine = Ack(fingerprint=alert.fingerprint, ts=T0 + 3600 + 600, by="duty", fired_at=alert.fired_at)
     [incident] = incidents(fired(30), {alert.fingerprint: [mine]}, T0, END, END)
     assert (incident.tta, incident.acked_by) == (600, "duty")
-    other = Ack(at=T0 + 3600 + 600, who="duty", fired_at=T0 - 86400)
+    other = Ack(fingerprint=alert.fingerprint, ts=T0 + 3600 + 600, by="duty", fired_at=T0 - 86400)
     [incident] = incidents(fired(30), {alert.fingerprint: [other]}, T0, END, END)
     assert incident.acked is None
 
@@ -58,11 +58,11 @@ def test_ack_times_reads_the_pipeline_table_and_tolerates_its_absence(tmp_path: 
         conn.execute("CREATE TABLE acks (fingerprint TEXT PRIMARY KEY, fired_at REAL, acked_by TEXT NOT NULL,"
                      " comment TEXT NOT NULL, ts REAL NOT NULL)")
         conn.execute("INSERT INTO acks VALUES ('abc', 5.0, '王工', '', 9.0)")
-    assert ack_times(tmp_path) == {"abc": [Ack(at=9.0, who="王工", fired_at=5.0)]}
+    assert ack_times(tmp_path) == {"abc": [Ack(fingerprint="abc", ts=9.0, by="王工", fired_at=5.0)]}
     with sqlite3.connect(tmp_path / "alerts.db") as conn:  # an append-only history, when kept
         conn.execute("CREATE TABLE ack_log (fingerprint TEXT, fired_at REAL, acked_by TEXT, comment TEXT,"
                      " ts REAL)")
         conn.execute("INSERT INTO ack_log VALUES ('abc', 1.0, '李工', '', 2.0)")
         conn.execute("INSERT INTO ack_log VALUES ('abc', 5.0, '王工', '', 9.0)")
-    assert ack_times(tmp_path) == {"abc": [Ack(at=2.0, who="李工", fired_at=1.0),
-                                           Ack(at=9.0, who="王工", fired_at=5.0)]}
+    assert ack_times(tmp_path) == {"abc": [Ack(fingerprint="abc", ts=2.0, by="李工", fired_at=1.0),
+                                           Ack(fingerprint="abc", ts=9.0, by="王工", fired_at=5.0)]}

@@ -52,3 +52,14 @@ def test_alert_transitions_are_stamped_with_the_state_they_entered() -> None:
     assert lines[1].startswith("alerts,device=th1,room=A,rule=room_temperature_high,severity=critical,"
                                "state=resolved value=30.5,firing=0i,")
     assert lines[1].endswith(" 400")
+
+
+def test_a_payload_is_written_as_string_fields_on_readings_and_alerts() -> None:
+    notes = {"diff": "-a\n+b", "version": "3"}
+    [line] = reading_lines([Reading("config_changed", 1.0, {"device": "sw", "in_window": "0"}, 2.0, notes)],
+                           precision="s")
+    assert line == r'config_changed,device=sw,in_window=0 value=1.0,diff="-a\n+b",version="3" 2'
+    alert = Alert(rule="config_changed", labels={"device": "sw"}, state=AlertState.FIRING,
+                  severity=Severity.WARNING, value=1.0, active_at=2.0, annotations=notes)
+    [line] = alert_lines([alert], precision="s")
+    assert line.endswith(r',diff="-a\n+b",version="3" 2')
