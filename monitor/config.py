@@ -50,7 +50,8 @@ class LogSettings(_Section):
 class RulesSettings(_Section):
     """The rule engine: packs on by default, extra files, and per-site overrides."""
 
-    packs: list[str] = Field(default_factory=lambda: ["regulation"], description="Shipped packs.")
+    packs: list[str] = Field(default_factory=lambda: ["regulation", "posture"],
+                             description="Shipped packs.")
     files: list[Path] = Field(default_factory=list, description="Extra rule files (TOML).")
     overrides: list[dict[str, Any]] = Field(
         default_factory=list, description="Per-device/room changes to pack rules."

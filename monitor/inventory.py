@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from collectors import DEFAULT, REGISTRY, transport, transports
+from collectors.posture.options import PostureOptions
 from monitor.core.durations import Duration
 from monitor.core.names import PlainName
 from monitor.core.options import PluginOptions
@@ -38,6 +39,9 @@ class Device(BaseModel):
     design_runtime_minutes: float | None = Field(
         None, gt=0, description="UPS only: designed battery runtime (000: 8 h = 480)."
     )
+    posture: PostureOptions | None = Field(
+        None, description="Server security posture checks: on by default for servers read through "
+                          "local or ssh; false turns them off; a table tunes them.")
 
     @property
     def transport(self) -> str:
@@ -96,6 +100,7 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
         for name, table in dev.tables().items():
             if table.needs_address and not dev.address:
                 problems.append(f"{where}devices[{i}].address: required for {name}")
+        problems += _posture_problems(dev, f"{where}devices[{i}]")
         if dev.parent is None:
             continue
         if dev.parent not in seen:
@@ -103,6 +108,22 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
         elif _loops(dev.name, devices):
             problems.append(f"{where}devices[{i}].parent: {dev.name!r} is its own ancestor")
     return problems
+
+
+def _posture_problems(dev: Device, at: str) -> list[str]:
+    ssh = dev.tables().get("ssh")
+    device_type = getattr(ssh, "device_type", None)
+    enabled = dev.posture is None or dev.posture.enabled
+    if device_type == "windows" and (dev.kind != "server" or not enabled):
+        return [f"{at}.ssh.device_type: 'windows' is read only by the posture checks; it needs "
+                "kind = 'server' and posture not false"]
+    if dev.posture is None or not dev.posture.enabled:
+        return []
+    if dev.kind != "server":
+        return [f"{at}.posture: only for kind = 'server'"]
+    if dev.transport not in ("local", "ssh") or device_type not in (None, "linux", "windows"):
+        return [f"{at}.posture: needs local = {{}} or ssh with device_type 'linux' or 'windows'"]
+    return []
 
 
 def _loops(name: str, devices: Iterable[Device]) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib import resources
 
 from alerts.notifiers import kinds
-from collectors import arp, probe, transports, traps
+from collectors import arp, posture, probe, transports, traps
 
 _INVENTORY = """\
 # The inventory. Addresses in this sample are documentation addresses (RFC 5737).
@@ -23,4 +23,5 @@ def render() -> str:
     general = resources.files("monitor").joinpath("sample_sections.toml").read_text(encoding="utf-8")
     parts = [general, kinds.commented(), arp.SAMPLE, traps.SAMPLE, probe.SAMPLE, _INVENTORY]
     parts += [t.sample for t in transports()]
+    parts.append(posture.SAMPLE)  # a per-device option of servers, after the transports it rides on
     return "\n".join(part.rstrip("\n") + "\n" for part in parts)

@@ -19,6 +19,8 @@ from collectors import REGISTRY, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
 from collectors.base import ArpTableReader, Collector, Listener, Shared
+from collectors.posture import build as build_posture
+from collectors.posture import options_of as posture_options
 from collectors.probe.collector import LinkCollector
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
@@ -77,8 +79,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     shared = shared_of(settings)
     jobs = []
     for dev in settings.devices:
-        options = dev.options()
-        collector: Collector = transport(dev.transport).build(dev, options, shared)
+        collector = with_posture(dev, shared)
         if settings.facility.working_hours:
             collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
@@ -86,7 +87,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
         if dev.timeout is None:
             # The poll's deadline follows the transport's own timeout and retries (SNMP), or a
             # slow poll would end as "collection timed out" before the transport gave its answer.
-            timeout = options.deadline(interval, timeout)
+            timeout = dev.options().deadline(interval, timeout)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
@@ -102,6 +103,18 @@ def shared_of(settings: config_mod.Settings) -> Shared:
                 if isinstance(section := getattr(settings, name, None), BaseModel)}
     return Shared(state_dir=lambda: config_mod.state_dir(settings)[0], windows=settings.maintenance,
                   sections=sections)
+
+
+def with_posture(dev: Device, shared: Shared) -> Collector:
+    """The device's transport collector plus its posture checks (servers, unless ``posture =
+    false``); a Windows server (ssh device_type "windows") is read by the posture checks alone."""
+    options = posture_options(dev)
+    windows = options is not None and getattr(dev.options(), "device_type", "") == "windows"
+    base = None if windows else transport(dev.transport).build(dev, dev.options(), shared)
+    if options is None:
+        assert base is not None
+        return base
+    return build_posture(dev, options, shared, base)
 
 
 def build_link_jobs(settings: config_mod.Settings) -> list[Job]:

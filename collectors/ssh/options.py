@@ -25,7 +25,8 @@ room = "一号机房"
 level = 1
 timeout = "90s"                 # the whole collection, configuration backup included
 [devices.ssh]
-device_type = "huawei"    # cisco_ios | cisco_xe | huawei | huawei_vrpv8 | hp_comware | ruijie_os | linux
+# cisco_ios | cisco_xe | huawei | huawei_vrpv8 | hp_comware | ruijie_os | linux | windows (posture only)
+device_type = "huawei"
 username = "roomwatch"
 key_file = "/etc/roomwatch/id_ed25519"   # or password = "env:CORE_SW2_PASSWORD" (or "file:…")
 # enable_secret = "env:CORE_SW2_ENABLE"   # Cisco / Ruijie privileged mode
@@ -60,7 +61,7 @@ max_concurrent = 4              # SSH sessions open at once (each runs in a work
 """
 
 DeviceType = Literal[
-    "cisco_ios", "cisco_xe", "huawei", "huawei_vrpv8", "hp_comware", "ruijie_os", "linux"
+    "cisco_ios", "cisco_xe", "huawei", "huawei_vrpv8", "hp_comware", "ruijie_os", "linux", "windows"
 ]
 Table = Literal["arp", "mac", "interfaces", "environment"]
 _ALL_TABLES: tuple[Table, ...] = ("arp", "mac", "interfaces", "environment")

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     print(out)
     # One line for the journal: what a person must look at.
     names = {i.key: (i.en if lang == "en" else i.zh) for i in table}
-    for status in (items.Status.ABNORMAL, items.Status.NO_DATA):
+    for status in (items.Status.ABNORMAL, items.Status.UNAVAILABLE, items.Status.NO_DATA):
         keys = [names[r.key] for r in entry.items if r.status is status]
         if keys:
             print(f"{span.label} {entry.kind}: {status.value}: {', '.join(keys)}", file=sys.stderr)

@@ -11,10 +11,12 @@ from monitor.core.model import Labels
 
 
 class Status(enum.Enum):
-    """What one checklist item was on one day: 正常, 异常, or 无数据 (never normal by default)."""
+    """What one checklist item was on one day: 正常, 异常, 无法检查 (a check reported it could
+    not run), or 无数据 (never normal by default)."""
 
     NORMAL = "normal"
     ABNORMAL = "abnormal"
+    UNAVAILABLE = "unavailable"
     NO_DATA = "no_data"
 
 
@@ -29,6 +31,8 @@ class Check:
     match: tuple[tuple[str, str], ...] = ()
     exempt: tuple[tuple[str, str], ...] = ()
     unit: str = ""
+    unavailable: bool = False
+    """A bad value means "could not check" (无法检查), not an abnormality."""
 
     def selects(self, labels: Labels) -> bool:
         """Whether a series with these labels is judged by this check."""
@@ -73,8 +77,8 @@ _NETWORK_KINDS = "switch|router|firewall"
 
 
 def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
-    """The eight rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
-    configuration and backups."""
+    """The rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
+    configuration, backups and server security."""
     return (
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
@@ -128,7 +132,36 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
              clause="《信息中心机房管理制度》三、中心机房管理制度 第2条",
              checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, unit="h"),),
              rule_words=("backup",)),
+        POSTURE,
     )
+
+
+def _bad(metric: str) -> Check:
+    return Check(metric=metric, high=0.5)
+
+
+POSTURE = Item(
+    key="posture", number=9, zh="服务器安全", en="Server security",
+    clause=("《公司信息化管理制度》第六章 信息安全管理 第二十六条；"
+            "《保险代理公司信息化管理制度》第五、六、八章；《学校网络中心管理制度》第四、五条；"
+            "《公司信息化工作报告》五、信息安全；《信息系统运行及维护制度》第3条；"
+            "《信息系统操作员授权与离岗制度》第2条"),
+    checks=(Check(metric="av_installed", low=0.5), Check(metric="av_running", low=0.5),
+            Check(metric="av_signature_age_days", high=3.0, unit="d"),
+            Check(metric="av_realtime_enabled", low=0.5),
+            Check(metric="patch_age_days", high=31.0, unit="d"),
+            _bad("usb_storage_allowed"), _bad("removable_media_mounted"),
+            Check(metric="password_min_length", low=8.0), Check(metric="password_classes_required", low=3.0),
+            Check(metric="password_max_age_days", high=180.0, unit="d"),
+            _bad("egress_public_connections"), _bad("egress_mail_connections"),
+            _bad("log_truncated"), _bad("log_removed"), _bad("journal_cleared"), _bad("log_cleared"),
+            _bad("software_added"), _bad("software_removed"),
+            _bad("privileged_unapproved_accounts"), _bad("accounts_unused"),
+            Check(metric="posture_check_unavailable", high=0.5, unavailable=True)),
+    present=("patch_security_pending", "software_installed_packages", "optical_drive_enabled"),
+    rule_words=("av_", "patch", "security_updates", "usb_", "removable", "optical", "password", "egress_",
+                "log_", "journal", "software", "privileged", "account_", "posture"))
+"""Row 9, 服务器安全: the posture checks (thresholds as in the posture rule pack)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,8 +69,11 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
         mine = [a for a in alerts if (hit := item_for_alert(a.rule, a.labels, tuple(table))) is not None
                 and hit.key == item.key]
         findings = _attach(findings, mine, item)
-        if findings:
+        cannot = {c.metric for c in item.checks if c.unavailable}
+        if any(not _is_unavailable(f, cannot) for f in findings):
             status = Status.ABNORMAL
+        elif findings:
+            status = Status.UNAVAILABLE  # never 正常 while a check could not run
         elif seen:
             status = Status.NORMAL
         else:
@@ -79,6 +82,11 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
                                   findings=tuple(sorted(findings, key=lambda f: (f.start, f.device))),
                                   observed=observed(data, item, start, end)))
     return results
+
+
+def _is_unavailable(found: Finding, cannot: set[str]) -> bool:
+    """A finding that says a check could not run (by its metric, or its alert's rule name)."""
+    return found.metric in cannot or (not found.metric and found.alert in cannot)
 
 
 def observed(data: Loaded, item: Item, start: float, end: float) -> tuple[Observed, ...]:

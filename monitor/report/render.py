@@ -18,7 +18,7 @@ from monitor.report.weekly import Report
 
 log = logging.getLogger(__name__)
 
-MARKS = {Status.NORMAL: "√", Status.ABNORMAL: "×", Status.NO_DATA: "—"}
+MARKS = {Status.NORMAL: "√", Status.ABNORMAL: "×", Status.UNAVAILABLE: "?", Status.NO_DATA: "—"}
 
 
 def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
@@ -77,7 +77,8 @@ def reading(found: Finding) -> str:
     unit = f" {found.unit}" if found.unit else ""
     metric = found.metric or found.alert
     extra = "".join(f" {k}={v}" for k, v in sorted(found.labels.items())
-                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window"))
+                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window",
+                             "check", "reason", "path", "user", "remote", "product", "log"))
     return f"{metric}{extra} = {number(found.value)}{unit}"
 
 
@@ -132,6 +133,7 @@ def weekly_json(report: Report) -> str:
         "ipmac_violations": [f.to_dict() for f in report.ipmac],
         "backups": report.backups,
         "facility": report.facility,
+        "posture": report.posture,
         "inspector": "自动巡检", "reviewer": report.reviewer,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -17,6 +17,7 @@ from monitor.report.facility import facility_rows
 from monitor.report.incidents import Breach, Incident, incidents
 from monitor.report.items import Finding, Item, ItemResult, Status
 from monitor.report.judge import Loaded, device_of, episodes, judge, latest_alerts, load
+from monitor.report.posture import rows as posture_rows
 from monitor.store.base import Rollup, Store
 
 EXTRA_METRICS = ("if_utilization_percent", *FACILITY_METRICS)
@@ -72,6 +73,7 @@ class Report:
     ipmac: list[Finding] = field(default_factory=list)
     backups: list[dict[str, Any]] = field(default_factory=list)
     facility: list[dict[str, Any]] = field(default_factory=list)
+    posture: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -81,7 +83,8 @@ class Report:
     @property
     def days_all_normal(self) -> int:
         """Days on which every row with data was normal and at least one row had data."""
-        return sum(1 for d in self.days if all(i.status is not Status.ABNORMAL for i in d.items)
+        return sum(1 for d in self.days if all(i.status not in (Status.ABNORMAL, Status.UNAVAILABLE)
+                                               for i in d.items)
                    and any(i.status is Status.NORMAL for i in d.items))
 
     @property
@@ -142,6 +145,8 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
         target.sort(key=lambda f: f.start)
     _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
     report.facility = facility_rows(store, data, by_key["environment"], span.start, span.end)
+    if "posture" in by_key:
+        report.posture = posture_rows(data, by_key["posture"], span.start, span.end)
     return report
 
 

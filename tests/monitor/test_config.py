@@ -26,7 +26,7 @@ def test_no_file_monitors_this_host(monkeypatch: pytest.MonkeyPatch) -> None:
     assert chosen is None
     [dev] = settings.devices
     assert dev.transport == "local" and dev.kind == "server"
-    assert settings.rules.packs == ["regulation"]
+    assert settings.rules.packs == ["regulation", "posture"]
 
 
 def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,7 +70,7 @@ def test_sample_is_valid_and_covers_every_option(tmp_path: Path, monkeypatch: py
     path = tmp_path / "roomwatch.toml"
     path.write_text(sample.render(), encoding="utf-8")
     settings, _ = config.load(path)
-    assert len(settings.devices) == 10
+    assert len(settings.devices) == 12  # the transports' 10, and posture's Linux and Windows servers
     assert {d.transport for d in settings.devices} == set(REGISTRY)
     assert _missing(sample.render(), config.Settings) == []
 

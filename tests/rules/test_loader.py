@@ -19,7 +19,7 @@ from rules.rule import Condition, Rule
 
 DATA = Path(__file__).parent / "data"
 SEEDS = Path("/work/shared/seeds")  # the regulations; only present in the development checkout
-PACK = load_pack("regulation")
+PACK = load_pack("regulation") + load_pack("posture")  # the packs on by default
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (DATA / "files").glob("*.expected")))
@@ -144,7 +144,12 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "config_changed_in_window", "website_unavailable",
                    "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict",
                    "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down",
-                   "trap_receiver_down"}
+                   "trap_receiver_down",
+                   # posture: any finding breaks the regulation
+                   "av_not_installed", "av_realtime_off", "usb_storage_allowed", "removable_media_mounted",
+                   "optical_drive_enabled", "password_too_short", "password_classes_weak", "egress_public",
+                   "egress_mail", "log_truncated", "log_removed", "journal_cleared", "log_cleared",
+                   "software_unapproved", "software_removed", "privileged_account_unapproved"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
@@ -161,7 +166,8 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
               "link": "互联网", "ip": "192.0.2.9", "mac": "00:00:5e:00:53:01", "job": "oa-db",
               "window": "周六维护", "switch": "acc-sw-3", "port": "GE0/0/5", "from_port": "GE0/0/6",
               "interface": "eth1", "reason": "no CAP_NET_RAW", "output": "influxdb",
-              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1", "line": "2"}
+              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1", "line": "2",
+              "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security"}
     text = rule.render(labels, 1.0, rule.condition)
     assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)
 

@@ -46,8 +46,10 @@ class Sshd:
     public_dir: Path  # readable by the throw-away user (fixtures it reads over SSH)
 
 
-@pytest.fixture
-def sshd() -> Iterator[Sshd]:
+@contextlib.contextmanager
+def running_sshd(extra_config: str = "") -> Iterator[Sshd]:
+    """A throw-away user and an sshd on a loopback port; ``extra_config`` lines are appended to
+    sshd_config (e.g. a ForceCommand that stands in for a server this box cannot run)."""
     binary = shutil.which("sshd") or "/usr/sbin/sshd"
     if not Path(binary).exists():
         pytest.skip("openssh-server is not installed (scripts/apt.d/ssh.txt)")
@@ -70,7 +72,7 @@ def sshd() -> Iterator[Sshd]:
             f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {work}/sshd.pid\n"
             f"AllowUsers {user}\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
             "PubkeyAuthentication no\nUsePAM no\nPermitRootLogin no\nStrictModes no\n"
-            "PrintMotd no\nPrintLastLog no\nMaxStartups 20\nLogLevel ERROR\n")
+            "PrintMotd no\nPrintLastLog no\nMaxStartups 20\nLogLevel ERROR\n" + extra_config)
         proc = subprocess.Popen([binary, "-D", "-e", "-f", str(cfg)], stderr=subprocess.DEVNULL)
         wait_port(port, proc)
         yield Sshd(port, user, password, host_key, work)
@@ -81,6 +83,12 @@ def sshd() -> Iterator[Sshd]:
             pwd.getpwnam(user)
             subprocess.run(["userdel", user], check=False)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture
+def sshd() -> Iterator[Sshd]:
+    with running_sshd() as server:
+        yield server
 
 
 @dataclass

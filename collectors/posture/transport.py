@@ -1,0 +1,90 @@
+"""Run the posture script where the server is: ``/bin/sh`` on this host, or one SSH exec
+channel (one round trip) on a remote Linux or Windows server, host key checked as the ssh
+transport does (roomwatch's own known_hosts; unknown and changed keys refused)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+
+import paramiko
+
+from collectors.ssh import hostkeys
+from collectors.ssh.session import HostKeyRefused, Target
+from monitor.core.errors import CollectError
+
+log = logging.getLogger(__name__)
+
+# A runaway server must not fill the daemon's memory; a big package inventory is ~200 kB.
+MAX_OUTPUT = 16 * 1024 * 1024
+
+
+async def run_local(script: str, device: str) -> str:
+    """The script's output from ``/bin/sh -s`` on this host."""
+    # Its own process group: on cancel the whole pipeline (apt-get, grep…) goes, not only sh,
+    # or a grandchild would hold the output pipe open and the shutdown would wait for it.
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh", "-s", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, _ = await proc.communicate(script.encode())
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        raise
+    if len(out) > MAX_OUTPUT:
+        raise CollectError(f"posture {device}: the local script printed over {MAX_OUTPUT} bytes")
+    return out.decode("utf-8", errors="replace")
+
+
+def run_ssh(target: Target, command: str, stdin: str | None = None) -> str:
+    """Output of one command over a fresh SSH session (blocking; run it in a thread)."""
+    where = f"{target.address}:{target.port}"
+    client = paramiko.SSHClient()
+    if target.known_hosts.exists():
+        client.load_host_keys(str(target.known_hosts))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        client.connect(target.address, port=target.port, username=target.username,
+                       password=target.password, key_filename=target.key_file,
+                       allow_agent=False, look_for_keys=False, timeout=target.conn_timeout,
+                       banner_timeout=target.conn_timeout, auth_timeout=target.conn_timeout)
+    except paramiko.BadHostKeyException as err:
+        client.close()
+        raise HostKeyRefused(target, "changed", hostkeys.fingerprint(err.key),
+                             hostkeys.fingerprint(err.expected_key)) from None
+    except paramiko.AuthenticationException:
+        client.close()
+        raise CollectError(f"ssh {target.device}: authentication failed at {where} for user "
+                           f"{target.username!r} (wrong password or key?)") from None
+    except paramiko.SSHException as err:
+        client.close()
+        if "known_hosts" in str(err):
+            raise HostKeyRefused(target, "unknown") from None
+        raise CollectError(f"ssh {target.device}: no SSH session with {where}: "
+                           f"{type(err).__name__}") from None
+    except (TimeoutError, OSError) as err:
+        client.close()
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise CollectError(f"ssh {target.device}: cannot connect to {where}: {reason}") from None
+    try:
+        chan_in, chan_out, _ = client.exec_command(command, timeout=target.command_timeout)
+        if stdin is not None:
+            chan_in.write(stdin)
+        chan_in.channel.shutdown_write()
+        out = chan_out.read(MAX_OUTPUT + 1)
+        if len(out) > MAX_OUTPUT:
+            raise CollectError(f"ssh {target.device}: the posture command printed over {MAX_OUTPUT} bytes")
+        return out.decode("utf-8", errors="replace")
+    except TimeoutError:
+        raise CollectError(f"ssh {target.device}: the posture command did not finish within "
+                           f"{target.command_timeout:g}s") from None
+    except (OSError, EOFError, paramiko.SSHException) as err:
+        raise CollectError(f"ssh {target.device}: session with {where} broke: "
+                           f"{type(err).__name__}") from None
+    finally:
+        client.close()
