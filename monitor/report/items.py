@@ -12,17 +12,20 @@ from monitor.model import Labels
 
 
 class Status(enum.Enum):
-    """What one checklist item was on one day: 正常, 异常, or 无数据 (never normal by default)."""
+    """What one checklist item was on one day: 正常, 异常, 无数据, or 未配置 when nothing that
+    could give evidence is configured (never normal by default)."""
 
     NORMAL = "normal"
     ABNORMAL = "abnormal"
     NO_DATA = "no_data"
+    NOT_CONFIGURED = "not_configured"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     """One series test: ``metric`` readings whose labels include ``match`` (a label may list
-    alternatives separated by ``|``) are normal while ``low <= value <= high``."""
+    alternatives separated by ``|``, or start with ``!`` to exclude them) are normal while
+    ``low <= value <= high``."""
 
     metric: str
     low: float = -math.inf
@@ -33,7 +36,7 @@ class Check:
 
     def selects(self, labels: Labels) -> bool:
         """Whether a series with these labels is judged by this check."""
-        return all(labels.get(key) in want.split("|") for key, want in self.match)
+        return all(_matches(labels.get(key), want) for key, want in self.match)
 
     def excuses(self, labels: Labels) -> bool:
         """Whether a series is data for the row but never abnormal (e.g. a configuration change
@@ -49,7 +52,9 @@ class Check:
 class Item:
     """One row of the checklist: its number, names, the clause it comes from, how it is judged
     from data (``checks``), which other metrics only prove data exists (``present``), and which
-    words in a rule name route that rule's alerts here."""
+    words in a rule name route that rule's alerts here. ``claims`` are labels that route an
+    alert here before any words do; ``configured`` False means nothing that could give this row
+    evidence is configured, so without data it reads 未配置 rather than 无数据."""
 
     key: str
     number: int
@@ -59,6 +64,8 @@ class Item:
     checks: tuple[Check, ...] = ()
     present: tuple[str, ...] = ()
     rule_words: tuple[str, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()
+    configured: bool = True
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -69,8 +76,14 @@ class Item:
 _NETWORK_KINDS = "switch|router|firewall"
 
 
-def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
-    """The eight rows, 1–5 verbatim from 003:175–187, then IP–MAC, configuration and backups."""
+CONFIG_JOB = (("job", "config"),)
+"""The label roomwatch's own switch-configuration fetch puts on ``backup_age_hours``: a
+设备配置备份 (item 7), never evidence of a data backup (item 8)."""
+
+
+def items(backup_max_age_hours: float = 26.0, *, backups_configured: bool = False) -> tuple[Item, ...]:
+    """The eight rows, 1–5 verbatim from 003:175–187, then IP–MAC, configuration and backups.
+    Row 8 reads 未配置 without data until ``backups_configured`` ([[backups]] jobs exist)."""
     return (
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS", clause="003:179",
              checks=(Check(metric="ups_on_battery", high=0.5),
@@ -101,12 +114,16 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
              checks=(Check(metric="arp_unknown_mac", high=0.5), Check(metric="arp_ip_mismatch", high=0.5),
                      Check(metric="arp_ip_conflict", high=0.5)),
              rule_words=("arp", "ip_mac", "binding", "mac")),
-        Item(key="config", number=7, zh="设备配置变更", en="Configuration changes", clause="003:123",
-             checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),),
-             rule_words=("config",)),
+        Item(key="config", number=7, zh="设备配置变更与备份", en="Configuration changes and backups",
+             clause="003:123; 000:307",
+             checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),
+                     Check(metric="backup_age_hours", high=backup_max_age_hours, match=CONFIG_JOB,
+                           unit="h")),
+             rule_words=("config",), claims=CONFIG_JOB),
         Item(key="backup", number=8, zh="数据备份", en="Data backup", clause="003:145",
-             checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, unit="h"),),
-             rule_words=("backup",)),
+             checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, match=(("job", "!config"),),
+                           unit="h"),),
+             rule_words=("backup", "restore"), configured=backups_configured),
     )
 
 
@@ -178,6 +195,9 @@ def item_for_alert(rule: str, labels: Labels, table: tuple[Item, ...]) -> Item |
     if row and (name == "up" or name.startswith(KIND_ROUTED)):
         return _by_key(table, row)
     for item in table:
+        if item.claims and all(labels.get(key) == want for key, want in item.claims):
+            return item
+    for item in table:
         if any(word in name for word in item.rule_words):
             return item
     return None
@@ -186,6 +206,12 @@ def item_for_alert(rule: str, labels: Labels, table: tuple[Item, ...]) -> Item |
 def short_clause(clause: str) -> str:
     """``003_8bed49fd9d0fcebc.txt:163 …`` → ``003:163 …`` (the file prefix as REGULATIONS.md cites it)."""
     return re.sub(r"\b(\d{3})_[0-9a-f]+\.txt:", r"\1:", clause)
+
+
+def _matches(value: str | None, want: str) -> bool:
+    if want.startswith("!"):
+        return value not in want[1:].split("|")
+    return value in want.split("|")
 
 
 def _by_key(table: tuple[Item, ...], key: str) -> Item:

@@ -73,6 +73,8 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
             status = Status.ABNORMAL
         elif seen:
             status = Status.NORMAL
+        elif not item.configured:
+            status = Status.NOT_CONFIGURED
         else:
             status = Status.NO_DATA
         results.append(ItemResult(key=item.key, status=status, series=seen,
@@ -105,7 +107,10 @@ def latest_alerts(history: Iterable[Alert], start: float, end: float) -> list[Al
 
 def device_of(labels: dict[str, str]) -> str:
     """The name a person knows the series by: the backup job or link it measures, else the
-    device, else the ip."""
+    device, else the ip. The configuration fetch (job ``config``) has one series per device, so
+    there the device names it."""
+    if labels.get("job") == "config" and labels.get("device"):
+        return labels["device"]
     for key in ("job", "link", "device", "ip"):
         if labels.get(key):
             return labels[key]

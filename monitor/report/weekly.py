@@ -200,10 +200,11 @@ def _availability(report: Report, rows: Sequence[Rollup], top: int) -> None:
 
 
 def _backups(report: Report, rows: Sequence[Rollup], item: Item) -> None:
+    check = item.checks[0]
     jobs: dict[str, list[Rollup]] = defaultdict(list)
     for row in rows:
-        jobs[device_of(dict(row.labels))].append(row)
-    check = item.checks[0]
+        if check.selects(row.labels):  # not the switch-configuration fetch (item 7)
+            jobs[device_of(dict(row.labels))].append(row)
     for job, mine in sorted(jobs.items()):
         mine.sort(key=lambda r: r.hour)
         worst = max(r.max for r in mine)

@@ -96,6 +96,13 @@ def test_two_rules_on_one_metric_alert_separately() -> None:
                                           ("backup_stale", "nas-1", P)]
 
 
+def test_the_configuration_fetch_has_its_own_rule() -> None:
+    """job=config is a device-configuration backup: not judged by the data-backup rules."""
+    engine = Engine(PACK)
+    engine.ingest([Reading("backup_age_hours", 800.0, {"device": "sw-1", "job": "config"}, T0)])
+    assert brief(engine.evaluate(T0)) == [("config_backup_stale", "sw-1", F)]
+
+
 def test_overrides_by_room_and_device_and_disabled() -> None:
     rules = apply_overrides(PACK, [
         {"rule": "room_temperature", "match": {"room": "UPS间"}, "outside": [18.0, 30.0]},
