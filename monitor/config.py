@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
+from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.traps import TrapOptions
@@ -159,6 +160,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    backups: list[Backup] = Field(
+        default_factory=list, description="Backup jobs (restic, borg, files, exec) checked for item 8."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -190,6 +194,8 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     problems = check_inventory(settings.devices, f"{name}: ")
     problems += check_links(settings.links, (d.name for d in settings.devices),
                             settings.defaults.interval, f"{name}: ")
+    problems += check_backups(settings.backups, {d.name: d.ssh is not None for d in settings.devices},
+                              f"{name}: ")
     if problems:
         raise ConfigError(problems)
     registry = settings.bindings.file

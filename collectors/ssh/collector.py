@@ -124,6 +124,19 @@ class SshShared:
         return self._cap
 
 
+def target(device: str, options: SshOptions, *, address: str, port: int | None,
+           known_hosts: Path) -> session.Target:
+    """How to reach a device from its ``ssh`` table (also used by backup checks over SSH)."""
+    return session.Target(
+        device=device, address=address, port=options.port or port or 22,
+        device_type=options.device_type, username=options.username,
+        password=options.password.get_secret_value() if options.password else None,
+        key_file=str(options.key_file) if options.key_file else None,
+        enable_secret=options.enable_secret.get_secret_value() if options.enable_secret else None,
+        conn_timeout=options.connect_timeout, command_timeout=options.command_timeout,
+        known_hosts=known_hosts)
+
+
 class SshCollector:
     """One device over SSH. ``arp`` keeps the last ARP table read (for the IP–MAC checks)."""
 
@@ -135,14 +148,7 @@ class SshCollector:
         self.options = options
         self.labels = dict(labels or {"device": device})
         self.shared = shared
-        self.target = session.Target(
-            device=device, address=address, port=options.port or port or 22,
-            device_type=options.device_type, username=options.username,
-            password=options.password.get_secret_value() if options.password else None,
-            key_file=str(options.key_file) if options.key_file else None,
-            enable_secret=options.enable_secret.get_secret_value() if options.enable_secret else None,
-            conn_timeout=options.connect_timeout, command_timeout=options.command_timeout,
-            known_hosts=shared.known_hosts)
+        self.target = target(device, options, address=address, port=port, known_hosts=shared.known_hosts)
         self.arp: list[tables.ArpEntry] = []
 
     async def collect(self, now: float) -> list[Reading]:

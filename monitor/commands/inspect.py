@@ -48,7 +48,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
         return EXIT_USAGE
     span = period.day_span(day, tz)
     state, _ = config_mod.state_dir(settings)
-    table = items.items(settings.report.backup_max_age / 3600)
+    table = items.items(settings.report.backup_max_age / 3600,
+                        backups_configured=bool(settings.backups))
     book = InspectionBook(state / "inspections.db")
     try:
         if args.show:

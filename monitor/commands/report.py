@@ -71,9 +71,10 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     designs = {d.name: d.design_runtime_minutes for d in settings.devices if d.design_runtime_minutes}
     book = InspectionBook(state / "inspections.db")
     store = open_store(settings, state)
+    table = items.items(conf.backup_max_age / 3600, backups_configured=bool(settings.backups))
     try:
         report = weekly.build(store, year=year, week=week, tz=tz, tz_name=conf.timezone or str(tz),
-                              now=now, table=items.items(conf.backup_max_age / 3600), book=book,
+                              now=now, table=table, book=book,
                               acks=ack_times(state), designs=designs, reviewer=conf.reviewer,
                               top=conf.top)
     finally:

@@ -90,7 +90,7 @@ def test_unwatched_metrics_are_ignored_and_matching_runs_once_per_series(
 
 def test_two_rules_on_one_metric_alert_separately() -> None:
     engine = Engine(PACK)
-    job = {"device": "nas-1", "job": "oa-db"}
+    job = {"device": "nas-1", "job": "oa-db", "level": "1"}  # an important system: monthly too
     engine.ingest([Reading("backup_age_hours", 800.0, job, T0)])
     assert brief(engine.evaluate(T0)) == [("backup_overdue_monthly", "nas-1", F),
                                           ("backup_stale", "nas-1", P)]

@@ -118,7 +118,8 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "config_changed_in_window", "website_unavailable",
                    "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict",
                    "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down",
-                   "trap_receiver_down"}
+                   "trap_receiver_down", "backup_not_verified", "restore_test_overdue",
+                   "restore_test_failed", "backup_offsite_stale", "backup_modified"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
