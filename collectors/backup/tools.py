@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from collectors.backup.runner import Secret
 from monitor.errors import CollectError
@@ -71,7 +72,7 @@ def restore_argv(tool: str, repository: str, snapshot: str, target: str, paths: 
 def parse_snapshots(tool: str, text: str) -> list[Snapshot]:
     """Snapshots oldest first; CollectError when the text is not the tool's JSON."""
     try:
-        doc = json.loads(text)
+        doc = _json(text)
         rows = doc if tool == "restic" else doc["archives"]
         out = [Snapshot(id=str(row["id"] if tool == "restic" else row["name"]),
                         time=_timestamp(row["time"], naive_utc=tool == "borg")) for row in rows]
@@ -84,7 +85,7 @@ def parse_snapshots(tool: str, text: str) -> list[Snapshot]:
 def parse_size(tool: str, text: str) -> float | None:
     """Bytes the snapshot restores to (None when the tool did not say)."""
     try:
-        doc = json.loads(text)
+        doc = _json(text)
         value = doc["total_size"] if tool == "restic" else doc["archives"][0]["stats"]["original_size"]
         return float(value)
     except (ValueError, KeyError, IndexError, TypeError):
@@ -103,6 +104,12 @@ def failure(tool: str, repository: str, where: str, stderr: str, secret_: Secret
     else:
         reason = last_line(stderr, secret_) or "failed"
     return CollectError(f"{tool} {repository} on {where}: {reason}")
+
+
+def _json(text: str) -> Any:
+    # restic says "reading repository password from stdin" on stdout before its JSON.
+    start = min((i for i in (text.find("["), text.find("{")) if i >= 0), default=0)
+    return json.loads(text[start:])
 
 
 def _timestamp(text: str, *, naive_utc: bool) -> float:
