@@ -24,6 +24,7 @@ from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.profiles import Profile, load_profiles
 from collectors.snmp.tables import arp_entries
 from collectors.ssh.collector import SshShared, target
+from collectors.ssh.session import Target
 from collectors.traps.receiver import TrapListener
 from monitor import bindings
 from monitor import config as config_mod
@@ -133,16 +134,21 @@ def build_backup_jobs(settings: config_mod.Settings) -> list[Job]:
     for entry in settings.backups:
         owner = devices.get(entry.device or "")
         base = owner.labels() if owner is not None else {"device": local_name()}
-        where = None
-        if owner is not None and owner.ssh is not None:
-            where = target(owner.name, owner.ssh, address=owner.address, port=owner.port,
-                           known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
-        collector = backup.build(entry, target=where, state_dir=state)
+        collector = backup.build(entry, target=backup_target(settings, entry, state), state_dir=state)
         # A check, a size walk and a restore test may all fall in one cycle.
         jobs.append(Job(device=f"backup:{entry.name}", collector=collector, interval=entry.interval,
                         labels={**base, "job": entry.name, "level": str(entry.level)},
                         timeout=4 * entry.timeout, heartbeat="backup_readable"))
     return jobs
+
+
+def backup_target(settings: config_mod.Settings, entry: backup.Backup, state: Path) -> Target | None:
+    """How to reach the device a backup job is checked on (None: this host)."""
+    owner = next((d for d in settings.devices if d.name == entry.device), None)
+    if owner is None or owner.ssh is None:
+        return None
+    return target(owner.name, owner.ssh, address=owner.address, port=owner.port,
+                  known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
 
 
 def stale_after(settings: config_mod.Settings) -> float:

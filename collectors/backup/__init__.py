@@ -15,7 +15,7 @@ from collectors.backup.restore import LOG_NAME
 from collectors.backup.runner import LocalRunner, Runner, SshRunner
 from collectors.ssh.session import Target
 
-__all__ = ["SAMPLE", "Backup", "BackupCollector", "build", "check_backups", "runner_for"]
+__all__ = ["LOG_NAME", "SAMPLE", "Backup", "BackupCollector", "build", "check_backups", "runner_for"]
 
 
 def runner_for(job: Backup, target: Target | None) -> Runner:

@@ -99,7 +99,8 @@ def failure(tool: str, repository: str, where: str, stderr: str, secret_: Secret
     low = stderr.lower()
     if "wrong password" in low or ("passphrase" in low and "incorrect" in low):
         reason = "wrong repository password (check the password setting; it is not shown)"
-    elif "does not exist" in low or "repository not found" in low or "is not a valid repository" in low:
+    elif any(words in low for words in ("does not exist", "is there a repository", "repository not found",
+                                        "is not a valid repository")):
         reason = "no repository there"
     else:
         reason = last_line(stderr, secret_) or "failed"

@@ -16,4 +16,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.bindings",
     "monitor.commands.inspect",
     "monitor.commands.report",
+    "monitor.commands.backup",
 )
