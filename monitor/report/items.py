@@ -53,7 +53,9 @@ class Item:
     from data (``checks``), which other metrics only prove data exists (``present``), and which
     words in a rule name route that rule's alerts here. ``claims`` are labels that route an
     alert here before any words do; ``configured`` False means nothing that could give this row
-    evidence is configured, so without data it reads 未配置 rather than 无数据."""
+    evidence is configured, so without data it reads 未配置 rather than 无数据; ``expect`` are
+    labels some series must carry (each configured backup job): one missing makes the row 无数据
+    unless it is already 异常, so a silent job never hides behind a healthy one."""
 
     key: str
     number: int
@@ -65,6 +67,7 @@ class Item:
     rule_words: tuple[str, ...] = ()
     claims: tuple[tuple[str, str], ...] = ()
     configured: bool = True
+    expect: tuple[tuple[str, str], ...] = ()
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -80,10 +83,10 @@ CONFIG_JOB = (("job", "config"),)
 设备配置备份 (item 7), never evidence of a data backup (item 8)."""
 
 
-def items(backup_max_age_hours: float = 26.0, *, backups_configured: bool = False) -> tuple[Item, ...]:
+def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = ()) -> tuple[Item, ...]:
     """The eight rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
-    configuration and backups. Row 8 reads 未配置 without data until ``backups_configured``
-    ([[backups]] jobs exist)."""
+    configuration and backups. Row 8 reads 未配置 until ``backup_jobs`` ([[backups]] names) exist,
+    and 无数据 while one of them has no data."""
     return (
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
@@ -131,8 +134,14 @@ def items(backup_max_age_hours: float = 26.0, *, backups_configured: bool = Fals
         Item(key="backup", number=8, zh="数据备份", en="Data backup",
              clause="《信息中心机房管理制度》三、中心机房管理制度 第2条",
              checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, match=(("job", "!config"),),
-                           unit="h"),),
-             rule_words=("backup", "restore"), configured=backups_configured),
+                           unit="h"),
+                     Check(metric="backup_readable", low=0.5), Check(metric="backup_verified", low=0.5),
+                     Check(metric="backup_modified", high=0.5), Check(metric="restore_test_failed", high=0.5),
+                     Check(metric="restore_test_age_days", high=7.0, unit="d"),
+                     Check(metric="backup_offsite_age_days", high=7.0, unit="d")),
+             present=("backup_last_success_timestamp",),
+             rule_words=("backup", "restore"), configured=bool(backup_jobs),
+             expect=tuple(("job", name) for name in backup_jobs)),
     )
 
 
@@ -177,17 +186,19 @@ class ItemResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     series: int = 0
+    details: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"key": self.key, "status": self.status.value, "series": self.series,
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings], "details": list(self.details)}
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ItemResult:
         """The inverse of ``to_dict``."""
         return cls(key=doc["key"], status=Status(doc["status"]), series=doc.get("series", 0),
-                   findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())))
+                   findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())),
+                   details=tuple(doc.get("details", ())))
 
 
 KIND_ROUTED = ("device_", "cpu_", "memory_")

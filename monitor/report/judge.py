@@ -56,6 +56,7 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
     for item in table:
         findings: list[Finding] = []
         seen = 0
+        missing = set(item.expect)
         for metric in item.metrics:
             for sid, rows in data.series(metric, start, end).items():
                 labels = dict(sid[1])
@@ -63,6 +64,7 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
                 if not checks and any(c.metric == metric for c in item.checks):
                     continue  # e.g. `up` of a switch is not the server row's business
                 seen += 1
+                missing -= set(labels.items())
                 for check in checks:
                     if not check.excuses(labels):
                         findings.extend(_episodes(store, item, check, labels, rows, start, end))
@@ -71,9 +73,9 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
         findings = _attach(findings, mine, item)
         if findings:
             status = Status.ABNORMAL
-        elif seen:
+        elif seen and not missing:
             status = Status.NORMAL
-        elif not item.configured:
+        elif not item.configured and not seen:
             status = Status.NOT_CONFIGURED
         else:
             status = Status.NO_DATA

@@ -152,7 +152,7 @@ def test_the_configuration_fetch_is_not_a_data_backup(seed: ModuleType, tmp_path
 
 
 def test_a_configured_backup_job_without_data_is_no_data(seed: ModuleType, tmp_path: Path) -> None:
-    table = items.items(backups_configured=True)
+    table = items.items(backup_jobs=("his-db",))
     store = seed.open_store(tmp_path / "s.db")
     store.write([Reading("backup_age_hours", 3.0, {"device": "sw", "job": "config"}, T0)])
     store.flush()
