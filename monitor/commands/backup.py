@@ -23,9 +23,8 @@ from monitor.commands.common import (
     command_group,
     load,
 )
+from monitor.commands.ssh import EXIT_REFUSED
 from monitor.errors import CollectError
-
-EXIT_REFUSED = 3
 
 
 def register(sub: Any) -> None:
