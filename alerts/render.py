@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from monitor.model import Alert, AlertState
+from monitor.core.model import Alert, AlertState
 
 SMS_SEGMENT = 70
 _HIDDEN = ("device", "site", "room", "rack", "kind", "level")

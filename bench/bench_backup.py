@@ -73,14 +73,14 @@ def main() -> None:
         os.environ["RW_BENCH_RESTIC_PW"] = PASSWORD
         job = Backup.model_validate({"name": "bench", "source": "restic", "repository": str(repo),
                                      "password": "env:RW_BENCH_RESTIC_PW", "check_interval": "1d"})
-        collector = build(job, target=None, state_dir=root)
+        collector = build(job, state_dir=root)
         first = _measure("roomwatch first poll (list + size + check)",
                          lambda: asyncio.run(collector.collect(NOW)))
         poll = _measure("roomwatch every-poll read (list)",
                         lambda: asyncio.run(collector.collect(NOW + 3600)))
         subset = job.model_copy(update={"read_data_subset": "5%"})
         checked = _measure("roomwatch daily check, read_data_subset 5%",
-                           lambda: asyncio.run(build(subset, target=None, state_dir=root).collect(NOW)))
+                           lambda: asyncio.run(build(subset, state_dir=root).collect(NOW)))
         env = {**os.environ, "RESTIC_PASSWORD": PASSWORD}
         peer = _measure("peer: restic check --read-data (by hand)", lambda: subprocess.run(
             ["restic", "-r", str(repo), "check", "--read-data", "--no-cache"], env=env, check=True,

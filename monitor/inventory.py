@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from collectors.exec import ExecOptions
-from collectors.local import LocalOptions
-from collectors.snmp.options import SnmpOptions
-from collectors.ssh.collector import SshOptions
-from monitor.durations import Duration
+from collectors import DEFAULT, REGISTRY, transport, transports
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
 
-# Transport sub-tables a device may carry, in the order they are looked for; each name is a
-# field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
+# Transport sub-tables a device may carry: each is a field of Device, one per registry line.
+TRANSPORTS: tuple[str, ...] = tuple(REGISTRY)
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
 
 class Device(BaseModel):
-    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table."""
+    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table
+    (a field per registered transport, added below from the registry)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -39,11 +37,6 @@ class Device(BaseModel):
     design_runtime_minutes: float | None = Field(
         None, gt=0, description="UPS only: designed battery runtime (000: 8 h = 480)."
     )
-    exec: ExecOptions | None = Field(None, description="Run a command printing line protocol.")
-    local: LocalOptions | None = Field(None, description="Options for the local host.")
-    ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
-    snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
-
 
     @field_validator("name")
     @classmethod
@@ -55,10 +48,17 @@ class Device(BaseModel):
     @property
     def transport(self) -> str:
         """Which collector reads this device: the sub-table given, or ``local`` if none."""
-        for name in TRANSPORTS:
-            if getattr(self, name) is not None:
-                return name
-        return "local"
+        given = [name for name in self.tables() if name != DEFAULT]
+        return given[0] if given else DEFAULT
+
+    def tables(self) -> dict[str, PluginOptions]:
+        """The transport sub-tables given, by transport name."""
+        return {name: table for name in TRANSPORTS if (table := getattr(self, name)) is not None}
+
+    def options(self) -> PluginOptions:
+        """The options of this device's transport (their defaults when the table is left out)."""
+        given = self.tables().get(self.transport)
+        return given if given is not None else transport(self.transport).options()
 
     def labels(self) -> dict[str, str]:
         """Identity labels every reading of this device carries."""
@@ -68,6 +68,15 @@ class Device(BaseModel):
         if self.room:
             labels["room"] = self.room
         return labels
+
+
+def _transport_fields() -> dict[str, Any]:
+    return {t.name: (t.options | None, Field(None, description=(t.options.__doc__ or "").split("\n")[0]))
+            for t in transports()}
+
+
+if not TYPE_CHECKING:  # type checkers see the fixed fields; the transports' come from the registry
+    Device = create_model("Device", __base__=Device, __module__=__name__, **_transport_fields())
 
 
 def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
@@ -90,10 +99,9 @@ def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
     for i, dev in enumerate(devices):
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
-        if dev.ssh is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for ssh")
-        if dev.snmp is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for snmp")
+        for name, table in dev.tables().items():
+            if table.needs_address and not dev.address:
+                problems.append(f"{where}devices[{i}].address: required for {name}")
         if dev.parent is None:
             continue
         if dev.parent not in seen:

@@ -12,8 +12,8 @@ from collectors import lineproto
 from collectors.backup import files, restore, tools
 from collectors.backup.options import Backup
 from collectors.backup.runner import Runner, last_line
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

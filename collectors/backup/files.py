@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

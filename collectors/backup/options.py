@@ -6,10 +6,22 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from monitor.durations import Duration
-from monitor.secrets import Secret
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
+from monitor.core.secrets import Secret
+
+SAMPLE_INTRO = """\
+# Backup jobs (003: check backups daily, integrity and restore test weekly; 001: off-site copy
+# weekly; 002: important systems monthly, backups never altered). Readings, labelled job:
+# backup_age_hours, backup_last_success_timestamp, backup_size_bytes, backup_verified,
+# restore_test_age_days, restore_test_failed, backup_offsite_age_days, backup_modified,
+# backup_shrank; backup_readable 0 when the job cannot be checked. Passwords go to restic/borg
+# by environment (here) or stdin (over SSH), never on a command line. Restore tests:
+# `roomwatch backup restore-test JOB`; log in STATE_DIR/restore-tests.log.
+# Uncomment and adapt (each job needs its repository and password):
+"""
 
 SAMPLE = """\
 [[backups]]
@@ -56,12 +68,12 @@ max_age = "26h"
 """
 
 Source = Literal["restic", "borg", "files", "exec"]
+LOG_NAME = "restore-tests.log"
+"""The append-only restore-test log in the state directory."""
 
 
-class Backup(BaseModel):
+class Backup(PluginOptions):
     """One ``[[backups]]`` table."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, description="Job name; becomes the `job` label.")
     source: Source = Field(description="restic, borg, files or exec.")
@@ -114,10 +126,6 @@ class Backup(BaseModel):
     def important(self) -> bool:
         """Level 1: an important system (002 第二十五条: backed up at least monthly)."""
         return self.level == 1
-
-    def secret_values(self) -> list[str]:
-        """Every secret of the job, for the log redaction filter."""
-        return [self.password.get_secret_value()] if self.password else []
 
 
 def check_backups(jobs: Iterable[Backup], devices: dict[str, bool], where: str) -> list[str]:

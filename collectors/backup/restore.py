@@ -19,12 +19,9 @@ from pathlib import Path
 from collectors.backup import files, tools
 from collectors.backup.options import Backup
 from collectors.backup.runner import Runner, last_line
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
-
-LOG_NAME = "restore-tests.log"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:

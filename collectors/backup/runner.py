@@ -15,12 +15,13 @@ import shlex
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from collectors.ssh import command as ssh_command
 from collectors.ssh.command import Completed
-from collectors.ssh.session import Target
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
+
+if TYPE_CHECKING:
+    from collectors.ssh.session import Target
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class SshRunner:
         if cwd is not None:
             line = f"cd {shlex.quote(cwd)} && {line}"
         stdin = secret.value + "\n" if secret is not None else ""
+        from collectors.ssh import command as ssh_command
+
         done = ssh_command.run(self.target, line, stdin=stdin, timeout=timeout)
         if done.status == 127:
             raise CollectError(f"{argv[0]} is not installed on {self.where} (or not on its PATH)")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.backup.runner import Secret
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 # borg prints archive times in the local time of the host it runs on, without a zone:
 # running it with TZ=UTC makes them UTC wherever it runs.

@@ -15,7 +15,7 @@ import paramiko
 
 from collectors.ssh import hostkeys
 from collectors.ssh.session import HostKeyRefused, Target
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class Completed:
 
 def run(target: Target, command: str, *, stdin: str = "", timeout: float) -> Completed:
     """Run ``command`` (a shell command line, already quoted) and feed it ``stdin``."""
+
     where = f"{target.address}:{target.port}"
     recorded = hostkeys.known_key(target.known_hosts, target.address, target.port)
     client = paramiko.SSHClient()

@@ -24,7 +24,7 @@ from monitor.commands.common import (
     load,
 )
 from monitor.commands.ssh import EXIT_REFUSED
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 
 def register(sub: Any) -> None:
@@ -67,7 +67,7 @@ def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
         record = restore.Record(ts=now, job=job.name, by=by, what=args.what, result=args.result,
                                 detail=args.comment, manual=True)
     else:
-        runner = runner_for(job, wiring.backup_target(settings, job, state))
+        runner = runner_for(job, wiring.backup_remote(settings, job, state))
         try:
             record = restore.run_test(job, runner, now=now, by=by)
         except HostKeyRefused as refused:

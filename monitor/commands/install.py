@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from monitor import sample
 from monitor.commands.common import EXIT_OK, EXIT_USAGE
 from monitor.units import render
 
@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if config.exists():
         actions.append(("keep", config, None))
     else:
-        sample = resources.files("monitor").joinpath("sample.toml").read_text(encoding="utf-8")
-        actions.append(("write", config, sample))
+        actions.append(("write", config, sample.render()))
     actions.append(("mkdir", etc / "credentials", None))
     for verb, path, text in actions:
         print(f"{'would ' if args.dry_run else ''}{verb} {path}")

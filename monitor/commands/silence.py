@@ -19,7 +19,7 @@ from monitor.commands.common import (
     command_group,
     load,
 )
-from monitor.durations import format_duration, parse_duration
+from monitor.core.durations import format_duration, parse_duration
 
 
 def register(sub: Any) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from alerts.ack import Acks
-from monitor.model import AlertState
-from monitor.windows import Window
+from monitor.core.model import AlertState
+from monitor.core.windows import Window
 
 from .helpers import alert, dispatcher, queued, receivers
 

@@ -46,7 +46,7 @@ def files_job(where: Path, **extra: object) -> Backup:
 
 def collect(job: Backup, state: Path, now: float = NOW) -> dict[str, float]:
     state.mkdir(exist_ok=True)
-    return {r.metric: r.value for r in asyncio.run(build(job, target=None, state_dir=state).collect(now))}
+    return {r.metric: r.value for r in asyncio.run(build(job, state_dir=state).collect(now))}
 
 
 def test_a_healthy_dump_directory(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_manifest_shows_an_old_dump_was_changed(tmp_path: Path) -> None:
 
 
 def test_an_empty_directory_cannot_be_checked(tmp_path: Path) -> None:
-    from monitor.errors import CollectError
+    from monitor.core.errors import CollectError
 
     with pytest.raises(CollectError, match="no file matching oa-"):
         collect(files_job(tmp_path), tmp_path / "state")

@@ -13,23 +13,24 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from collectors.backup import Backup, build, restore, runner_for
+from collectors.backup import Backup, Remote, build, restore, runner_for
 from collectors.ssh import hostkeys
-from collectors.ssh.collector import SshOptions, target
-from collectors.ssh.session import HostKeyRefused, Target
-from monitor.errors import CollectError
+from collectors.ssh.options import SshOptions
+from collectors.ssh.session import HostKeyRefused
+from monitor.core.errors import CollectError
 from tests.collectors.ssh.conftest import Sshd
 
 from .conftest import NOW, PASSWORD, daily, make_repo
 from .test_files import dumps, manifest
 
 
-def device(sshd: Sshd, known_hosts: Path, trusted: bool = True) -> Target:
+def device(sshd: Sshd, known_hosts: Path, trusted: bool = True) -> Remote:
     if trusted:
         hostkeys.record(known_hosts, "127.0.0.1", sshd.port, paramiko.Ed25519Key(filename=str(sshd.host_key)))
     options = SshOptions.model_validate({"device_type": "linux", "username": sshd.user,
                                          "password": sshd.password, "command_timeout": "30s"})
-    return target("db-01", options, address="127.0.0.1", port=sshd.port, known_hosts=known_hosts)
+    return Remote(device="db-01", address="127.0.0.1", port=sshd.port, options=options,
+                  known_hosts=known_hosts)
 
 
 def owned_by(sshd: Sshd, path: Path) -> None:
@@ -52,7 +53,7 @@ def remote_job(tool: str, sshd: Sshd, **extra: object) -> Backup:
 @pytest.mark.parametrize("tool", ["restic", "borg"])
 def test_repository_checked_over_ssh(tool: str, sshd: Sshd, tmp_path: Path) -> None:
     job = remote_job(tool, sshd)
-    collector = build(job, target=device(sshd, tmp_path / "known_hosts"), state_dir=tmp_path)
+    collector = build(job, remote=device(sshd, tmp_path / "known_hosts"), state_dir=tmp_path)
     got = {r.metric: r.value for r in asyncio.run(collector.collect(NOW))}
     assert got["backup_age_hours"] == pytest.approx(10.0)
     assert got["backup_verified"] == 1.0 and got["backup_snapshots"] == 3.0
@@ -60,7 +61,7 @@ def test_repository_checked_over_ssh(tool: str, sshd: Sshd, tmp_path: Path) -> N
     assert record.result == "ok", record.detail
     wrong = job.model_copy(update={"password": job.password and type(job.password)("Wr0ng-remote-pw")})
     with pytest.raises(CollectError) as err:
-        asyncio.run(build(wrong, target=collector.runner.target, state_dir=tmp_path)  # type: ignore[attr-defined]
+        asyncio.run(build(wrong, remote=device(sshd, tmp_path / "known_hosts"), state_dir=tmp_path)
                     .collect(NOW))
     assert "wrong repository password" in str(err.value) and "Wr0ng-remote-pw" not in str(err.value)
 
@@ -94,7 +95,7 @@ def test_files_checked_over_ssh(sshd: Sshd, tmp_path: Path) -> None:
     owned_by(sshd, where)
     job = Backup.model_validate({"name": "oa-dump", "source": "files", "path": str(where),
                                  "pattern": "oa-*.sql.gz", "manifest": str(sums), "device": "db-01"})
-    collector = build(job, target=device(sshd, tmp_path / "known_hosts"), state_dir=tmp_path)
+    collector = build(job, remote=device(sshd, tmp_path / "known_hosts"), state_dir=tmp_path)
     got = {r.metric: r.value for r in asyncio.run(collector.collect(NOW))}
     assert got["backup_age_hours"] == pytest.approx(2.0)
     assert (got["backup_shrank"], got["backup_modified"], got["backup_verified"]) == (1.0, 1.0, 0.0)
@@ -102,6 +103,6 @@ def test_files_checked_over_ssh(sshd: Sshd, tmp_path: Path) -> None:
 
 def test_an_untrusted_host_key_is_refused(sshd: Sshd, tmp_path: Path) -> None:
     job = Backup.model_validate({"name": "oa-dump", "source": "files", "path": "/tmp", "device": "db-01"})
-    collector = build(job, target=device(sshd, tmp_path / "known_hosts", trusted=False), state_dir=tmp_path)
+    collector = build(job, remote=device(sshd, tmp_path / "known_hosts", trusted=False), state_dir=tmp_path)
     with pytest.raises(HostKeyRefused, match="not trusted yet"):
         asyncio.run(collector.collect(NOW))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.backup import Backup, build, restore
-from monitor.errors import CollectError
-from monitor.model import Reading
+from collectors.backup import LOG_NAME, Backup, build, restore
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 from rules.engine import Engine
 from rules.loader import load_pack
 
@@ -28,7 +28,7 @@ def job(repo: Repo, **extra: object) -> Backup:
 
 def collect(backup: Backup, state: Path, now: float = NOW) -> dict[str, float]:
     state.mkdir(exist_ok=True)
-    readings = asyncio.run(build(backup, target=None, state_dir=state).collect(now))
+    readings = asyncio.run(build(backup, state_dir=state).collect(now))
     return {r.metric: r.value for r in readings}
 
 
@@ -72,7 +72,7 @@ def test_a_job_that_stopped_two_days_ago(tool: str, tmp_path: Path) -> None:
 def test_a_repository_damaged_on_disk_fails_its_check(tool: str, tmp_path: Path) -> None:
     repo = make_repo(tool, tmp_path, daily(NOW))
     backup = job(repo, read_data_subset="100%") if tool == "restic" else job(repo)
-    collector = build(backup, target=None, state_dir=tmp_path)
+    collector = build(backup, state_dir=tmp_path)
     first = {r.metric: r.value for r in asyncio.run(collector.collect(NOW))}
     assert first["backup_verified"] == 1.0
     repo.corrupt()
@@ -103,9 +103,9 @@ def test_restore_tests_pass_and_fail_and_are_logged(tool: str, tmp_path: Path) -
     state.mkdir()
     sample = str(repo.data / "db" / "his.dump")
     backup = job(repo, restore_paths=[sample], restore_test_every="7d")
-    got = {r.metric: r.value for r in asyncio.run(build(backup, target=None, state_dir=state).collect(NOW))}
+    got = {r.metric: r.value for r in asyncio.run(build(backup, state_dir=state).collect(NOW))}
     assert got["restore_test_age_days"] == 0.0 and got["restore_test_failed"] == 0.0
-    [passed] = restore.records(state / restore.LOG_NAME)
+    [passed] = restore.records(state / LOG_NAME)
     assert (passed.job, passed.result, passed.by.startswith("roomwatch@")) == ("his-db", "ok", True)
     assert "his.dump" in passed.what and "verified" in passed.what
 
@@ -117,8 +117,8 @@ def test_restore_tests_pass_and_fail_and_are_logged(tool: str, tmp_path: Path) -
     repo.corrupt()
     broken = restore.run_test(backup, LocalRunner(environment=backup.environment), now=NOW + 120, by="ops")
     assert broken.result == "failed" and PASSWORD not in broken.detail
-    restore.append(state / restore.LOG_NAME, broken)
-    got = {r.metric: r.value for r in asyncio.run(build(job(repo), target=None, state_dir=state)
+    restore.append(state / LOG_NAME, broken)
+    got = {r.metric: r.value for r in asyncio.run(build(job(repo), state_dir=state)
                                                   .collect(NOW + 180))}
     assert got["restore_test_failed"] == 1.0  # the last test failed: an alert
     assert got["restore_test_age_days"] == pytest.approx(180 / 86400)  # since the last good one

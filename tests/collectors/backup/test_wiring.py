@@ -9,7 +9,7 @@ import pytest
 
 from collectors.backup.runner import LocalRunner, SshRunner
 from monitor import config, wiring
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 CONFIG = """
 state_dir = "{state}"

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 from monitor.report import backups, items, render, weekly
 from monitor.report.book import InspectionBook
 from monitor.report.items import ItemResult, Status

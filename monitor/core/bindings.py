@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
 # Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.
