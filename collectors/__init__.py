@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "exec": "collectors.exec",
     "ssh": "collectors.ssh",
     "snmp": "collectors.snmp",
+    "modbus": "collectors.modbus",
 }
 # A device without a transport sub-table is the host roomwatch runs on.
 DEFAULT = "local"

@@ -22,6 +22,7 @@ from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
 from monitor.core.windows import TimeZone, Window
+from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory
 from monitor.store.settings import StoreSettings
 
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
     backups: list[Backup] = Field(
         default_factory=list, description="Backup jobs (restic, borg, files, exec) checked for item 8."
     )
+    facility: FacilitySettings = Field(
+        default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
 
     @classmethod
     def settings_customise_sources(

@@ -18,12 +18,13 @@ from alerts.outbox import Outbox
 from collectors import REGISTRY, backup, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
-from collectors.base import ArpTableReader, Listener, Shared
+from collectors.base import ArpTableReader, Collector, Listener, Shared
 from collectors.probe.collector import LinkCollector
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
+from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
@@ -75,7 +76,9 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     shared = shared_of(settings)
     jobs = []
     for dev in settings.devices:
-        collector = transport(dev.transport).build(dev, dev.options(), shared)
+        collector: Collector = transport(dev.transport).build(dev, dev.options(), shared)
+        if settings.facility.working_hours:
+            collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
