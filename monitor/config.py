@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
+from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.ssh.options import SshSettings
@@ -104,6 +105,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    backups: list[Backup] = Field(
+        default_factory=list, description="Backup jobs (restic, borg, files, exec) checked for item 8."
+    )
     facility: FacilitySettings = Field(
         default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
 
@@ -141,6 +145,8 @@ def load(path: Path | None = None) -> tuple[Settings, Path | None]:
         interval = dev.interval or settings.defaults.interval
         problems += [f"{name}: devices[{i}]: {problem}" for table in dev.tables().values()
                      if (problem := table.timing_problem(interval, dev.timeout))]
+    problems += check_backups(settings.backups, {d.name: "ssh" in d.tables() for d in settings.devices},
+                              f"{name}: ")
     if problems:
         raise ConfigError(problems)
     registry = settings.bindings.file

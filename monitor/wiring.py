@@ -15,7 +15,7 @@ from alerts.channels import from_settings
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
-from collectors import REGISTRY, transport
+from collectors import REGISTRY, backup, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
 from collectors.base import ArpTableReader, Collector, Listener, Shared
@@ -93,7 +93,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
                      if dev.design_runtime_minutes else {})
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
                         interval=interval, timeout=timeout, constants=constants))
-    return jobs + build_link_jobs(settings)
+    return jobs + build_link_jobs(settings) + build_backup_jobs(settings)
 
 
 def shared_of(settings: config_mod.Settings) -> Shared:
@@ -134,12 +134,43 @@ def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
     return jobs
 
 
+def build_backup_jobs(settings: config_mod.Settings) -> list[Job]:
+    """One job per ``[[backups]]`` entry, named ``backup:NAME``: labels of the device it is
+    checked on (this host by default) with ``job`` and the job's own ``level``; heartbeat
+    ``backup_readable`` (a repository that cannot be read is an abnormality, not silence)."""
+    if not settings.backups:
+        return []
+    devices = {d.name: d for d in settings.devices}
+    state, _ = config_mod.state_dir(settings)
+    jobs = []
+    for entry in settings.backups:
+        owner = devices.get(entry.device or "")
+        base = owner.labels() if owner is not None else {"device": local_name()}
+        collector = backup.build(entry, remote=backup_remote(settings, entry, state), state_dir=state)
+        # A check, a size walk and a restore test may all fall in one cycle.
+        jobs.append(Job(device=f"backup:{entry.name}", collector=collector, interval=entry.interval,
+                        labels={**base, "job": entry.name, "level": str(entry.level)},
+                        timeout=4 * entry.timeout, heartbeat="backup_readable"))
+    return jobs
+
+
+def backup_remote(settings: config_mod.Settings, entry: backup.Backup, state: Path) -> backup.Remote | None:
+    """The device a backup job is checked on over SSH (None: this host)."""
+    owner = next((d for d in settings.devices if d.name == entry.device), None)
+    ssh = owner.tables().get("ssh") if owner is not None else None
+    if owner is None or ssh is None:
+        return None
+    return backup.Remote(device=owner.name, address=owner.address, port=owner.port, options=ssh,
+                         known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
+
+
 def stale_after(settings: config_mod.Settings) -> float:
     """How long a silent series counts as present: the configured value, but never less than
     three polling intervals of the slowest device or link (websites: 5 min), or slow ones
     would resolve and re-fire between polls."""
     intervals = [d.interval or settings.defaults.interval for d in settings.devices]
     intervals += [link.cycle(settings.defaults.interval) for link in settings.links]
+    intervals += [job.interval for job in settings.backups]
     longest = max(intervals, default=0.0)
     return max(settings.rules.stale_after, 3 * longest)
 
@@ -154,6 +185,8 @@ def secrets_of(settings: config_mod.Settings) -> list[str]:
         found.append(settings.store.influxdb.token.get_secret_value())
     for link in settings.links:
         found += link.secret_values()
+    for job in settings.backups:
+        found += job.secret_values()
     return found
 
 

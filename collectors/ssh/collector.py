@@ -54,7 +54,7 @@ class SshShared:
 
 def target(device: str, options: SshOptions, *, address: str, port: int | None,
            known_hosts: Path) -> session.Target:
-    """How to reach a device over SSH (also used by the posture checks of servers)."""
+    """How to reach a device over SSH (also used by the posture and backup checks)."""
     return session.Target(
         device=device, address=address, port=options.port or port or 22,
         device_type=options.device_type, username=options.username,

@@ -17,4 +17,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.inspect",
     "monitor.commands.report",
     "monitor.commands.server",
+    "monitor.commands.backup",
 )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 from monitor.core import logs
-from monitor.report import items, period, render
+from monitor.report import backups, items, period, render
 from monitor.report.book import InspectionBook
 from monitor.report.judge import judge
 from monitor.report.judge import load as load_data
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
         return EXIT_USAGE
     span = period.day_span(day, tz)
     state, _ = config_mod.state_dir(settings)
-    table = items.items(settings.report.backup_max_age / 3600)
+    table = items.items(settings.report.backup_max_age / 3600,
+                        backup_jobs=tuple(j.name for j in settings.backups))
     book = InspectionBook(state / "inspections.db")
     try:
         if args.show:
@@ -61,6 +63,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
         try:
             data = load_data(store, span.start, span.end, [m for i in table for m in i.metrics])
             results = judge(store, data, table, span.start, span.end)
+            jobs = tuple(backups.job_lines(data, span.start, span.end, (j.name for j in settings.backups)))
+            results = [replace(r, details=jobs) if r.key == "backup" else r for r in results]
         finally:
             store.close()
         entry = book.add(day=span.label, start=span.start, end=span.end, now=now, items=results,

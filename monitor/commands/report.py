@@ -6,9 +6,11 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from collectors.backup import LOG_NAME, restore
 from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 from monitor.core import logs
@@ -71,11 +73,14 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     designs = {d.name: d.design_runtime_minutes for d in settings.devices if d.design_runtime_minutes}
     book = InspectionBook(state / "inspections.db")
     store = open_store(settings, state)
+    tests = [asdict(r) for r in restore.records(state / LOG_NAME)]
+    table = items.items(conf.backup_max_age / 3600, backup_jobs=tuple(j.name for j in settings.backups))
     try:
         report = weekly.build(store, year=year, week=week, tz=tz, tz_name=conf.timezone or str(tz),
-                              now=now, table=items.items(conf.backup_max_age / 3600), book=book,
+                              now=now, table=table, book=book,
                               acks=ack_times(state), designs=designs, reviewer=conf.reviewer,
-                              top=conf.top)
+                              top=conf.top, restore_tests=tests,
+                              backup_limits={j.name: j.max_age / 3600 for j in settings.backups})
     finally:
         store.close()
         book.close()

@@ -12,18 +12,21 @@ from monitor.core.model import Labels
 
 class Status(enum.Enum):
     """What one checklist item was on one day: 正常, 异常, 无法检查 (a check reported it could
-    not run), or 无数据 (never normal by default)."""
+    not run), 无数据 (never normal by default), or 未配置 when nothing that could give evidence
+    is configured."""
 
     NORMAL = "normal"
     ABNORMAL = "abnormal"
     UNAVAILABLE = "unavailable"
     NO_DATA = "no_data"
+    NOT_CONFIGURED = "not_configured"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     """One series test: ``metric`` readings whose labels include ``match`` (a label may list
-    alternatives separated by ``|``) are normal while ``low <= value <= high``."""
+    alternatives separated by ``|``, or start with ``!`` to exclude them) are normal while
+    ``low <= value <= high``."""
 
     metric: str
     low: float = -math.inf
@@ -36,7 +39,7 @@ class Check:
 
     def selects(self, labels: Labels) -> bool:
         """Whether a series with these labels is judged by this check."""
-        return all(labels.get(key) in want.split("|") for key, want in self.match)
+        return all(_matches(labels.get(key), want) for key, want in self.match)
 
     def excuses(self, labels: Labels) -> bool:
         """Whether a series is data for the row but never abnormal (e.g. a configuration change
@@ -52,7 +55,11 @@ class Check:
 class Item:
     """One row of the checklist: its number, names, the clause it comes from, how it is judged
     from data (``checks``), which other metrics only prove data exists (``present``), and which
-    words in a rule name route that rule's alerts here."""
+    words in a rule name route that rule's alerts here. ``claims`` are labels that route an
+    alert here before any words do; ``configured`` False means nothing that could give this row
+    evidence is configured, so without data it reads 未配置 rather than 无数据; ``expect`` are
+    labels some series must carry (each configured backup job): one missing makes the row 无数据
+    unless it is already 异常, so a silent job never hides behind a healthy one."""
 
     key: str
     number: int
@@ -62,6 +69,9 @@ class Item:
     checks: tuple[Check, ...] = ()
     present: tuple[str, ...] = ()
     rule_words: tuple[str, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()
+    configured: bool = True
+    expect: tuple[tuple[str, str], ...] = ()
     shown: tuple[str, ...] = ()
 
     @property
@@ -76,9 +86,15 @@ class Item:
 _NETWORK_KINDS = "switch|router|firewall"
 
 
-def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
+CONFIG_JOB = (("job", "config"),)
+"""The label roomwatch's own switch-configuration fetch puts on ``backup_age_hours``: a
+设备配置备份 (item 7), never evidence of a data backup (item 8)."""
+
+
+def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = ()) -> tuple[Item, ...]:
     """The rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
-    configuration, backups and server security."""
+    configuration, backups and server security. Row 8 reads 未配置 until ``backup_jobs``
+    ([[backups]] names) exist, and 无数据 while one of them has no data."""
     return (
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
@@ -124,14 +140,24 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
              checks=(Check(metric="arp_unknown_mac", high=0.5), Check(metric="arp_ip_mismatch", high=0.5),
                      Check(metric="arp_ip_conflict", high=0.5)),
              rule_words=("arp", "ip_mac", "binding", "mac")),
-        Item(key="config", number=7, zh="设备配置变更", en="Configuration changes",
-             clause="《信息中心机房管理制度》一、安全保密制度 第4条",
-             checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),),
-             rule_words=("config",)),
+        Item(key="config", number=7, zh="设备配置变更与备份", en="Configuration changes and backups",
+             clause=("《信息中心机房管理制度》一、安全保密制度 第4条；"
+                     "《公司信息化工作报告》第四部分 信息化运维"),
+             checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),
+                     Check(metric="backup_age_hours", high=backup_max_age_hours, match=CONFIG_JOB,
+                           unit="h")),
+             rule_words=("config",), claims=CONFIG_JOB),
         Item(key="backup", number=8, zh="数据备份", en="Data backup",
              clause="《信息中心机房管理制度》三、中心机房管理制度 第2条",
-             checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, unit="h"),),
-             rule_words=("backup",)),
+             checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, match=(("job", "!config"),),
+                           unit="h"),
+                     Check(metric="backup_readable", low=0.5), Check(metric="backup_verified", low=0.5),
+                     Check(metric="backup_modified", high=0.5), Check(metric="restore_test_failed", high=0.5),
+                     Check(metric="restore_test_age_days", high=7.0, unit="d"),
+                     Check(metric="backup_offsite_age_days", high=7.0, unit="d")),
+             present=("backup_last_success_timestamp",),
+             rule_words=("backup", "restore"), configured=bool(backup_jobs),
+             expect=tuple(("job", name) for name in backup_jobs)),
         POSTURE,
     )
 
@@ -221,6 +247,7 @@ class ItemResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     series: int = 0
+    details: tuple[dict[str, Any], ...] = ()
     observed: tuple[Observed, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -229,6 +256,8 @@ class ItemResult:
                "findings": [f.to_dict() for f in self.findings]}
         if self.observed:  # records written before rows listed anything stay byte-identical
             doc["observed"] = [o.to_dict() for o in self.observed]
+        if self.details:
+            doc["details"] = list(self.details)
         return doc
 
     @classmethod
@@ -236,7 +265,8 @@ class ItemResult:
         """The inverse of ``to_dict``."""
         return cls(key=doc["key"], status=Status(doc["status"]), series=doc.get("series", 0),
                    findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())),
-                   observed=tuple(Observed(**o) for o in doc.get("observed", ())))
+                   observed=tuple(Observed(**o) for o in doc.get("observed", ())),
+                   details=tuple(doc.get("details", ())))
 
 
 KIND_ROUTED = ("device_", "cpu_", "memory_")
@@ -253,9 +283,18 @@ def item_for_alert(rule: str, labels: Labels, table: tuple[Item, ...]) -> Item |
     if row and (name == "up" or name.startswith(KIND_ROUTED)):
         return _by_key(table, row)
     for item in table:
+        if item.claims and all(labels.get(key) == want for key, want in item.claims):
+            return item
+    for item in table:
         if any(word in name for word in item.rule_words):
             return item
     return None
+
+
+def _matches(value: str | None, want: str) -> bool:
+    if want.startswith("!"):
+        return value not in want[1:].split("|")
+    return value in want.split("|")
 
 
 def _by_key(table: tuple[Item, ...], key: str) -> Item:

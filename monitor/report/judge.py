@@ -56,6 +56,7 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
     for item in table:
         findings: list[Finding] = []
         seen = 0
+        missing = set(item.expect)
         for metric in item.metrics:
             for sid, rows in data.series(metric, start, end).items():
                 labels = dict(sid[1])
@@ -63,6 +64,7 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
                 if not checks and any(c.metric == metric for c in item.checks):
                     continue  # e.g. `up` of a switch is not the server row's business
                 seen += 1
+                missing -= set(labels.items())
                 for check in checks:
                     if not check.excuses(labels):
                         findings.extend(_episodes(store, item, check, labels, rows, start, end))
@@ -74,8 +76,10 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
             status = Status.ABNORMAL
         elif findings:
             status = Status.UNAVAILABLE  # never 正常 while a check could not run
-        elif seen:
+        elif seen and not missing:
             status = Status.NORMAL
+        elif not item.configured and not seen:
+            status = Status.NOT_CONFIGURED
         else:
             status = Status.NO_DATA
         results.append(ItemResult(key=item.key, status=status, series=seen,
@@ -125,7 +129,10 @@ def latest_alerts(history: Iterable[Alert], start: float, end: float) -> list[Al
 
 def device_of(labels: dict[str, str]) -> str:
     """The name a person knows the series by: the backup job or link it measures, else the
-    device, else the ip."""
+    device, else the ip. The configuration fetch (job ``config``) has one series per device, so
+    there the device names it."""
+    if labels.get("job") == "config" and labels.get("device"):
+        return labels["device"]
     for key in ("job", "link", "device", "ip"):
         if labels.get(key):
             return labels[key]

@@ -18,7 +18,8 @@ from monitor.report.weekly import Report
 
 log = logging.getLogger(__name__)
 
-MARKS = {Status.NORMAL: "√", Status.ABNORMAL: "×", Status.UNAVAILABLE: "?", Status.NO_DATA: "—"}
+MARKS = {Status.NORMAL: "√", Status.ABNORMAL: "×", Status.UNAVAILABLE: "?", Status.NO_DATA: "—",
+         Status.NOT_CONFIGURED: "○"}
 
 
 def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:

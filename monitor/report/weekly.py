@@ -10,7 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from monitor.core.model import Ack
-from monitor.report import period
+from monitor.report import backups, period
 from monitor.report.book import InspectionBook
 from monitor.report.facility import METRICS as FACILITY_METRICS
 from monitor.report.facility import facility_rows
@@ -72,6 +72,7 @@ class Report:
     changes: list[Finding] = field(default_factory=list)
     ipmac: list[Finding] = field(default_factory=list)
     backups: list[dict[str, Any]] = field(default_factory=list)
+    restore_tests: list[dict[str, Any]] = field(default_factory=list)
     facility: list[dict[str, Any]] = field(default_factory=list)
     posture: list[dict[str, Any]] = field(default_factory=list)
 
@@ -105,8 +106,11 @@ class Report:
 
 def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: float,
           table: tuple[Item, ...], book: InspectionBook | None, acks: Mapping[str, Sequence[Ack]],
-          designs: Mapping[str, float], reviewer: str, top: int = 10) -> Report:
-    """The report of ISO week ``year``-W``week``."""
+          designs: Mapping[str, float], reviewer: str, top: int = 10,
+          backup_limits: Mapping[str, float] | None = None,
+          restore_tests: Sequence[Mapping[str, Any]] = ()) -> Report:
+    """The report of ISO week ``year``-W``week``. ``backup_limits`` are each backup job's max
+    age in hours; ``restore_tests`` the restore-test log's records (ts, job, by, what, result)."""
     span = period.week_span(year, week, tz)
     metrics = [m for item in table for m in item.metrics] + list(EXTRA_METRICS)
     data = load(store, span.start, span.end, metrics)
@@ -143,7 +147,13 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
             every = replace(check, exempt=())  # the section lists authorised changes too
             target.extend(episodes(store, data, by_key[name], every, span.start, span.end))
         target.sort(key=lambda f: f.start)
-    _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
+    item = by_key["backup"]
+    spans = [(d.label, d.start, d.end)
+             for d in (period.day_span(day, tz) for day in period.week_days(year, week))]
+    report.backups = backups.week_grid(data, spans, dict(backup_limits or {}), item.checks[0].high,
+                                       (name for _key, name in item.expect))
+    report.restore_tests = sorted((dict(r) for r in restore_tests if span.start <= r["ts"] < span.end),
+                                  key=lambda r: r["ts"])
     report.facility = facility_rows(store, data, by_key["environment"], span.start, span.end)
     if "posture" in by_key:
         report.posture = posture_rows(data, by_key["posture"], span.start, span.end)
@@ -209,15 +219,3 @@ def _availability(report: Report, rows: Sequence[Rollup], top: int) -> None:
     report.fully_up = sum(1 for v in pct.values() if v >= 99.995)
     report.availability = sorted(((d, v) for d, v in pct.items() if v < 99.995), key=lambda x: (x[1], x[0]))
     report.availability = report.availability[: max(top, 20)]
-
-
-def _backups(report: Report, rows: Sequence[Rollup], item: Item) -> None:
-    jobs: dict[str, list[Rollup]] = defaultdict(list)
-    for row in rows:
-        jobs[device_of(dict(row.labels))].append(row)
-    check = item.checks[0]
-    for job, mine in sorted(jobs.items()):
-        mine.sort(key=lambda r: r.hour)
-        worst = max(r.max for r in mine)
-        report.backups.append({"job": job, "last": mine[-1].avg, "worst": worst,
-                               "limit": check.high, "ok": not check.bad(worst)})

@@ -90,10 +90,17 @@ def test_unwatched_metrics_are_ignored_and_matching_runs_once_per_series(
 
 def test_two_rules_on_one_metric_alert_separately() -> None:
     engine = Engine(PACK)
-    job = {"device": "nas-1", "job": "oa-db"}
+    job = {"device": "nas-1", "job": "oa-db", "level": "1"}  # an important system: monthly too
     engine.ingest([Reading("backup_age_hours", 800.0, job, T0)])
     assert brief(engine.evaluate(T0)) == [("backup_overdue_monthly", "nas-1", F),
                                           ("backup_stale", "nas-1", P)]
+
+
+def test_the_configuration_fetch_has_its_own_rule() -> None:
+    """job=config is a device-configuration backup: not judged by the data-backup rules."""
+    engine = Engine(PACK)
+    engine.ingest([Reading("backup_age_hours", 800.0, {"device": "sw-1", "job": "config"}, T0)])
+    assert brief(engine.evaluate(T0)) == [("config_backup_stale", "sw-1", F)]
 
 
 def test_overrides_by_room_and_device_and_disabled() -> None:

@@ -144,7 +144,8 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "config_changed_in_window", "website_unavailable",
                    "arp_unknown_mac", "arp_ip_mismatch", "arp_ip_conflict",
                    "arp_gateway_spoof", "arp_mac_moved", "arp_port_macs", "arp_capture_down",
-                   "trap_receiver_down",
+                   "trap_receiver_down", "backup_not_verified", "restore_test_overdue",
+                   "restore_test_failed", "backup_offsite_stale", "backup_modified",
                    # posture: any finding breaks the regulation
                    "av_not_installed", "av_realtime_off", "usb_storage_allowed", "removable_media_mounted",
                    "optical_drive_enabled", "password_too_short", "password_classes_weak", "egress_public",

@@ -43,7 +43,9 @@ def temps(values: list[tuple[int, float]]) -> list[Reading]:
 def test_no_data_is_never_normal(seed: ModuleType, tmp_path: Path) -> None:
     result = run(seed, tmp_path, temps([(0, 22.0)]))
     assert result["environment"].status is Status.NORMAL
-    assert {k for k, r in result.items() if r.status is Status.NO_DATA} == set(result) - {"environment"}
+    no_data = {k for k, r in result.items() if r.status is Status.NO_DATA}
+    assert no_data == set(result) - {"environment", "backup"}
+    assert result["backup"].status is Status.NOT_CONFIGURED
 
 
 @pytest.mark.parametrize(("timeline", "expected"), [
@@ -107,6 +109,10 @@ def test_an_outage_that_began_before_the_day_still_counts(seed: ModuleType, tmp_
     ("arp_ip_conflict", {"device": "sw"}, "ipmac"),
     ("config_changed", {"kind": "switch"}, "config"),
     ("backup_stale", {}, "backup"),
+    ("backup_stale", {"job": "his-db"}, "backup"),
+    ("config_backup_stale", {"job": "config", "kind": "switch"}, "config"),
+    ("backup_stale", {"job": "config", "kind": "switch"}, "config"),
+    ("restore_test_overdue", {"job": "his-db"}, "backup"),
     ("raid_degraded", {"kind": "server"}, "server"),
     ("something_else", {}, None),
 ])
@@ -128,3 +134,36 @@ def test_a_change_inside_a_maintenance_window_is_recorded_not_abnormal(seed: Mod
     unauthorised = [*readings, Reading("config_changed", 1.0, {**fw, **change, "in_window": "0"}, T0 + 5000)]
     result = run(seed, tmp_path / "b", unauthorised)["config"]
     assert result.status is Status.ABNORMAL and [f.labels["in_window"] for f in result.findings] == ["0"]
+
+
+def test_the_configuration_fetch_is_not_a_data_backup(seed: ModuleType, tmp_path: Path) -> None:
+    """roomwatch's own fetch of switch configurations (job=config) is 设备配置备份 under item 7;
+    with no backup job configured and no data-backup evidence, item 8 says 未配置, never 正常."""
+    sw = {"device": "sw-core", "kind": "switch", "job": "config"}
+    fresh = [Reading("backup_age_hours", 2.0 + h, sw, T0 + h * 3600) for h in range(4)]
+    result = run(seed, tmp_path, fresh)
+    assert result["backup"].status is Status.NOT_CONFIGURED and result["backup"].series == 0
+    assert result["config"].status is Status.NORMAL and result["config"].series == 1
+    stale = [Reading("backup_age_hours", 30.0 + h, sw, T0 + h * 3600) for h in range(4)]
+    result = run(seed, tmp_path / "b", stale)
+    [found] = result["config"].findings
+    assert (found.device, found.metric) == ("sw-core", "backup_age_hours")
+    assert result["backup"].status is Status.NOT_CONFIGURED
+
+
+def test_a_configured_backup_job_without_data_is_no_data(seed: ModuleType, tmp_path: Path) -> None:
+    table = items.items(backup_jobs=("his-db",))
+    store = seed.open_store(tmp_path / "s.db")
+    store.write([Reading("backup_age_hours", 3.0, {"device": "sw", "job": "config"}, T0)])
+    store.flush()
+    try:
+        data = load(store, T0, T0 + 86400, [m for i in table for m in i.metrics])
+        got = {r.key: r.status for r in judge(store, data, table, T0, T0 + 86400)}
+        assert got["backup"] is Status.NO_DATA
+        store.write([Reading("backup_age_hours", 3.0, {"device": "db", "job": "his-db"}, T0 + 60)])
+        store.flush()
+        data = load(store, T0, T0 + 86400, [m for i in table for m in i.metrics])
+        got = {r.key: r.status for r in judge(store, data, table, T0, T0 + 86400)}
+        assert got["backup"] is Status.NORMAL
+    finally:
+        store.close()

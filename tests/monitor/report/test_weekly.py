@@ -123,7 +123,8 @@ def test_week_without_data_says_so(seed: ModuleType, tmp_path: Path) -> None:
     text = render.weekly_markdown(rep, TZ, "zh")
     assert "本周没有任何监测数据与告警记录" in text
     assert rep.days_all_normal == 0 and rep.abnormal_cells == 0
-    assert all(i.status.value == "no_data" for d in rep.days for i in d.items)
+    assert all(i.status.value == ("not_configured" if i.key == "backup" else "no_data")
+               for d in rep.days for i in d.items)
     grid_rows = [line for line in text.splitlines() if line.startswith("| 1 电源")]
     assert grid_rows == ["| 1 电源、UPS | — | — | — | — | — | — | — |"]
     pdf = render.weekly_pdf(rep, TZ, "en")
