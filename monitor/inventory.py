@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import ipaddress
+import re
+from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from collectors.exec import ExecOptions
 from collectors.local import LocalOptions
@@ -13,9 +15,12 @@ from collectors.snmp.options import SnmpOptions
 from collectors.ssh.collector import SshOptions
 from monitor.durations import Duration
 
-# Transport sub-tables a device may carry, in the order they are looked for; each name is a
-# field of Device and a key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("exec", "ssh", "snmp")
+# Transport sub-tables a device may carry (exactly one); each name is a field of Device and a
+# key of collectors.REGISTRY.
+TRANSPORTS: tuple[str, ...] = ("local", "exec", "ssh", "snmp")
+# RFC 1123 host name labels (underscores too: sites use them in internal DNS); a name whose last
+# label is all digits is a mistyped IPv4 address (999.1.1.1), not a host name.
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
@@ -52,13 +57,29 @@ class Device(BaseModel):
             raise ValueError(f"{value!r} contains white space; use - or _")
         return value
 
+    @field_validator("address")
+    @classmethod
+    def _host_or_ip(cls, value: str) -> str:
+        value = value.strip()
+        if value and not is_address(value):
+            raise ValueError(f"{value!r} is neither an IPv4/IPv6 address nor a host name")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> Device:
+        given = [name for name in TRANSPORTS if getattr(self, name) is not None]
+        if not given:
+            # Never guess: a switch without a transport once showed this machine's disks.
+            raise ValueError("no transport sub-table; say how to read it: snmp = {…}, ssh = {…}, "
+                             "exec = {…}, or local = {} for the host roomwatch runs on")
+        if len(given) > 1:
+            raise ValueError(f"more than one transport ({', '.join(given)}); keep one")
+        return self
+
     @property
     def transport(self) -> str:
-        """Which collector reads this device: the sub-table given, or ``local`` if none."""
-        for name in TRANSPORTS:
-            if getattr(self, name) is not None:
-                return name
-        return "local"
+        """Which collector reads this device: its one transport sub-table."""
+        return next(name for name in TRANSPORTS if getattr(self, name) is not None)
 
     def labels(self) -> dict[str, str]:
         """Identity labels every reading of this device carries."""
@@ -70,41 +91,62 @@ class Device(BaseModel):
         return labels
 
 
-def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
-    """Problems that need the whole list: duplicate names, unknown parents, parent loops."""
+def check_inventory(devices: Sequence[Device | None], where: str) -> list[str]:
+    """Problems beyond one device's own fields: a second local host, transport fields the
+    transport needs. ``None`` stands for an entry already reported invalid (indices stay true);
+    names and parents are ``check_names``'."""
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    for i, dev in enumerate(devices):
-        if dev.name in seen:
-            problems.append(
-                f"{where}devices[{i}].name: {dev.name!r} is already used by devices[{seen[dev.name]}]"
-            )
-        else:
-            seen[dev.name] = i
-    locals_ = [i for i, dev in enumerate(devices) if dev.transport == "local"]
+    locals_ = [i for i, dev in enumerate(devices) if dev is not None and dev.transport == "local"]
     for i in locals_[1:]:
-        problems.append(
-            f"{where}devices[{i}]: a second device without a transport sub-table "
-            f"(devices[{locals_[0]}] is already the local host); add exec = {{…}}"
-        )
+        problems.append(f"{where}devices[{i}].local: devices[{locals_[0]}] is already the local host")
     for i, dev in enumerate(devices):
+        if dev is None:
+            continue
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
         if dev.ssh is not None and not dev.address:
             problems.append(f"{where}devices[{i}].address: required for ssh")
         if dev.snmp is not None and not dev.address:
             problems.append(f"{where}devices[{i}].address: required for snmp")
-        if dev.parent is None:
-            continue
-        if dev.parent not in seen:
-            problems.append(f"{where}devices[{i}].parent: no device named {dev.parent!r}")
-        elif _loops(dev.name, devices):
-            problems.append(f"{where}devices[{i}].parent: {dev.name!r} is its own ancestor")
     return problems
 
 
-def _loops(name: str, devices: Iterable[Device]) -> bool:
-    parents = {d.name: d.parent for d in devices}
+def check_names(entries: Sequence[tuple[object, object]], where: str) -> list[str]:
+    """Duplicate names, unknown parents and parent loops over ``(name, parent)`` pairs, one per
+    ``[[devices]]`` entry; entries whose name is not text (already reported) are skipped."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, (name, _) in enumerate(entries):
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            problems.append(f"{where}devices[{i}].name: {name!r} is already used by devices[{seen[name]}]")
+        else:
+            seen[name] = i
+    parents = {n: p for n, p in entries if isinstance(n, str) and isinstance(p, str)}
+    for i, (name, parent) in enumerate(entries):
+        if not isinstance(name, str) or not isinstance(parent, str):
+            continue
+        if parent not in seen:
+            problems.append(f"{where}devices[{i}].parent: no device named {parent!r}")
+        elif _loops(name, parents):
+            problems.append(f"{where}devices[{i}].parent: {name!r} is its own ancestor")
+    return problems
+
+
+def is_address(text: str) -> bool:
+    """True for an IPv4/IPv6 address or a well-formed host name (``999.1.1.1`` is neither)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    labels = text.removesuffix(".").split(".")
+    return (len(text) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
+            and not labels[-1].isdigit())
+
+
+def _loops(name: str, parents: dict[str, str]) -> bool:
     current, steps = parents.get(name), 0
     while current is not None and steps <= len(parents):
         if current == name:

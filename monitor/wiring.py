@@ -190,6 +190,20 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
     return rules, notifier
 
 
+def load_checked(path: Path | None) -> tuple[config_mod.Settings, Path | None]:
+    """The config file (or none) checked in one pass: schema, inventory, links, rules, rule
+    overrides and notifiers; ConfigError lists every problem found."""
+    settings, chosen, problems = config_mod.examine(path)
+    if settings is not None:
+        try:
+            check_buildable(settings, chosen.name if chosen else "defaults")
+        except ConfigError as err:
+            problems += err.problems
+    if problems or settings is None:
+        raise ConfigError(problems)
+    return settings, chosen
+
+
 def build(settings: config_mod.Settings, where: str) -> Parts:
     """Build every part; ConfigError lists all problems."""
     rules, notifier = check_buildable(settings, where)

@@ -11,7 +11,6 @@ import math
 import os
 import re
 import string
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -21,6 +20,7 @@ from typing import Any
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.model import Severity
+from monitor.textfiles import parse_toml, read_text
 from rules.rule import Condition, Matcher, Op, Override, Rule, number
 
 _BOUNDS = ("above", "below", "outside")
@@ -44,19 +44,12 @@ def load_pack(name: str) -> list[Rule]:
 def load_file(path: str | os.PathLike[str], where: str | None = None) -> list[Rule]:
     """The rules of one TOML file; ``where`` prefixes problems (default: the path)."""
     where = str(path) if where is None else where
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([f"{where}: cannot read: {err}"]) from err
-    return load_text(text, where)
+    return load_text(read_text(Path(path), where), where)
 
 
 def load_text(text: str, where: str) -> list[Rule]:
     """Parse rule-file text; ConfigError lists every problem, each prefixed by ``where``."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError([f"{where}: {err}"]) from err
+    doc = parse_toml(text, where)
     problems: list[str] = []
     for key in doc:
         if key != "rules":

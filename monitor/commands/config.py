@@ -32,8 +32,7 @@ def run_validate(args: argparse.Namespace) -> int:
     """Load the file and build its rules and notifiers; print every problem."""
     path = args.file or config_mod.DEFAULT_PATH
     try:
-        settings, _ = config_mod.load(path)
-        wiring.check_buildable(settings, path.name)
+        settings, _ = wiring.load_checked(path)
     except ConfigError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
