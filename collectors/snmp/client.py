@@ -38,6 +38,11 @@ _ERROR_TYPES = frozenset({"NOSUCHOBJECT", "NOSUCHINSTANCE", "ENDOFMIBVIEW"})
 _ERROR_PREFIX = "No "
 # A walk never asks more than this many requests: a broken agent must not keep us forever.
 _MAX_REQUESTS = 2000
+# ifXTable's ifHC* columns (ifHCInOctets .6 to ifHCOutBroadcastPkts .13) hold only Counter64,
+# which SNMPv1 cannot carry: a v1 agent answers GETNEXT on them by skipping every one of their
+# rows, which on a large table takes longer than the request timeout. A v1 walk does not ask
+# them; the interface code falls back to the 32-bit ifTable counters.
+V1_ABSENT = frozenset(f"1.3.6.1.2.1.31.1.1.1.{n}" for n in range(6, 14))
 
 
 Table = dict[str, dict[str, Var]]
@@ -217,6 +222,8 @@ class Client:
     async def walk(self, columns: Sequence[str], what: str = "walk") -> Table:
         """Walk table columns together; returns column -> index -> value (missing columns empty)."""
         table: Table = {c: {} for c in columns}
+        if self.options.version == "1":
+            columns = [c for c in columns if c not in V1_ABSENT]
         cursor = {c: c for c in columns}  # where each column's walk goes on from
         method = "bulk_get" if self.options.bulk and self.options.version != "1" else "get_next"
         last: dict[str, tuple[int, ...]] = {c: () for c in columns}  # index of each column's last row
