@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -17,7 +16,7 @@ from collectors.local import LocalOptions
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.traps import TrapOptions
-from monitor import textfiles
+from monitor import statedir, textfiles
 from monitor.bindings import BindingsSettings
 from monitor.durations import Duration
 from monitor.errors import ConfigError
@@ -26,6 +25,7 @@ from monitor.secrets import Secret
 from monitor.windows import TimeZone, Window
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
+
 
 
 class _Section(BaseModel):
@@ -290,14 +290,5 @@ def _hostname() -> str:
 
 
 def state_dir(settings: Settings) -> tuple[Path, str]:
-    """The state directory to use and why: the configured one if writable, else ./roomwatch-state."""
-    wanted = settings.state_dir
-    try:
-        wanted.mkdir(parents=True, exist_ok=True)
-        if os.access(wanted, os.W_OK):
-            return wanted, "configured"
-    except OSError:
-        pass
-    fallback = Path.cwd() / "roomwatch-state"
-    fallback.mkdir(parents=True, exist_ok=True)
-    return fallback, f"{wanted} is not writable"
+    """The state directory to use and why (see ``monitor.statedir.choose``)."""
+    return statedir.choose(settings.state_dir)
