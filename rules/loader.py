@@ -27,7 +27,7 @@ _BOUNDS = ("above", "below", "outside")
 _RULE_KEYS = ("name", "metric", "match", *_BOUNDS, "hysteresis", "for", "severity", "summary",
               "clause", "description")
 _REQUIRED = ("name", "metric", "severity", "summary", "clause")
-_OVERRIDE_KEYS = ("rule", "match", *_BOUNDS, "hysteresis", "for", "severity", "disabled")
+_OVERRIDE_KEYS = ("rule", "match", *_BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
 _SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PACK = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -94,6 +94,7 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
             problems.append(f"{base}: rule {r.name!r} is defined in more than one pack or file")
         by_name[r.name] = r
     added: dict[str, list[Override]] = {}
+    clauses: dict[str, str] = {}  # a site's own regulation, cited for the whole rule
     for i, table in enumerate(overrides):
         at = f"{source}[{i}]"
         if not isinstance(table, Mapping):
@@ -117,8 +118,13 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
         disabled = table.get("disabled")
         if disabled is not None and not isinstance(disabled, bool):
             problems.append(f"{at}.disabled: expected true or false, got {disabled!r}")
+        clause = _clause(table, at, problems)
         if rule is None or len(problems) > before:
             continue
+        if clause is not None:
+            clauses[rule.name] = clause
+            if set(table) <= {"rule", "clause"}:
+                continue
         merged = bounds or rule.condition
         h = rule.condition.hysteresis if hysteresis is None else hysteresis
         _check_hysteresis(merged, h, f"{at}.hysteresis", problems)
@@ -127,8 +133,25 @@ def apply_overrides(rules: Sequence[Rule], overrides: Sequence[Mapping[str, Any]
             severity=severity, disabled=disabled))
     if problems:
         raise ConfigError(problems)
-    return [replace(r, overrides=(*r.overrides, *added[r.name])) if r.name in added else r
+    return [replace(r, overrides=(*r.overrides, *added.get(r.name, ())),
+                    clause=clauses.get(r.name, r.clause)) if r.name in added or r.name in clauses else r
             for r in rules]
+
+
+def _clause(table: Mapping[str, Any], at: str, problems: list[str]) -> str | None:
+    """A site's own citation for a rule (its document and article); it names the regulation the
+    whole rule enforces, so it cannot be limited to some series."""
+    clause = table.get("clause")
+    if clause is None:
+        return None
+    if not isinstance(clause, str) or not clause.strip():
+        problems.append(f"{at}.clause: expected the document and article, "
+                        "e.g. \"《本院机房管理规定》第十二条\"")
+        return None
+    if "match" in table:
+        problems.append(f"{at}.clause: a citation is for the whole rule; put it in an override without match")
+        return None
+    return clause.strip()
 
 
 def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None:

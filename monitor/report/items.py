@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,41 +69,51 @@ _NETWORK_KINDS = "switch|router|firewall"
 
 
 def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
-    """The eight rows, 1–5 verbatim from 003:175–187, then IP–MAC, configuration and backups."""
+    """The eight rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
+    configuration and backups."""
     return (
-        Item(key="power", number=1, zh="电源、UPS", en="Power, UPS", clause="003:179",
+        Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
+             clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
              checks=(Check(metric="ups_on_battery", high=0.5),
                      Check(metric="ups_battery_replace", high=0.5)),
              present=("ups_battery_capacity_percent", "ups_battery_runtime_minutes",
                       "ups_output_load_percent", "ups_input_voltage_volts"),
              rule_words=("ups", "power", "mains")),
-        Item(key="server", number=2, zh="服务器", en="Servers", clause="003:181",
+        Item(key="server", number=2, zh="服务器", en="Servers",
+             clause="《中心机房巡检管理制度》一、检查项目要求 第2条",
              checks=(Check(metric="up", low=0.5, match=(("kind", "server"),)),
                      Check(metric="raid_degraded", high=0.5)),
              present=("disk_used_percent",),
              rule_words=("server", "raid", "disk", "cpu", "memory", "host")),
-        Item(key="environment", number=3, zh="机房环境", en="Room environment", clause="003:163",
+        Item(key="environment", number=3, zh="机房环境", en="Room environment",
+             clause="《信息中心机房管理制度》四、环境管理制度 第5条",
              checks=(Check(metric="temperature_celsius", low=18, high=28, match=(("kind", "sensor"),),
                            unit="°C"),
                      Check(metric="humidity_percent", low=35, high=75, match=(("kind", "sensor"),),
                            unit="%")),
              rule_words=("temperature", "humidity", "temp", "aircon", "hvac")),
-        Item(key="network", number=4, zh="网络设备", en="Network devices", clause="003:185",
+        Item(key="network", number=4, zh="网络设备", en="Network devices",
+             clause="《中心机房巡检管理制度》一、检查项目要求 第4条",
              checks=(Check(metric="up", low=0.5, match=(("kind", _NETWORK_KINDS),)),
                      Check(metric="if_oper_up", low=0.5, match=(("role", "uplink"),))),
              rule_words=("if_", "interface", "uplink", "switch", "router", "firewall")),
-        Item(key="channel", number=5, zh="网络通道", en="Network channels", clause="003:187",
+        Item(key="channel", number=5, zh="网络通道", en="Network channels",
+             clause="《中心机房巡检管理制度》一、检查项目要求 第5条",
              checks=(Check(metric="link_loss_percent", high=99.9, unit="%"),),
              present=("link_rtt_ms",),
              rule_words=("link", "channel", "wan", "internet")),
-        Item(key="ipmac", number=6, zh="IP–MAC 绑定", en="IP–MAC binding", clause="000:319; 002:425",
+        Item(key="ipmac", number=6, zh="IP–MAC 绑定", en="IP–MAC binding",
+             clause=("《公司信息化工作报告》五、信息安全（安全技术方面）；"
+                     "《保险代理公司信息化管理制度》第六章 信息系统安全管理 第4条"),
              checks=(Check(metric="arp_unknown_mac", high=0.5), Check(metric="arp_ip_mismatch", high=0.5),
                      Check(metric="arp_ip_conflict", high=0.5)),
              rule_words=("arp", "ip_mac", "binding", "mac")),
-        Item(key="config", number=7, zh="设备配置变更", en="Configuration changes", clause="003:123",
+        Item(key="config", number=7, zh="设备配置变更", en="Configuration changes",
+             clause="《信息中心机房管理制度》一、安全保密制度 第4条",
              checks=(Check(metric="config_changed", high=0.5, exempt=(("in_window", "1"),)),),
              rule_words=("config",)),
-        Item(key="backup", number=8, zh="数据备份", en="Data backup", clause="003:145",
+        Item(key="backup", number=8, zh="数据备份", en="Data backup",
+             clause="《信息中心机房管理制度》三、中心机房管理制度 第2条",
              checks=(Check(metric="backup_age_hours", high=backup_max_age_hours, unit="h"),),
              rule_words=("backup",)),
     )
@@ -181,11 +190,6 @@ def item_for_alert(rule: str, labels: Labels, table: tuple[Item, ...]) -> Item |
         if any(word in name for word in item.rule_words):
             return item
     return None
-
-
-def short_clause(clause: str) -> str:
-    """``003_8bed49fd9d0fcebc.txt:163 …`` → ``003:163 …`` (the file prefix as REGULATIONS.md cites it)."""
-    return re.sub(r"\b(\d{3})_[0-9a-f]+\.txt:", r"\1:", clause)
 
 
 def _by_key(table: tuple[Item, ...], key: str) -> Item:

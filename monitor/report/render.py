@@ -12,7 +12,7 @@ import jinja2
 
 from monitor.report import i18n, period
 from monitor.report.book import Entry
-from monitor.report.items import Finding, Item, Status, short_clause
+from monitor.report.items import Finding, Item, Status
 from monitor.report.weekly import Report
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
     env.filters["dur"] = lambda s: duration(s, lang)
     env.filters["num"] = number
     env.filters["reading"] = reading
-    env.filters["clause"] = short_clause
     env.filters["wday"] = lambda day: i18n.WEEKDAYS[1 if lang == "en" else 0][
         datetime.strptime(day, "%Y-%m-%d").weekday()]
     env.filters["name"] = lambda item: item.en if lang == "en" else item.zh

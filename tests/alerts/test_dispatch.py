@@ -19,7 +19,8 @@ def _alert(state: AlertState, value: float = 29.4) -> Alert:
     return Alert(rule="room_temperature", labels=LABELS, state=state, severity=Severity.WARNING,
                  value=value, active_at=1000.0, fired_at=1000.0,
                  resolved_at=2000.0 if state is AlertState.RESOLVED else None,
-                 summary="机房温度 29.4 °C，超出 18–28 °C", clause="003_8bed49fd9d0fcebc.txt:163")
+                 summary="机房温度 29.4 °C，超出 18–28 °C",
+                 clause="《信息中心机房管理制度》四、环境管理制度 第5条")
 
 
 def _dispatcher(tmp_path: Path, url: str) -> Dispatcher:
@@ -38,7 +39,7 @@ def test_firing_then_resolved_reach_the_receiver_once(receiver, tmp_path: Path) 
     bodies = receiver.bodies()
     assert [b["type"] for b in bodies] == ["failure", "success"]
     assert bodies[0]["title"].startswith("[告警][警告] room1-th")
-    assert "依据: 003_8bed49fd9d0fcebc.txt:163" in bodies[0]["message"]
+    assert "依据: 《信息中心机房管理制度》四、环境管理制度 第5条" in bodies[0]["message"]
     assert "一号机房" in bodies[0]["message"]
 
 

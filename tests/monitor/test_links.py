@@ -130,7 +130,7 @@ def test_check_shows_links_and_judges_them(web: str, closed_port: int) -> None:
     assert ("link_unreachable", "医保专网") in fired
     assert not {link for _, link in fired} & {"OA", "局域网"}
     website = next(v for v in doc["violations"] if v["rule"] == "website_unavailable")
-    assert website["severity"] == "critical" and website["clause"].startswith("000_74c66c21e7d295b9.txt:405")
+    assert website["severity"] == "critical" and website["clause"].startswith("《学籍系统工作调度会讲话》")
     assert "网站 门户网站 不可用" in website["summary"]
     table = check.to_table(result)
     assert "link=医保专网,probe=tcp" in table and "link_rtt_ms" in table

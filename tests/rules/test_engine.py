@@ -36,7 +36,7 @@ def test_transitions_are_reported_once_and_value_updates_are_not() -> None:
     assert (fired.rule, fired.state, fired.value) == ("room_temperature", F, 30.0)
     assert fired.severity.value == "warning"
     assert fired.summary == "room1-th 机房温度 30.0 °C，超出 18–28 °C 范围"
-    assert fired.clause.startswith("003_8bed49fd9d0fcebc.txt:163 ")
+    assert fired.clause.startswith("《信息中心机房管理制度》四、环境管理制度 第5条")
     engine.ingest([temp(31.0, T0 + 60)])
     assert engine.evaluate(T0 + 60) == []
     assert engine.evaluate(T0 + 70) == []  # no new reading, still firing

@@ -94,23 +94,48 @@ def test_override_of_hysteresis_alone_and_int_thresholds_from_the_inventory() ->
 
 # --- the shipped regulation pack ----------------------------------------------------------
 
-CLAUSE = re.compile(r"(00[0-4]_[0-9a-f]{16}\.txt):(\d+) \S")
+DOCS = Path(__file__).parents[2] / "docs" / "regulations.md"
 
 
-def test_pack_names_the_daemon_and_the_sample_config_rely_on() -> None:
-    names = {r.name for r in PACK}
-    assert {"room_temperature", "room_humidity", "ups_runtime_low", "disk_used", "device_down"} <= names
+def _digest() -> dict[str, tuple[str, set[str]]]:
+    """docs/regulations.md's table: clause -> (source file:line, the rules it lists)."""
+    rows = {}
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("《"):
+            rows[cells[0]] = (cells[1], set(cells[3].split(", ")))
+    return rows
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
-def test_every_pack_rule_cites_a_seed_clause(rule: Rule) -> None:
-    clause = rule.clause
-    cites = CLAUSE.findall(clause)
-    assert cites, clause
-    if SEEDS.is_dir():
-        for file, line in cites:
-            lines = (SEEDS / file).read_text(encoding="utf-8").splitlines()
-            assert lines[int(line) - 1].strip(), f"{file}:{line} is a blank line"
+def test_every_pack_rule_cites_document_and_article(rule: Rule) -> None:
+    parts = rule.clause.split("；")
+    for part in parts:
+        assert re.fullmatch(r"《[^《》]+》\S.*", part), part  # 《document》 then the article
+        assert not re.search(r"\d{3}_[0-9a-f]{16}|\.txt|范文", part), part
+
+
+def test_regulations_digest_lists_every_clause_and_its_rules() -> None:
+    digest = _digest()
+    cited: dict[str, set[str]] = {}
+    for rule in PACK:
+        for part in rule.clause.split("；"):
+            cited.setdefault(part, set()).add(rule.name)
+    assert {c: rules for c, (_src, rules) in digest.items()} == cited
+    if SEEDS.is_dir():  # the development checkout has the source texts: each source line exists
+        for clause, (source, _rules) in digest.items():
+            prefix, line = source.split(":")
+            text = next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8").splitlines()
+            assert text[int(line) - 1].strip(), f"{clause}: {source} is a blank line"
+
+
+def test_a_site_cites_its_own_regulation() -> None:
+    own = "《XX医院信息机房管理规定》第十二条"
+    rules = apply_overrides(PACK, [{"rule": "room_temperature", "clause": own}], "roomwatch.toml")
+    changed = next(r for r in rules if r.name == "room_temperature")
+    assert changed.clause == own and changed.overrides == ()
+    assert [r.clause for r in rules if r.name != "room_temperature"] == \
+        [r.clause for r in PACK if r.name != "room_temperature"]
 
 
 # Rules whose every number is the regulation's ("any change", "on battery", "degraded"…).

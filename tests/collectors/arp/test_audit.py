@@ -65,7 +65,7 @@ def test_check_arp_window_reports_gateway_impersonation(lan, tmp_path: Path) -> 
     spoof = [v for v in doc["violations"] if v["rule"] == "arp_gateway_spoof"]
     assert spoof and spoof[0]["severity"] == "critical"
     assert spoof[0]["labels"]["ip"] == GW and spoof[0]["labels"]["mac"] == ATT_MAC
-    assert ATT_MAC in spoof[0]["summary"] and "003_8bed49fd9d0fcebc.txt:319" in spoof[0]["clause"]
+    assert ATT_MAC in spoof[0]["summary"] and "《外网管理制度》第6条" in spoof[0]["clause"]
     assert any(r["metric"] == "up" and r["labels"]["device"] == "nms-01" for r in doc["readings"])
 
 

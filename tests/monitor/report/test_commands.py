@@ -33,7 +33,7 @@ def test_inspect_writes_a_record_then_a_correction(config: Path, capsys: pytest.
     assert first.parent.name == "reports" and first.name == "inspection-2026-11-16-1.md"
     assert ("| 3 机房环境 |  | √ | th-a101: temperature_celsius sensor=t1 = 29.4 °C, 14:10–14:50 (40 分钟)"
             in text)
-    assert "| 1 电源、UPS | √ |  |  | 003:179 |" in text
+    assert "| 1 电源、UPS | √ |  |  | 《中心机房巡检管理制度》一、检查项目要求 第1条 |" in text
     assert "正式记录" in text and "巡检人: 自动巡检" in text and "审核人: 张主任" in text
     assert main(["inspect", "--config", str(config), "--date", "2026-11-16", "--lang", "en"]) == 0
     second = Path(capsys.readouterr().out.strip())
