@@ -14,7 +14,9 @@ from typing import Any
 
 import jinja2
 
+from monitor.errors import ConfigError
 from monitor.model import Alert, AlertState
+from monitor.textfiles import read_text
 
 SMS_SEGMENT = 70
 _HIDDEN = ("device", "site", "room", "rack", "kind", "level")
@@ -46,6 +48,25 @@ class Renderer:
             return "", text
         title, _, body = text.partition("\n")
         return title.strip(), body.strip()
+
+
+def check_templates(templates_dir: str | Path | None) -> list[str]:
+    """Every problem of a site's templates, as ``FILE:LINE: …``: not UTF-8, or not Jinja2."""
+    if not templates_dir:
+        return []
+    folder = Path(templates_dir)
+    if not folder.is_dir():
+        return [f"{folder}: templates_dir is not a directory"]
+    env = jinja2.Environment(autoescape=False)
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.j2")):
+        try:
+            env.parse(read_text(path))
+        except ConfigError as err:
+            problems += err.problems
+        except jinja2.TemplateSyntaxError as err:
+            problems.append(f"{path}:{err.lineno}: {err.message}")
+    return problems
 
 
 def state_of(firing: Sequence[Alert]) -> AlertState:

@@ -13,6 +13,7 @@ from typing import Any
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
+from alerts.render import check_templates
 from collectors import collector_class
 from collectors.arp.detect import Observation
 from collectors.arp.sniff import ArpListener
@@ -185,6 +186,7 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
         notifier = from_settings(settings.notify)
     except ValueError as err:
         problems.extend(f"{where}: {line}" for line in str(err).splitlines())
+    problems += check_templates(settings.notify.templates_dir)
     if problems or notifier is None:
         raise ConfigError(problems)
     return rules, notifier

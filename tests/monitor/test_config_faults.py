@@ -181,3 +181,22 @@ def test_infinite_and_huge_intervals_are_refused(tmp_path: Path, value: str, sho
     [problem] = _problems(path)
     assert problem.startswith(f"roomwatch.toml: defaults.interval: {shown} is ")
     assert "longer than 100 years" in problem or "not a number" in problem
+
+
+def test_site_templates_in_gbk_or_broken_jinja_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "im.zh.j2").write_bytes("【告警】{{ device }}\n".encode("gbk"))
+    (templates / "sms.zh.j2").write_text("{{ device }}\n{% for a in firing %}{{ a.what }}\n",
+                                         encoding="utf-8")
+    path = tmp_path / "roomwatch.toml"
+    path.write_text(f'[notify]\nurls = ["json://127.0.0.1:9/"]\ntemplates_dir = "{templates}"\n' + LOCAL,
+                    encoding="utf-8")
+    done = _validate(path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"{templates}/im.zh.j2:1: not UTF-8 (byte 0xa1 at column 1); save the file as UTF-8 (a Chinese "
+        "Windows editor often saves GBK/GB18030)",
+        f"{templates}/sms.zh.j2:2: Unexpected end of template. Jinja was looking for the following tags: "
+        "'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
+    ]
