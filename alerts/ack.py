@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alerts.db import Database
-from monitor.model import Alert
+from monitor.core.model import Alert
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

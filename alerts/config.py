@@ -19,9 +19,9 @@ from pydantic import (
 )
 
 from alerts.matchers import parse_matchers
-from monitor.durations import Duration
-from monitor.secrets import Secret
-from monitor.windows import TimeZone
+from monitor.core.durations import Duration
+from monitor.core.secrets import Secret
+from monitor.core.windows import TimeZone
 
 RESERVED = ("oncall",)
 """Receiver names with a meaning of their own: ``oncall`` is whoever the rota names now."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.sqlite_upgrade import upgrade
+from monitor.core.sqlite_upgrade import upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

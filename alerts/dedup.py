@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from monitor.model import AlertState
+from monitor.core.model import AlertState
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from alerts import heartbeat, retry
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Message, Outbox
 from alerts.ratelimit import RateLimit, plan
-from monitor.errors import NotifyError
+from monitor.core.errors import NotifyError
 
 if TYPE_CHECKING:
     from pydantic import SecretStr

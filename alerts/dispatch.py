@@ -25,8 +25,8 @@ from alerts.render import Renderer, state_of
 from alerts.route import CompiledRoute, compile_routes, match
 from alerts.silence import Silences
 from alerts.state import State
-from monitor.model import Alert, AlertState
-from monitor.windows import Window
+from monitor.core.model import Alert, AlertState
+from monitor.core.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class Dispatcher:
                                 retry_max=settings.retry_max, heartbeat_url=settings.heartbeat_url,
                                 heartbeat_interval=settings.heartbeat_interval)
         for group in self.state.groups.values():  # a changed tree: keep what was told, to resolve it
-            told = self.state.nflog.get((group.key, group.receiver))
+            told = self.state.nflog.get(group.key)
             group.members = set(told.firing) if told else set()
         with self.db.transaction() as tx:
             for alert in self.state.alerts.values():
@@ -135,8 +135,7 @@ class Dispatcher:
             key, shown = route.group_key(labels)
             group = self.state.groups.get(key)
             if group is None:
-                group = Group(key=key, route=route.index, receiver=route.spec.receiver, labels=shown,
-                              created=now)
+                group = Group(key=key, labels=shown, created=now)
                 self.state.put_group(tx, group)
             group.labels = shown
             group.members.add(alert.fingerprint)
@@ -152,7 +151,7 @@ class Dispatcher:
         self._log_muted(muted)
         acks = self.acks.all()
         queued = 0
-        live = {f"{r.index}:{r.spec.receiver}:" for r in self.routes}
+        live = {(r.index, r.spec.receiver) for r in self.routes}
         for group in list(self.state.groups.values()):
             spec = self.routes[group.route].spec if group.route < len(self.routes) else None
             if spec is None or spec.receiver != group.receiver:
@@ -162,9 +161,9 @@ class Dispatcher:
             members = [alerts[f] for f in group.members if f in alerts]
             firing_all = {a.fingerprint for a in members if a.state is AlertState.FIRING}
             firing = firing_all - muted.keys()
-            if not any(group.key.startswith(p) for p in live):
+            if (group.route, group.receiver) not in live:
                 firing = set()  # a route that is gone only tells resolves
-            entry = self.state.nflog.get((group.key, group.receiver))
+            entry = self.state.nflog.get(group.key)
             told = entry.firing if entry else frozenset()
             resolved = {a.fingerprint for a in members if a.state is AlertState.RESOLVED} & told
             unacked = {f for f in firing if not is_acked(alerts[f], acks)}
@@ -177,8 +176,9 @@ class Dispatcher:
             if not group.members:
                 with self.db.transaction() as tx:
                     self.state.drop_group(tx, group)
-        queued += followup.escalate(self, muted, acks, now)
-        queued += followup.repair_notices(self, muted, now)
+        context = self._followup_context()
+        queued += followup.escalate(context, muted, acks, now)
+        queued += followup.repair_notices(context, muted, now)
         self._forget_finished()
         return queued
 
@@ -202,7 +202,7 @@ class Dispatcher:
         targets = self.notifier.targets_of(group.receiver)
         with self.db.transaction() as tx:
             for target in targets:
-                Outbox.put(tx, target=target, fingerprint=group.key, state=state_of(fire),
+                Outbox.put(tx, target=target, fingerprint=str(group.key), state=state_of(fire),
                            title=title, body=body, now=now)
             self.state.log(tx, group, entry)
             group.last_flush = now
@@ -211,9 +211,14 @@ class Dispatcher:
                  len(fire), len(done))
         return len(targets)
 
+    def _followup_context(self) -> followup.Context:
+        return followup.Context(state=self.state, outbox=self.outbox, settings=self.settings,
+                                policies=self.policies, renderer=self.renderer, notifier=self.notifier,
+                                receiver=self.receiver, lang=self.lang)
+
     def _forget_finished(self) -> None:
         members = set().union(*(g.members for g in self.state.groups.values()))
-        escalated = followup.escalated_firing(self)
+        escalated = followup.escalated_firing(self._followup_context())
         gone = [f for f, a in self.state.alerts.items()
                 if a.state is AlertState.RESOLVED and f not in members and f not in escalated]
         if gone:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from alerts.config import Escalation, Level
 from alerts.matchers import Matcher, alert_labels, all_match, parse_matchers
-from monitor.model import Alert, AlertState
+from monitor.core.model import Alert, AlertState
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,27 +7,41 @@ message in one transaction with the log entry that records it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from alerts.ack import Ack, is_acked
-from alerts.escalate import compile_policies, due_steps, resolved_steps
+from alerts.config import NotifySettings, Receiver
+from alerts.escalate import Policy, compile_policies, due_steps, resolved_steps
+from alerts.notifiers.apprise import AppriseNotifier
 from alerts.oncall import on_duty
 from alerts.outbox import Outbox
-from alerts.render import state_of
+from alerts.render import Renderer, state_of
 from alerts.repair import notice_due
-from monitor.durations import format_duration
-from monitor.model import Alert, AlertState
+from alerts.state import State
+from monitor.core.durations import format_duration
+from monitor.core.model import Alert, AlertState
 
-if TYPE_CHECKING:
-    from alerts.dispatch import Dispatcher
-
-__all__ = ["compile_policies", "escalate", "escalated_firing", "repair_notices"]
+__all__ = ["Context", "compile_policies", "escalate", "escalated_firing", "repair_notices"]
 
 log = logging.getLogger(__name__)
 
 
-def _escalation_log(d: Dispatcher) -> dict[str, dict[str, tuple[str, str]]]:
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What the follow-ups use of the pipeline, handed in by the dispatcher on each flush."""
+
+    state: State
+    outbox: Outbox
+    settings: NotifySettings
+    policies: Sequence[Policy]
+    renderer: Renderer
+    notifier: AppriseNotifier
+    receiver: Callable[[str], Receiver]
+    lang: str
+
+
+def _escalation_log(d: Context) -> dict[str, dict[str, tuple[str, str]]]:
     """fingerprint → {``esc:P:L`` → (state, receiver)} from the per-alert log."""
     out: dict[str, dict[str, tuple[str, str]]] = {}
     for (fp, target), state in d.outbox.told().items():
@@ -37,13 +51,13 @@ def _escalation_log(d: Dispatcher) -> dict[str, dict[str, tuple[str, str]]]:
     return out
 
 
-def escalated_firing(d: Dispatcher) -> set[str]:
+def escalated_firing(d: Context) -> set[str]:
     """Alerts some escalation level was told firing about (their resolve is still owed)."""
     return {fp for fp, levels in _escalation_log(d).items()
             if any(state == AlertState.FIRING.value for state, _ in levels.values())}
 
 
-def escalate(d: Dispatcher, muted: Mapping[str, str], acks: Mapping[str, Ack], now: float) -> int:
+def escalate(d: Context, muted: Mapping[str, str], acks: Mapping[str, Ack], now: float) -> int:
     """Queue every escalation level that is due, and the resolves owed to earlier levels."""
     if not d.policies and not d.settings.escalations:
         return 0
@@ -68,7 +82,7 @@ def escalate(d: Dispatcher, muted: Mapping[str, str], acks: Mapping[str, Ack], n
     return queued
 
 
-def _queue(d: Dispatcher, alert: Alert, log_key: str, receiver: str, now: float,
+def _queue(d: Context, alert: Alert, log_key: str, receiver: str, now: float,
            extra: dict[str, object]) -> int:
     rec = d.receiver(receiver)
     firing = [alert] if alert.state is AlertState.FIRING else []
@@ -76,7 +90,7 @@ def _queue(d: Dispatcher, alert: Alert, log_key: str, receiver: str, now: float,
     title, body = d.renderer.render(form=rec.format, lang=rec.lang or d.lang, firing=firing,
                                     resolved=resolved, kind="escalation", extra=extra)
     targets = d.notifier.targets_of(receiver)
-    with d.db.transaction() as tx:
+    with d.outbox.db.transaction() as tx:
         for target in targets:
             Outbox.put(tx, target=target, fingerprint=alert.fingerprint, state=state_of(firing),
                        title=title, body=body, now=now)
@@ -87,14 +101,12 @@ def _queue(d: Dispatcher, alert: Alert, log_key: str, receiver: str, now: float,
     return len(targets)
 
 
-def repair_notices(d: Dispatcher, muted: Mapping[str, str], now: float) -> int:
+def repair_notices(d: Context, muted: Mapping[str, str], now: float) -> int:
     """002's 2 h / 4 h limits: tell the alert's receivers when a critical alert passes one."""
     limits = d.settings.repair_notices
     if not limits:
         return 0
-    done: dict[str, set[str]] = {}
-    for fp, kind in d.db.query("SELECT fingerprint, kind FROM notices"):
-        done.setdefault(str(fp), set()).add(str(kind))
+    done = d.state.notices()
     queued = 0
     for alert in list(d.state.alerts.values()):
         fp = alert.fingerprint
@@ -111,12 +123,11 @@ def repair_notices(d: Dispatcher, muted: Mapping[str, str], now: float) -> int:
             title, body = d.renderer.render(form=rec.format, lang=lang, firing=[alert],
                                             kind="repair", extra={"limit": text})
             messages += [(t, title, body) for t in d.notifier.targets_of(name)]
-        with d.db.transaction() as tx:
+        with d.outbox.db.transaction() as tx:
             for target, title, body in messages:
                 Outbox.put(tx, target=target, fingerprint=fp, state=AlertState.FIRING, title=title,
                            body=body, now=now)
-            for kind in kinds:
-                tx.execute("INSERT OR REPLACE INTO notices VALUES (?, ?, ?)", (fp, kind, now))
+            d.state.put_notices(tx, fp, kinds, now)
         log.warning("repair-time notice alert=%s after=%s receivers=%s", fp,
                     format_duration(limit or 0), ",".join(receivers))
         queued += len(messages)

@@ -10,17 +10,48 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(slots=True, kw_only=True)
-class Group:
-    """One aggregation group: which route and receiver, its labels, members and timing."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupKey:
+    """Which group: the route's position, its receiver, and a digest of the group's labels.
 
-    key: str
+    Stored (and used as the outbox fingerprint) as ``ROUTE:RECEIVER:DIGEST``; read back from
+    both ends, so a receiver whose name has a colon (``oncall:张三``) survives the round trip.
+    """
+
     route: int
     receiver: str
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.route}:{self.receiver}:{self.digest}"
+
+    @classmethod
+    def parse(cls, text: str) -> GroupKey:
+        """The key a stored ``ROUTE:RECEIVER:DIGEST`` text names."""
+        route, rest = text.split(":", 1)
+        receiver, digest = rest.rsplit(":", 1)
+        return cls(route=int(route), receiver=receiver, digest=digest)
+
+
+@dataclass(slots=True, kw_only=True)
+class Group:
+    """One aggregation group: its key (route and receiver), labels, members and timing."""
+
+    key: GroupKey
     labels: dict[str, str]
     created: float
     last_flush: float | None = None
     members: set[str] = field(default_factory=set)
+
+    @property
+    def route(self) -> int:
+        """Position of the route that made the group."""
+        return self.key.route
+
+    @property
+    def receiver(self) -> str:
+        """The receiver the group is told to."""
+        return self.key.receiver
 
 
 def flush_due(group: Group, now: float, *, wait: float, interval: float) -> bool:

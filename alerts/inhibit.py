@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alerts.config import InhibitRule
 from alerts.matchers import Matcher, alert_labels, all_match, parse_matchers
-from monitor.model import Alert, AlertState
+from monitor.core.model import Alert, AlertState
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ callers that render a single alert; the pipeline itself uses :mod:`alerts.render
 from __future__ import annotations
 
 from alerts.render import Renderer
-from monitor.model import Alert, AlertState
+from monitor.core.model import Alert, AlertState
 
 
 def render(alert: Alert, lang: str = "zh") -> tuple[str, str]:

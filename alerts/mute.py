@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from alerts.inhibit import CompiledInhibit, inhibited
 from alerts.matchers import alert_labels
 from alerts.silence import Silence
-from monitor.model import Alert, AlertState
-from monitor.windows import Window, active_window
+from monitor.core.model import Alert, AlertState
+from monitor.core.windows import Window, active_window
 
 
 def muted(alerts: Iterable[Alert], now: float, *, rules: Sequence[CompiledInhibit],

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.db import Database
-from monitor.model import AlertState
+from monitor.core.model import AlertState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

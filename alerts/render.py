@@ -14,9 +14,9 @@ from typing import Any
 
 import jinja2
 
-from monitor.errors import ConfigError
-from monitor.model import Alert, AlertState
-from monitor.textfiles import read_text
+from monitor.core.errors import ConfigError
+from monitor.core.model import Alert, AlertState
+from monitor.core.textfiles import read_text
 
 SMS_SEGMENT = 70
 _HIDDEN = ("device", "site", "room", "rack", "kind", "level")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence, Set
 
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 
 
 def notice_due(alert: Alert, limits: Sequence[float], done: Set[str], *, now: float,

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alerts.config import Route
+from alerts.group import GroupKey
 from alerts.matchers import Matcher, all_match, from_dict, parse_matchers
 
 
@@ -19,7 +20,7 @@ class CompiledRoute:
     spec: Route
     matchers: tuple[Matcher, ...]
 
-    def group_key(self, labels: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    def group_key(self, labels: Mapping[str, str]) -> tuple[GroupKey, dict[str, str]]:
         """The key of the group ``labels`` fall into on this route, and the group's labels."""
         if self.spec.group_by == ["..."]:
             shown = dict(labels)
@@ -27,7 +28,7 @@ class CompiledRoute:
             shown = {k: labels.get(k, "") for k in self.spec.group_by}
         text = json.dumps(shown, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
-        return f"{self.index}:{self.spec.receiver}:{digest}", shown
+        return GroupKey(route=self.index, receiver=self.spec.receiver, digest=digest), shown
 
 
 def compile_routes(routes: Sequence[Route]) -> list[CompiledRoute]:

@@ -212,8 +212,7 @@ def _roomwatch(iface: str, registry: str) -> None:
 
     from collectors.arp import ArpOptions
     from collectors.arp.sniff import ArpListener
-    from monitor import bindings
-
+    from monitor.core import bindings
     reg = bindings.load(Path(registry), bindings.BindingsSettings())
     listener = ArpListener(ArpOptions(interfaces=[iface], flood_pps=1_000_000), reg, device="bench")
 

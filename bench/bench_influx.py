@@ -25,7 +25,7 @@ T0 = 1_700_000_000.0
 
 def readings(run: int) -> list:  # type: ignore[type-arg]
     """One million interface readings shaped as the scheduler emits them (a labels dict each)."""
-    from monitor.model import Reading
+    from monitor.core.model import Reading
 
     out = []
     for r in range(ROUNDS):
@@ -38,8 +38,8 @@ def readings(run: int) -> list:  # type: ignore[type-arg]
 
 
 def run_roomwatch(url: str, tmp: Path, points: list) -> float:  # type: ignore[type-arg]
-    from monitor.config import InfluxSettings
     from monitor.store.influx import InfluxOutput
+    from monitor.store.settings import InfluxSettings
 
     settings = InfluxSettings.model_validate({"url": url, "batch_size": BATCH, "flush_interval": "50ms"})
     out = InfluxOutput(settings, tmp / f"queue-{time.monotonic_ns()}.db")

@@ -26,7 +26,7 @@ from alerts.config import NotifySettings
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import from_settings
 from alerts.outbox import Outbox
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 
 ALERTS, ROUTES, LATENCY_RUNS = 1000, 20, 10
 

@@ -27,7 +27,7 @@ MINUTES = 7 * 24 * 60
 def build(path: Path) -> int:
     """Write the week: up and an uplink's utilisation for every device, sensors, UPSes; a few
     devices down for an hour, one temperature excursion, one on-battery event, alerts for them."""
-    from monitor.model import Alert, AlertState, Reading, Severity
+    from monitor.core.model import Alert, AlertState, Reading, Severity
     from monitor.store.sqlite import SQLiteStore
 
     kinds = ("switch", "server", "router", "firewall")

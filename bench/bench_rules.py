@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for real inside the functions, once sys.path has the repo
-    from monitor.model import Reading
+    from monitor.core.model import Reading
     from rules.rule import Rule
 
 DEVICES = 10_000
@@ -30,7 +30,7 @@ GOAL = 1_000_000
 
 def _generated_rules() -> list[Rule]:
     """200 site rules on the shared metrics: device-, room- and regex-scoped, some overridden."""
-    from monitor.model import Severity
+    from monitor.core.model import Severity
     from rules.rule import Condition, Override, Rule
 
     metrics = ["cpu_percent", "memory_percent", "disk_used_percent", "temperature_celsius",
@@ -51,7 +51,7 @@ def _generated_rules() -> list[Rule]:
 
 def _rounds() -> list[list[Reading]]:
     """Readings of every device for ROUNDS + 1 polls (round 0 creates the series)."""
-    from monitor.model import Reading
+    from monitor.core.model import Reading
 
     rng = random.Random(7)
     devices = []

@@ -22,7 +22,7 @@ def _labels(i: int) -> dict[str, str]:
 
 def bench_roomwatch(tmp: Path) -> tuple[float, int]:
     """Seconds to write and flush every point through SQLiteStore (scheduler-sized writes)."""
-    from monitor.model import Reading
+    from monitor.core.model import Reading
     from monitor.store.sqlite import SQLiteStore
 
     labels = [_labels(i) for i in range(SERIES)]
@@ -63,7 +63,7 @@ def bench_raw(tmp: Path) -> tuple[float, int]:
 
 def bench_week(tmp: Path) -> tuple[float, float, int]:
     """Seconds to read a week of hourly rollups: a whole metric, and one device's series."""
-    from monitor.model import Reading
+    from monitor.core.model import Reading
     from monitor.store.sqlite import SQLiteStore
 
     labels = [_labels(i) for i in range(WEEK_SERIES)]

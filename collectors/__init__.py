@@ -1,20 +1,56 @@
-"""Collectors: one module per source; each turns what a device says into Readings."""
+"""Collectors: one package per source; each turns what a device says into Readings.
+
+A transport is one module or folder exporting ``Options`` (its device sub-table, a
+``PluginOptions``), ``SAMPLE`` (the TOML ``roomwatch config sample`` shows for it) and
+``build(device, options, shared) -> Collector``, and one line in ``REGISTRY`` below. The
+inventory, the wiring, the secret filter and the sample config all loop over the registry.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-# Literal registry (no scanning, no import side effects): transport name -> "module:Class".
+from collectors.base import Collector, DeviceInfo, Shared
+from monitor.core.options import PluginOptions
+
+# Literal registry (no scanning, no import side effects): transport name -> module. The name
+# is also the device's sub-table key (``[devices.snmp]``). Order is the sample config's order.
 REGISTRY: dict[str, str] = {
-    "exec": "collectors.exec:ExecCollector",
-    "local": "collectors.local:LocalCollector",
-    "ssh": "collectors.ssh.collector:SshCollector",
-    "snmp": "collectors.snmp.collector:SnmpCollector",
+    "local": "collectors.local",
+    "exec": "collectors.exec",
+    "ssh": "collectors.ssh",
+    "snmp": "collectors.snmp",
 }
 
+Build = Callable[[DeviceInfo, Any, Shared], Collector]
 
-def collector_class(transport: str) -> Any:
-    """The collector class for a transport name; KeyError names the unknown transport."""
-    module, _, cls = REGISTRY[transport].partition(":")
-    return getattr(importlib.import_module(module), cls)
+
+@dataclass(frozen=True, kw_only=True)
+class Transport:
+    """What one registry line names: the options model, the sample and the builder."""
+
+    name: str
+    options: type[PluginOptions]
+    sample: str
+    build: Build
+
+
+def transport(name: str) -> Transport:
+    """The transport registered as ``name`` (KeyError names an unknown one); TypeError when its
+    module does not keep the contract, so a half-written plugin fails loudly at start."""
+    module = importlib.import_module(REGISTRY[name])
+    options = getattr(module, "Options", None)
+    sample = getattr(module, "SAMPLE", None)
+    build = getattr(module, "build", None)
+    if not (isinstance(options, type) and issubclass(options, PluginOptions)
+            and isinstance(sample, str) and callable(build)):
+        raise TypeError(f"{REGISTRY[name]}: a transport exports Options (PluginOptions), SAMPLE and build")
+    return Transport(name=name, options=options, sample=sample, build=build)
+
+
+def transports() -> list[Transport]:
+    """Every registered transport, in registry order."""
+    return [transport(name) for name in REGISTRY]

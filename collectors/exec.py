@@ -12,38 +12,71 @@ import logging
 import os
 import signal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from collectors import lineproto
-from monitor.durations import Duration
-from monitor.errors import CollectError
-from monitor.model import Reading
+from collectors.base import DeviceInfo, Shared
+from monitor.core.durations import Duration
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
+from monitor.core.options import PluginOptions
 
 log = logging.getLogger(__name__)
 
 SAMPLE = """\
+# A 动环 temperature/humidity controller read by a site script printing line protocol:
+#   temperature_celsius,sensor=north value=23.5
+#   humidity_percent,sensor=north value=48
 [[devices]]
 name = "room1-th"
 kind = "sensor"
+address = "192.0.2.50"
+site = "总部"
 room = "一号机房"
-# The command runs without a shell; it prints lines like
-#   temperature_celsius,sensor=north value=23.5
-#   humidity_percent,sensor=north value=48
-exec = { command = ["/usr/local/bin/dh-sensor", "--room", "1"], timeout = "10s" }
+rack = "A01"
+level = 1
+parent = "core-sw-1"
+interval = "60s"
+timeout = "10s"
+exec = { command = ["/usr/local/bin/dh-sensor", "--host", "192.0.2.50"], timeout = "10s" }
+
+[[devices]]
+name = "core-sw-1"
+kind = "switch"
+address = "192.0.2.1"
+port = 161
+room = "一号机房"
+level = 1
+exec = { command = ["/usr/local/bin/switch-health", "192.0.2.1"] }
+
+[[devices]]
+name = "ups-1"
+kind = "ups"
+address = "192.0.2.20"
+room = "一号机房"
+level = 1
+parent = "core-sw-1"
+design_runtime_minutes = 480     # 000: the UPS is designed for 8 h; alarm when runtime is below
+exec = { command = ["/usr/local/bin/ups-status", "192.0.2.20"] }
 """
 
 # What a command may print at most in one run; a runaway script must not eat memory.
 _MAX_OUTPUT = 4 * 1024 * 1024
 
 
-class ExecOptions(BaseModel):
-    """The ``exec`` transport sub-table."""
-
-    model_config = ConfigDict(extra="forbid")
+class ExecOptions(PluginOptions):
+    """Run a command printing line protocol (the ``exec`` sub-table)."""
 
     command: list[str] = Field(min_length=1, description="Program and arguments; no shell.")
     timeout: Duration = Field(10.0, gt=0, description="Kill the command after this long.")
 
+
+Options = ExecOptions
+
+
+def build(device: DeviceInfo, options: ExecOptions, shared: Shared) -> ExecCollector:
+    """The collector of one ``exec`` device."""
+    return ExecCollector(device.name, options)
 
 
 class ExecCollector:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 # Line protocol timestamps are nanoseconds by default.
 _NS = 1e-9

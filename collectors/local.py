@@ -8,26 +8,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from collectors.base import DeviceInfo, Shared
 from collectors.parsers import mdstat
-from monitor.model import Reading
+from monitor.core.model import Reading
+from monitor.core.options import PluginOptions
 
 log = logging.getLogger(__name__)
 
 SAMPLE = """\
+# The host roomwatch runs on: `local = {}` (its options are optional); a device without a
+# transport sub-table is a config error, never silently this host.
 [[devices]]
 name = "nms-01"
 kind = "server"
-# No transport sub-table: this is the host roomwatch runs on.
-local = { ignore_fstypes = ["tmpfs", "devtmpfs", "squashfs", "overlay"], ignore_mounts = [] }
+room = "一号机房"
+level = 2
+[devices.local]
+ignore_fstypes = ["tmpfs", "devtmpfs", "squashfs", "iso9660"]   # file systems whose use is not reported
+ignore_mounts = []                                            # mount points whose use is not reported
+mdstat = "/proc/mdstat"                                       # where the software RAID state is read
 """
 
 
-class LocalOptions(BaseModel):
-    """The optional ``local`` sub-table of the device that is this host."""
-
-    model_config = ConfigDict(extra="forbid")
+class LocalOptions(PluginOptions):
+    """Options for the host roomwatch runs on (the optional ``local`` sub-table)."""
 
     ignore_fstypes: list[str] = Field(
         default_factory=lambda: ["tmpfs", "devtmpfs", "squashfs", "iso9660"],
@@ -37,6 +43,14 @@ class LocalOptions(BaseModel):
         default_factory=list, description="Mount points whose use is not reported."
     )
     mdstat: str = Field("/proc/mdstat", description="Where the software RAID state is read.")
+
+
+Options = LocalOptions
+
+
+def build(device: DeviceInfo, options: LocalOptions, shared: Shared) -> LocalCollector:
+    """The collector of this host."""
+    return LocalCollector(device.name, options)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors.base import Listener
-from monitor.model import Alert, AlertState, Reading
+from monitor.core.model import Alert, AlertState, Reading
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from monitor.commands import COMMANDS
 from monitor.commands.common import EXIT_USAGE
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def parser() -> argparse.ArgumentParser:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from alerts.config import NotifySettings
@@ -15,14 +14,16 @@ from collectors.arp import ArpOptions
 from collectors.local import LocalOptions
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
+from collectors.ssh.options import SshSettings
 from collectors.traps import TrapOptions
-from monitor import statedir, textfiles
-from monitor.bindings import BindingsSettings
-from monitor.durations import Duration
-from monitor.errors import ConfigError
+from monitor import statedir
+from monitor.core import textfiles
+from monitor.core.bindings import BindingsSettings
+from monitor.core.durations import Duration
+from monitor.core.errors import ConfigError
+from monitor.core.windows import TimeZone, Window
 from monitor.inventory import Device, check_inventory, check_names
-from monitor.secrets import Secret
-from monitor.windows import TimeZone, Window
+from monitor.store.settings import StoreSettings
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 
@@ -59,54 +60,6 @@ class RulesSettings(_Section):
     stale_after: Duration = Field(300.0, description="A series silent this long is absent.", gt=0)
 
 
-class SQLiteSettings(_Section):
-    """The embedded store."""
-
-    path: Path | None = Field(None, description="Database file; default STATE_DIR/roomwatch.db.")
-    retention: Duration = Field(30 * 86400.0, description="How long raw readings are kept.", gt=0)
-    rollup_retention: Duration = Field(400 * 86400.0, description="How long hourly rollups are kept.", gt=0)
-    flush_interval: Duration = Field(5.0, description="How often buffered readings are committed.", gt=0)
-
-
-class InfluxSettings(_Section):
-    """An InfluxDB (or any v2-write-API server) that gets every reading besides SQLite."""
-
-    url: str = Field("", description="Server URL, e.g. http://127.0.0.1:8086; empty: off.")
-    org: str = Field("", description="Organisation (InfluxDB 2.x/3.x); empty for 1.x and VictoriaMetrics.")
-    bucket: str = Field("roomwatch", min_length=1, description="Bucket; on 1.x \"database/retention\".")
-    token: Secret | None = Field(None, description="API token (1.x: \"user:password\"); env:/file: ok.")
-    precision: Literal["s", "ms", "us", "ns"] = Field("ms", description="Timestamp precision.")
-    batch_size: int = Field(5000, ge=1, le=1_000_000, description="Points per write request.")
-    flush_interval: Duration = Field(1.0, gt=0, description="Longest a point waits in memory before sending.")
-    timeout: Duration = Field(10.0, description="Time one write request may take.", gt=0)
-    queue_size: int = Field(
-        5_000_000, ge=1000,
-        description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
-    )
-    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-            raise ValueError("must be an http:// or https:// URL such as http://127.0.0.1:8086")
-        return value
-
-    @model_validator(mode="after")
-    def _queue_holds_a_batch(self) -> InfluxSettings:
-        if self.queue_size < self.batch_size:
-            raise ValueError(f"queue_size ({self.queue_size}) must hold at least one batch "
-                             f"({self.batch_size})")
-        return self
-
-
-class StoreSettings(_Section):
-    """Where readings go."""
-
-    sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
-    influxdb: InfluxSettings = Field(default_factory=InfluxSettings, description="Optional InfluxDB output.")
-
-
 class ReportSettings(_Section):
     """The daily inspection record (``roomwatch inspect``) and the weekly report (``roomwatch report``)."""
 
@@ -117,15 +70,6 @@ class ReportSettings(_Section):
     send: str = Field("", description="Receiver the weekly report goes to by default (see --send).")
     top: int = Field(10, ge=1, le=200, description="Rows in the top-N tables (interfaces, devices).")
     backup_max_age: Duration = Field(26 * 3600.0, description="Newest backup older than this is 异常.", gt=0)
-
-
-class SshSettings(_Section):
-    """The SSH transport, shared by all devices with an ``ssh`` sub-table."""
-
-    max_concurrent: int = Field(4, ge=1, le=64, description="SSH sessions open at once.")
-    known_hosts: Path | None = Field(
-        None, description="Trusted host keys; default STATE_DIR/ssh_known_hosts."
-    )
 
 
 class Settings(BaseSettings):

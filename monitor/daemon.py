@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import logs, systemd
-from monitor.errors import ConfigError, StoreError
-from monitor.model import Reading
+from monitor import systemd
+from monitor.core import logs
+from monitor.core.errors import ConfigError, StoreError
+from monitor.core.model import Reading
 from monitor.scheduler import Scheduler
 from monitor.wiring import (
     Parts,

@@ -5,19 +5,16 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from collectors.exec import ExecOptions
-from collectors.local import LocalOptions
-from collectors.snmp.options import SnmpOptions
-from collectors.ssh.collector import SshOptions
-from monitor.durations import Duration
+from collectors import REGISTRY, transports
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
 
-# Transport sub-tables a device may carry (exactly one); each name is a field of Device and a
-# key of collectors.REGISTRY.
-TRANSPORTS: tuple[str, ...] = ("local", "exec", "ssh", "snmp")
+# Transport sub-tables a device may carry: each is a field of Device, one per registry line.
+TRANSPORTS: tuple[str, ...] = tuple(REGISTRY)
 # RFC 1123 host name labels (underscores too: sites use them in internal DNS); a name whose last
 # label is all digits is a mistyped IPv4 address (999.1.1.1), not a host name.
 _LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
@@ -26,7 +23,8 @@ DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
 
 class Device(BaseModel):
-    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table."""
+    """One ``[[devices]]`` table: identity, place, criticality and one transport sub-table
+    (a field per registered transport, added below from the registry)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -44,11 +42,6 @@ class Device(BaseModel):
     design_runtime_minutes: float | None = Field(
         None, gt=0, description="UPS only: designed battery runtime (000: 8 h = 480)."
     )
-    exec: ExecOptions | None = Field(None, description="Run a command printing line protocol.")
-    local: LocalOptions | None = Field(None, description="Options for the local host.")
-    ssh: SshOptions | None = Field(None, description="Read over SSH (netmiko).")
-    snmp: SnmpOptions | None = Field(None, description="Poll over SNMP v1/v2c/v3.")
-
 
     @field_validator("name")
     @classmethod
@@ -67,7 +60,7 @@ class Device(BaseModel):
 
     @model_validator(mode="after")
     def _one_transport(self) -> Device:
-        given = [name for name in TRANSPORTS if getattr(self, name) is not None]
+        given = list(self.tables())
         if not given:
             # Never guess: a switch without a transport once showed this machine's disks.
             raise ValueError("no transport sub-table; say how to read it: snmp = {…}, ssh = {…}, "
@@ -79,7 +72,15 @@ class Device(BaseModel):
     @property
     def transport(self) -> str:
         """Which collector reads this device: its one transport sub-table."""
-        return next(name for name in TRANSPORTS if getattr(self, name) is not None)
+        return next(iter(self.tables()))
+
+    def tables(self) -> dict[str, PluginOptions]:
+        """The transport sub-tables given, by transport name."""
+        return {name: table for name in TRANSPORTS if (table := getattr(self, name)) is not None}
+
+    def options(self) -> PluginOptions:
+        """The options of this device's transport."""
+        return self.tables()[self.transport]
 
     def labels(self) -> dict[str, str]:
         """Identity labels every reading of this device carries."""
@@ -91,10 +92,19 @@ class Device(BaseModel):
         return labels
 
 
+def _transport_fields() -> dict[str, Any]:
+    return {t.name: (t.options | None, Field(None, description=(t.options.__doc__ or "").split("\n")[0]))
+            for t in transports()}
+
+
+if not TYPE_CHECKING:  # type checkers see the fixed fields; the transports' come from the registry
+    Device = create_model("Device", __base__=Device, __module__=__name__, **_transport_fields())
+
+
 def check_inventory(devices: Sequence[Device | None], where: str) -> list[str]:
-    """Problems beyond one device's own fields: a second local host, transport fields the
-    transport needs. ``None`` stands for an entry already reported invalid (indices stay true);
-    names and parents are ``check_names``'."""
+    """Problems beyond one device's own fields: a second local host, fields the transport
+    needs. ``None`` stands for an entry already reported invalid (indices stay true); names
+    and parents are ``check_names``'."""
     problems: list[str] = []
     locals_ = [i for i, dev in enumerate(devices) if dev is not None and dev.transport == "local"]
     for i in locals_[1:]:
@@ -104,10 +114,9 @@ def check_inventory(devices: Sequence[Device | None], where: str) -> list[str]:
             continue
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
-        if dev.ssh is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for ssh")
-        if dev.snmp is not None and not dev.address:
-            problems.append(f"{where}devices[{i}].address: required for snmp")
+        for name, table in dev.tables().items():
+            if table.needs_address and not dev.address:
+                problems.append(f"{where}devices[{i}].address: required for {name}")
     return problems
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from collectors.base import Collector
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

@@ -10,25 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
 from alerts.render import check_templates
-from collectors import collector_class
-from collectors.arp.detect import Observation
+from collectors import REGISTRY, transport
 from collectors.arp.sniff import ArpListener
-from collectors.arp.sources import from_rows
-from collectors.base import Listener
+from collectors.arp.sources import CollectorTable
+from collectors.base import ArpTableReader, Listener, Shared
 from collectors.probe.collector import LinkCollector
-from collectors.snmp.client import SnmpShared
-from collectors.snmp.collector import SnmpCollector
-from collectors.snmp.profiles import Profile, load_profiles
-from collectors.snmp.tables import arp_entries
-from collectors.ssh.collector import SshShared
 from collectors.traps.receiver import TrapListener
-from monitor import bindings
 from monitor import config as config_mod
-from monitor.errors import ConfigError
+from monitor.core import bindings
+from monitor.core.errors import ConfigError
 from monitor.inventory import Device
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
@@ -77,24 +73,10 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
 
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
+    shared = shared_of(settings)
     jobs = []
-    ssh_shared: SshShared | None = None
-    snmp_shared: SnmpShared | None = None
-    profiles: dict[str, Profile] | None = None
     for dev in settings.devices:
-        cls = collector_class(dev.transport)
-        options = getattr(dev, dev.transport)
-        if dev.transport == "ssh":
-            ssh_shared = ssh_shared or ssh_context(settings)
-            collector = cls(dev.name, options, address=dev.address, port=dev.port,
-                            labels=dev.labels(), shared=ssh_shared)
-        elif dev.transport == "snmp":
-            snmp_shared = snmp_shared or SnmpShared(settings.snmp.max_concurrent)
-            profiles = profiles or load_profiles(settings.snmp.profiles_dir)
-            collector = cls(dev.name, options, address=dev.address, port=dev.port, shared=snmp_shared,
-                            profiles=profiles)
-        else:
-            collector = cls(dev.name, options)
+        collector = transport(dev.transport).build(dev, dev.options(), shared)
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
@@ -103,6 +85,15 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
         jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
                         interval=interval, timeout=timeout, constants=constants))
     return jobs + build_link_jobs(settings)
+
+
+def shared_of(settings: config_mod.Settings) -> Shared:
+    """What the transports' collectors share: the state dir (made only when one asks), the
+    maintenance windows, and each transport's own top-level section (``[ssh]``, ``[snmp]``)."""
+    sections = {name: section for name in REGISTRY
+                if isinstance(section := getattr(settings, name, None), BaseModel)}
+    return Shared(state_dir=lambda: config_mod.state_dir(settings)[0], windows=settings.maintenance,
+                  sections=sections)
 
 
 def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
@@ -132,22 +123,12 @@ def stale_after(settings: config_mod.Settings) -> float:
     return max(settings.rules.stale_after, 3 * longest)
 
 
-def ssh_context(settings: config_mod.Settings) -> SshShared:
-    """What SSH collectors share: known_hosts and config history in the state dir, windows."""
-    state, _ = config_mod.state_dir(settings)
-    return SshShared.create(state, settings.maintenance, settings.ssh.max_concurrent,
-                            settings.ssh.known_hosts)
-
-
 def secrets_of(settings: config_mod.Settings) -> list[str]:
     """Every secret in the config, for the log redaction filter."""
     found = settings.notify.secret_values() + settings.traps.secret_values()
     for dev in settings.devices:
-        if dev.ssh is not None:
-            found += [s.get_secret_value() for s in (dev.ssh.password, dev.ssh.enable_secret) if s]
-        if dev.snmp is not None:
-            found += [s.get_secret_value() for s in (dev.snmp.community, dev.snmp.auth_key, dev.snmp.priv_key)
-                      if s]
+        for table in dev.tables().values():
+            found += table.secret_values()
     if settings.store.influxdb.token:
         found.append(settings.store.influxdb.token.get_secret_value())
     for link in settings.links:
@@ -235,15 +216,14 @@ def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
     """Sources that push readings (ARP sniffing, SNMP traps), as configured.
 
-    With ``[arp]`` configured, the ARP tables the SSH jobs read join the sniffed frames in the
-    one observation stream (so segments the daemon is not attached to are covered too). The
-    SNMP tables (IP-MIB ARP, BRIDGE-MIB FDB) join the same way once that collector lands.
+    With ``[arp]`` configured, the ARP tables of the polled devices whose collector reads one
+    (``ArpTableReader``: SSH, SNMP) join the sniffed frames in the one observation stream, so
+    segments the daemon is not attached to are covered too.
     """
     listeners: list[Listener] = []
     if settings.arp is not None and (settings.arp.interfaces or jobs):
-        tables: list[SshArpTable | SnmpArpTable] = [
-            SshArpTable(job) for job in jobs if hasattr(job.collector, "arp")]
-        tables += [SnmpArpTable(job) for job in jobs if isinstance(job.collector, SnmpCollector)]
+        tables = [CollectorTable(name=job.device, interval=job.interval, reader=job.collector)
+                  for job in jobs if isinstance(job.collector, ArpTableReader)]
         if settings.arp.interfaces or tables:
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
@@ -259,42 +239,6 @@ def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
         if dev.address:
             senders.setdefault(dev.address, dev.labels())
     return senders
-
-
-class SshArpTable:
-    """The last ARP table an SSH job read (``display arp`` / ``show ip arp``), as a table source.
-    L3 ARP entries say which router saw a pair, not which access port, so port checks need
-    the forwarding tables (SNMP) instead."""
-
-    def __init__(self, job: Job) -> None:
-        self.name = job.device
-        self.interval = job.interval
-        self._job = job
-
-    async def read(self, now: float) -> list[Observation]:
-        """The entries of the job's last successful read."""
-        entries = getattr(self._job.collector, "arp", [])
-        rows = [(e.ip, e.mac, self.name, "", int(e.vlan) if e.vlan.isdigit() else 0, now) for e in entries]
-        return list(from_rows(rows, "ssh"))
-
-
-class SnmpArpTable:
-    """A switch's or router's IP-MIB ARP table polled over SNMP, as a table source: covers
-    segments the daemon is not attached to. Forwarding-table ports are left out on purpose
-    until sites can mark access ports: a trunk port sees every MAC and would look like a hub."""
-
-    def __init__(self, job: Job) -> None:
-        self.name = job.device
-        self.interval = job.interval
-        self._client = job.collector.client  # type: ignore[attr-defined]
-
-    async def read(self, now: float) -> list[Observation]:
-        """The device's ARP entries now (CollectError when it does not answer)."""
-        entries = await arp_entries(self._client.address, self._client.options,
-                                    port=self._client.port, device=self.name,
-                                    shared=self._client.shared)
-        rows = [(e.ip, e.mac, self.name, "", e.vlan, now) for e in entries]
-        return list(from_rows(rows, "snmp"))
 
 
 def load_registry(settings: config_mod.Settings) -> bindings.Registry:

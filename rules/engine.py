@@ -16,8 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ConfigError
-from monitor.model import Alert, AlertState, Labels, Reading, Severity
+from monitor.core.errors import ConfigError
+from monitor.core.model import Alert, AlertState, Labels, Reading, Severity
 from rules.rule import Effective, Rule, step
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Read rule files (TOML) and site overrides into ``Rule`` values, reporting every problem at once.
 
-Each problem is one line with its location, as ``monitor.errors.ConfigError`` wants:
+Each problem is one line with its location, as ``monitor.core.errors.ConfigError`` wants:
 ``regulation.toml: rules[3].severity: 'critcal' is not one of info, warning, critical``.
 """
 
@@ -17,10 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from monitor.durations import parse_duration
-from monitor.errors import ConfigError
-from monitor.model import Severity
-from monitor.textfiles import parse_toml, read_text
+from monitor.core.durations import parse_duration
+from monitor.core.errors import ConfigError
+from monitor.core.model import Severity
+from monitor.core.textfiles import parse_toml, read_text
 from rules.rule import Condition, Matcher, Op, Override, Rule, number
 
 _BOUNDS = ("above", "below", "outside")

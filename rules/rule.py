@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.model import Alert, AlertState, Labels, Severity
+from monitor.core.model import Alert, AlertState, Labels, Severity
 
 
 class Op(enum.Enum):

@@ -11,8 +11,8 @@ from typing import Any
 
 from alerts.config import NotifySettings
 from alerts.notifiers import dingtalk
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 
 log = logging.getLogger(__name__)
 

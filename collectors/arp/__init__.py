@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.durations import Duration
+from monitor.core.durations import Duration
 
 SAMPLE = """\
+# Passive ARP: roomwatch needs only the CAP_NET_RAW capability (the systemd unit grants it).
+# Without it the daemon says so and everything else keeps running. `roomwatch check
+# --arp-window 10` listens 10 s and reports the violations seen, for an on-the-spot audit.
 [arp]
 interfaces = ["eth1"]          # where to listen passively (needs CAP_NET_RAW only); [] = off
 flood_pps = 50                 # more ARP frames than this from one MAC within 1 s is a flood

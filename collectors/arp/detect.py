@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from collectors.arp import ArpOptions
-from monitor.bindings import Binding, Registry
-from monitor.model import Reading
+from monitor.core.bindings import Binding, Registry
+from monitor.core.model import Reading
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -22,8 +22,8 @@ from typing import Any
 from collectors.arp import ArpOptions
 from collectors.arp.detect import Detector, Observation
 from collectors.arp.sources import TableSource
-from monitor.bindings import Registry
-from monitor.model import Reading
+from monitor.core.bindings import Registry
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

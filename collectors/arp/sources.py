@@ -1,9 +1,9 @@
 """The seam where switch and router tables join the observation stream.
 
 A table source is anything with a ``name``, an ``interval`` and ``async read(now)`` returning
-observations. The SNMP tables (IP-MIB ARP table, BRIDGE/Q-BRIDGE forwarding database, from
-``collectors/snmp/tables.py``) and SSH ``display arp`` plug in here by producing rows of
-``(ip, mac, switch, port, vlan, ts)``; ``from_rows`` turns such rows into observations.
+observations. Collectors that read a device's ARP table (SSH ``display arp``, SNMP IP-MIB)
+implement ``collectors.base.ArpTableReader`` and join through ``CollectorTable``; ``from_rows``
+turns ``(ip, mac, switch, port, vlan, ts)`` rows into observations.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from collectors.arp.detect import Observation
-from monitor.bindings import normalize_mac
+from collectors.base import ArpTableReader
+from monitor.core.bindings import normalize_mac
 
 Row = tuple[str, str, str, str, int, float]
 
@@ -36,6 +37,24 @@ def from_rows(rows: Iterable[Row], source: str) -> Iterator[Observation]:
         if norm is not None:
             yield Observation(ip=ip or "0.0.0.0", mac=norm, ts=ts, switch=switch, port=port,
                               vlan=vlan, source=source)
+
+
+@dataclass(kw_only=True)
+class CollectorTable:
+    """A polled collector's IP–MAC table as a table source (SSH ``display arp`` / ``show ip arp``,
+    SNMP IP-MIB): covers segments the daemon is not attached to. L3 ARP entries say which router
+    saw a pair, not which access port, so they carry no port: a trunk port sees every MAC and
+    would look like a hub."""
+
+    name: str
+    interval: float
+    reader: ArpTableReader
+
+    async def read(self, now: float) -> Iterable[Observation]:
+        """The device's entries now (CollectError when it does not answer)."""
+        rows = await self.reader.arp_rows(now)
+        return list(from_rows(((ip, mac, self.name, port, vlan, now) for ip, mac, port, vlan in rows),
+                              self.reader.arp_source))
 
 
 @dataclass

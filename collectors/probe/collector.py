@@ -19,8 +19,8 @@ import httpx
 import icmplib
 
 from collectors.probe.options import Link, Target, parse_target
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

@@ -11,33 +11,49 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from monitor.durations import Duration
+from monitor.core.durations import Duration
 
 SAMPLE = """\
-# Network channels and services (003 巡检 item 5 网络通道; 000's 5-minute website check).
-# Each link gives link_loss_percent{link} (0–100, failed attempts of one cycle) and
-# link_rtt_ms{link} (mean of the attempts that succeeded; absent when all failed).
+# Network channels and services (003 巡检 item 5 网络通道: LAN, private line, Internet; and
+# 000's website check every 5 minutes). Each link gives link_loss_percent{link} (0–100: failed
+# attempts of one cycle) and link_rtt_ms{link} (mean of the attempts that succeeded; absent when
+# all failed), labelled link, probe (= kind) and device: the named inventory device (its labels,
+# parent suppression and maintenance windows apply), else this host, where the probe runs from.
+# ICMP uses unprivileged ping sockets when sysctl net.ipv4.ping_group_range allows, raw sockets
+# otherwise (the systemd unit grants CAP_NET_RAW). Rules: link_unreachable (icmp/tcp, 1 min),
+# website_unavailable (http, at once), link_loss_high, link_rtt_high.
 [[links]]
 name = "局域网-核心"             # unique; becomes the `link` label
 kind = "icmp"                    # icmp | tcp | http
 target = "192.0.2.1"             # icmp: host; tcp: host:port ([v6]:port); http: http(s) URL
-device = "core-sw-1"             # optional inventory device: its labels and parent apply
-interval = "60s"                 # default: [defaults] interval; http: 5 min (000)
+device = "core-sw-1"             # optional [[devices]] name the link belongs to
+interval = "60s"                 # default: [defaults] interval; http: 5 min (000:405)
 timeout = "2s"                   # one attempt; default icmp 2 s, tcp 3 s, http 10 s
 count = 3                        # attempts per cycle; default icmp/tcp 3, http 2
 spacing = "500ms"                # pause between attempts
 
 [[links]]
 name = "医保专网"
+kind = "icmp"
+target = "198.51.100.10"         # the far-end router of the private line
+device = "wan-router"
+
+[[links]]
+name = "医保结算服务"
 kind = "tcp"
-target = "198.51.100.10:443"
+target = "198.51.100.20:443"
+
+[[links]]
+name = "互联网"
+kind = "http"
+target = "https://www.example.com/"
 
 [[links]]
 name = "门户网站"
 kind = "http"
-target = "https://www.example.com/"
+target = "https://portal.example.org/healthz"   # a token in the URL never reaches logs
 expect_status = [200]            # default: any 2xx or 3xx (redirects are followed, at most 5)
-verify_tls = true
+verify_tls = true                # false only for a self-signed internal site
 """
 
 LinkKind = Literal["icmp", "tcp", "http"]

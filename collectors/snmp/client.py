@@ -26,7 +26,7 @@ from collectors.snmp import ber
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.transport import Address, Transport
 from collectors.snmp.var import Var
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from collectors.base import ArpRow
 from collectors.snmp import interfaces
 from collectors.snmp.client import Client, SnmpShared, Table, Var
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.profiles import Profile, evaluate, load_profiles, select
-from monitor.errors import CollectError, ConfigError
-from monitor.model import Reading
+from collectors.snmp.tables import arp_entries
+from monitor.core.errors import CollectError, ConfigError
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,10 @@ _OIDS_PER_GET = 20
 
 
 class SnmpCollector:
-    """Polls one device over SNMP; keeps its counter samples for rates between polls."""
+    """Polls one device over SNMP; keeps its counter samples for rates between polls. Reads the
+    device's IP-MIB ARP table for the IP–MAC checks (ArpTableReader)."""
+
+    arp_source = "snmp"
 
     def __init__(self, device: str, options: SnmpOptions, *, address: str, port: int | None = None,
                  shared: SnmpShared | None = None, profiles: Mapping[str, Profile] | None = None) -> None:
@@ -90,6 +95,14 @@ class SnmpCollector:
         profile = select(self.profiles, oid, descr)
         log.info("device=%s sysObjectID=%s profile=%s", self.device, oid or "?", profile.name)
         return profile
+
+    async def arp_rows(self, now: float) -> list[ArpRow]:
+        """The device's ARP entries now. Forwarding-table ports are left out on purpose until
+        sites can mark access ports: a trunk port sees every MAC and would look like a hub."""
+        client = self.client
+        entries = await arp_entries(client.address, client.options, port=client.port, device=self.device,
+                                    shared=client.shared)
+        return [(e.ip, e.mac, "", e.vlan) for e in entries]
 
     async def close(self) -> None:
         """Drop the session."""

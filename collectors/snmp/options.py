@@ -4,46 +4,73 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from monitor.durations import Duration
-from monitor.secrets import Secret
+from monitor.core.durations import Duration
+from monitor.core.options import PluginOptions
+from monitor.core.secrets import Secret
 
 SAMPLE = """\
-# SNMP (v1, v2c, v3). `roomwatch snmp probe ADDRESS --community C` shows what a device gives
-# before you add it. profile = "auto" picks a profile by sysObjectID / sysDescr.
+# SNMP v1/v2c/v3 (v1/v2c through roomwatch's own BER codec on one socket; v3 through net-snmp).
+# Test a device before adding it: `roomwatch snmp probe ADDRESS --community C`
+# shows the profile it picks and every reading. profile = "auto" picks by sysObjectID/sysDescr
+# from collectors/snmp/profiles/*.toml (plus [snmp] profiles_dir). Readings: uptime_seconds,
+# if_oper_up / if_in_bps / if_out_bps / if_utilization_percent / if_{in,out}_errors_per_second
+# {ifname} (admin-down ports are skipped), and per profile cpu_percent, memory_percent,
+# temperature_celsius{sensor}, fan_ok{fan}, power_supply_ok{psu}, ups_*, disk_used_percent{mount}.
 [[devices]]
-name = "core-sw-1"
+name = "agg-sw-1"
 kind = "switch"
-address = "192.0.2.10"
+address = "192.0.2.20"
+room = "一号机房"
 level = 1
-snmp = { version = "2c", community = "env:SNMP_COMMUNITY", timeout = "5s", retries = 2,
-         max_repetitions = 25, bulk = true }
+# community: better "env:SNMP_COMMUNITY" or "file:snmp-community" (a systemd credential)
+[devices.snmp]
+version = "2c"
+community = "change-me"
+timeout = "5s"                  # each answer; then resent `retries` times
+retries = 2
+max_repetitions = 25            # rows asked per GETBULK
+bulk = true                     # false for agents that mishandle GETBULK (GETNEXT is used)
+profile = "auto"
 
 [[devices]]
 name = "wan-router"
 kind = "router"
 address = "192.0.2.1"
-# Shaped circuits: utilisation against the contract (000: 8 Mb/s WAN, 100 Mb/s Internet),
-# not the port speed.
+level = 1
 [devices.snmp]
 version = "3"
 user = "roomwatch"
-auth_protocol = "SHA256"   # MD5 SHA SHA224 SHA256 SHA384 SHA512
-auth_key = "file:snmp-auth"
-priv_protocol = "AES"      # DES AES AES192 AES256
-priv_key = "file:snmp-priv"
+auth_protocol = "SHA256"        # MD5 SHA SHA224 SHA256 SHA384 SHA512
+auth_key = "change-me-auth"   # at least 8 characters; better "env:…" or "file:snmp-auth"
+priv_protocol = "AES"           # DES AES AES192 AES256
+priv_key = "change-me-priv"
+context = ""
+# Shaped circuits: utilisation against the contract (000: 2/4/8 Mb/s WAN, 50/100 Mb/s
+# Internet), not the port speed. Keys are ifName.
 contracted_mbps = { "GigabitEthernet0/0/1" = 8, "GigabitEthernet0/0/2" = 100 }
-# Interface roles: readings of these interfaces carry the label role = "…" (the uplink_down
-# rule and report item 4 watch role = "uplink"). Keys match ifName, ifDescr or ifAlias exactly;
-# interfaces not listed get no role label.
+# Interface roles: this interface's readings carry role = "uplink", which the uplink_down rule
+# (critical after 1 min down) and report item 4 watch. Keys match ifName, ifDescr or ifAlias
+# exactly ("Gi0/0/1" and "GigabitEthernet0/0/1" both work); unlisted interfaces get no role
+# label, and a key that matches no interface is logged once. Roles are short lower-case words.
 interface_roles = { "GigabitEthernet0/0/1" = "uplink", "GigabitEthernet0/0/2" = "uplink" }
+counter_max_gap = "15m"         # counter samples further apart give no rate (no bogus spike)
 
 [snmp]
-max_concurrent = 64            # SNMP requests in flight at once, all devices together
-# profiles_dir = "/etc/roomwatch/snmp-profiles"   # your own profile files (*.toml); they win
+max_concurrent = 64             # SNMP requests in flight at once, all devices together
+# profiles_dir = "/etc/roomwatch/snmp-profiles"   # your own profiles (*.toml); same name wins.
+# A vendor sensor (many 动环 controllers export temperature ×10) is a five-line file:
+#   name = "dh-room1"
+#   [match]
+#   sys_object_id = ["1.3.6.1.4.1.99999"]
+#   [[metrics]]
+#   metric = "temperature_celsius"
+#   oid = "1.3.6.1.4.1.99999.1.1.0"
+#   scale = 0.1
+#   set = { sensor = "room1-north" }
 """
 
 Version = Literal["1", "2c", "3"]
@@ -51,10 +78,10 @@ AuthProtocol = Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"]
 PrivProtocol = Literal["DES", "AES", "AES192", "AES256"]
 
 
-class SnmpOptions(BaseModel):
-    """The ``snmp`` sub-table of a device."""
+class SnmpOptions(PluginOptions):
+    """Poll over SNMP v1/v2c/v3: the ``snmp`` sub-table of a device."""
 
-    model_config = ConfigDict(extra="forbid")
+    needs_address: ClassVar[bool] = True
 
     version: Version = Field("2c", description="1, 2c or 3.")
     community: Secret | None = Field(None, description="v1/v2c community (env:/file: allowed).")

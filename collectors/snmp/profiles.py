@@ -39,9 +39,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from collectors.snmp.client import Table, Var
-from monitor.errors import ConfigError
-from monitor.model import Reading
-from monitor.textfiles import read_toml
+from monitor.core.errors import ConfigError
+from monitor.core.model import Reading
+from monitor.core.textfiles import read_toml
 
 SHIPPED = Path(__file__).parent / "profiles"
 GENERIC = "generic"

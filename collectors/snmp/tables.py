@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from collectors.snmp.client import Client, SnmpShared, Table
 from collectors.snmp.interfaces import IF_DESCR, IF_NAME
 from collectors.snmp.options import SnmpOptions
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 

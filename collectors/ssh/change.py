@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from collectors.ssh import configs
 from collectors.ssh.history import ConfigHistory, Version
-from monitor.model import Reading
-from monitor.windows import Window, active_window
+from monitor.core.model import Reading
+from monitor.core.windows import Window, active_window
 
 log = logging.getLogger(__name__)
 

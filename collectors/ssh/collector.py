@@ -15,88 +15,16 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from collectors.base import ArpRow
 from collectors.ssh import change, linux, session, tables
 from collectors.ssh.history import ConfigHistory
-from monitor.durations import Duration
-from monitor.errors import CollectError
-from monitor.model import Reading
-from monitor.secrets import Secret
-from monitor.windows import Window
+from collectors.ssh.options import SshOptions
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
+from monitor.core.windows import Window
 
 log = logging.getLogger(__name__)
-
-SAMPLE = """\
-[[devices]]
-name = "core-sw1"
-kind = "switch"
-address = "192.0.2.1"
-level = 1
-timeout = "90s"          # the whole collection, config backup included
-[devices.ssh]
-# cisco_ios, cisco_xe, huawei, huawei_vrpv8, hp_comware (H3C), ruijie_os, linux
-device_type = "huawei"
-username = "roomwatch"
-password = "env:CORE_SW1_PASSWORD"      # or key_file = "/etc/roomwatch/id_ed25519"
-port = 22
-connect_timeout = "10s"
-command_timeout = "60s"
-backup_interval = "1d"
-tables = ["arp", "mac", "interfaces", "environment"]
-diff_max_chars = 1500
-
-[[devices]]
-name = "db-01"
-kind = "server"
-address = "192.0.2.10"
-[devices.ssh]
-device_type = "linux"
-username = "roomwatch"
-key_file = "/etc/roomwatch/id_ed25519"
-sudo = true              # smartctl through sudo -n
-"""
-
-DeviceType = Literal[
-    "cisco_ios", "cisco_xe", "huawei", "huawei_vrpv8", "hp_comware", "ruijie_os", "linux"
-]
-Table = Literal["arp", "mac", "interfaces", "environment"]
-_ALL_TABLES: tuple[Table, ...] = ("arp", "mac", "interfaces", "environment")
-
-
-class SshOptions(BaseModel):
-    """The ``ssh`` transport sub-table."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    device_type: DeviceType = Field(description="netmiko device type.")
-    username: str = Field(min_length=1, description="Login name.")
-    password: Secret | None = Field(None, description="Password (env:/file: allowed).")
-    key_file: Path | None = Field(None, description="Private key file instead of a password.")
-    enable_secret: Secret | None = Field(None, description="Enable secret (Cisco/Ruijie).")
-    port: int | None = Field(None, ge=1, le=65535, description="SSH port; default device port or 22.")
-    connect_timeout: Duration = Field(10.0, gt=0, description="TCP connect, banner and login limit.")
-    command_timeout: Duration = Field(60.0, gt=0, description="Longest one command may take.")
-    backup: bool = Field(True, description="Back up the running configuration (not for linux).")
-    backup_interval: Duration = Field(86400.0, gt=0, description="How often the config is fetched.")
-    config_command: str | None = Field(None, description="Override the config command.")
-    tables: list[Table] = Field(default_factory=lambda: list(_ALL_TABLES),
-                                description="CLI tables read each collection (network devices).")
-    diff_max_chars: int = Field(1500, ge=100, description="Diff size carried in the alert.")
-    sudo: bool = Field(False, description="linux: run smartctl through sudo -n.")
-    mdstat: str = Field("/proc/mdstat", description="linux: where the RAID state is read.")
-    ignore_fstypes: list[str] = Field(
-        default_factory=lambda: ["tmpfs", "devtmpfs", "squashfs", "overlay", "iso9660"],
-        description="linux: file-system types whose use is not reported.")
-
-
-    @model_validator(mode="after")
-    def _credentials(self) -> SshOptions:
-        if self.password is None and self.key_file is None:
-            raise ValueError("give password or key_file")
-        return self
 
 
 @dataclass(kw_only=True)
@@ -126,7 +54,10 @@ class SshShared:
 
 
 class SshCollector:
-    """One device over SSH. ``arp`` keeps the last ARP table read (for the IP–MAC checks)."""
+    """One device over SSH. ``arp`` keeps the last ARP table read, given to the IP–MAC checks
+    by ``arp_rows`` (ArpTableReader)."""
+
+    arp_source = "ssh"
 
     def __init__(self, device: str, options: SshOptions, *, address: str, port: int | None = None,
                  labels: Mapping[str, str] | None = None, shared: SshShared) -> None:
@@ -154,6 +85,10 @@ class SshCollector:
 
     async def close(self) -> None:
         """Sessions close after each collection; nothing stays open."""
+
+    async def arp_rows(self, now: float) -> list[ArpRow]:
+        """The ARP table of the last successful collection (no session of its own)."""
+        return [(e.ip, e.mac, "", int(e.vlan) if e.vlan.isdigit() else 0) for e in self.arp]
 
     def _collect(self, now: float) -> list[Reading]:
         linux_host = self.options.device_type == "linux"

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.sqlite_upgrade import upgrade
+from monitor.core.sqlite_upgrade import upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (

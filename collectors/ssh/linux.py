@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from collectors.parsers import df, mdstat, ntp, smartctl, systemd
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

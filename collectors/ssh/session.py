@@ -16,7 +16,7 @@ import paramiko
 
 from collectors.ssh import hostkeys
 from collectors.ssh.configs import family
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 

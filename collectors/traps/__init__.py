@@ -10,22 +10,24 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collectors.snmp.options import AuthProtocol, PrivProtocol, v3_problem
-from monitor.durations import Duration
-from monitor.secrets import Secret
+from monitor.core.durations import Duration
+from monitor.core.secrets import Secret
 
 SAMPLE = """\
-# SNMP traps and informs: linkDown/linkUp, coldStart/warmStart, UPS-MIB and APC on-battery /
-# replace-battery become readings the rules judge at once. Port 162 needs the
+# SNMP traps and informs: linkDown/linkUp (if_oper_up), coldStart/warmStart (device_restarted),
+# RFC 1628 UPS-MIB and APC PowerNet on-battery / replace-battery (ups_on_battery,
+# ups_battery_replace) are judged at once, not at the next poll. Port 162 needs the
 # CAP_NET_BIND_SERVICE capability (the systemd unit grants it). A trap's source address is
-# matched to a device's `address` for its labels; unknown senders keep their address as `device`.
+# matched to a device's `address`; unknown senders keep their address as `device`. Refused and
+# unknown traps are counted (traps_rejected_total{reason}, traps_unknown_total) and logged.
 [traps]
 enabled = false
-address = "0.0.0.0"            # "::" for IPv6 as well
+address = "0.0.0.0"            # "::" listens on IPv6 and IPv4
 port = 162
 communities = ["change-me"]    # v1/v2c; better "env:TRAP_COMMUNITY" or "file:trap-community"
-stats_interval = "60s"         # how often traps_received_total / _unknown / _rejected are reported
+stats_interval = "60s"         # how often the receiver's counters are reported
 
-# v3 users; the sender's engine ID is learned from its first authentic trap.
+# v3 users (the same protocol names as devices' snmp); senders' engine IDs are learned.
 [[traps.users]]
 user = "roomwatch-trap"
 auth_protocol = "SHA256"       # MD5 SHA SHA224 SHA256 SHA384 SHA512

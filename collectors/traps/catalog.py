@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"          # snmpTrapOID.0
 TRAP_ADDRESS = "1.3.6.1.6.3.18.1.3.0"       # snmpTrapAddress.0: a v1 trap's agent-addr

@@ -25,7 +25,7 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from collectors.traps import TrapOptions
 from collectors.traps.catalog import TRAP_ADDRESS, TRAP_COMMUNITY, TRAP_OID, Catalog, load
 from collectors.traps.usm import Users
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from alerts.matchers import alert_labels, all_match, parse_matchers
 from alerts.state import State
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option
 from monitor.commands.silence import open_db
-from monitor.model import AlertState
+from monitor.core.model import AlertState
 
 
 def register(sub: Any) -> None:

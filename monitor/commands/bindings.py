@@ -14,10 +14,11 @@ from typing import Any
 from collectors.arp import ArpOptions
 from collectors.arp.detect import Sighting
 from collectors.arp.sniff import ArpListener
-from monitor import bindings, logs, wiring
+from monitor import wiring
 from monitor.commands.common import EXIT_OK, add_config_option, load
-from monitor.durations import parse_duration
-from monitor.errors import ConfigError
+from monitor.core import bindings, logs
+from monitor.core.durations import parse_duration
+from monitor.core.errors import ConfigError
 
 
 def register(sub: Any) -> None:

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from monitor import check, logs, wiring
+from monitor import check, wiring
 from monitor.commands.common import EXIT_OK, EXIT_VIOLATIONS, add_config_option, load
+from monitor.core import logs
 from rules.engine import Engine
 
 

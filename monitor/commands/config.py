@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import wiring
+from monitor import sample, wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def register(sub: Any) -> None:
@@ -42,6 +41,6 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_sample(_args: argparse.Namespace) -> int:
-    """Print monitor/sample.toml."""
-    print(resources.files("monitor").joinpath("sample.toml").read_text(encoding="utf-8"), end="")
+    """Print the annotated sample config, put together from every part's own sample."""
+    print(sample.render(), end="")
     return EXIT_OK

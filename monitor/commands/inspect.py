@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import logs
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
+from monitor.core import logs
 from monitor.report import items, period, render
 from monitor.report.book import InspectionBook
 from monitor.report.judge import judge

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import logs
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
-from monitor.errors import NotifyError
+from monitor.core import logs
+from monitor.core.errors import NotifyError
 from monitor.report import items, period, render, send, weekly
 from monitor.report.acks import ack_times
 from monitor.report.book import InspectionBook

@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 from monitor import config as config_mod
-from monitor import daemon, logs, wiring
+from monitor import daemon, wiring
 from monitor.commands.common import add_config_option
+from monitor.core import logs
 
 log = logging.getLogger(__name__)
 

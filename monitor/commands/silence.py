@@ -22,7 +22,7 @@ from monitor.commands.common import (
     load,
     looked_in,
 )
-from monitor.durations import format_duration, parse_duration
+from monitor.core.durations import format_duration, parse_duration
 
 
 def register(sub: Any) -> None:

@@ -13,7 +13,7 @@ from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCo
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.profiles import load_profiles
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-from monitor.errors import CollectError, ConfigError
+from monitor.core.errors import CollectError, ConfigError
 
 EXIT_UNREACHABLE = 3
 

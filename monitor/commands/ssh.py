@@ -8,6 +8,7 @@ from typing import Any
 
 from collectors.ssh import hostkeys
 from collectors.ssh.collector import SshShared
+from collectors.ssh.options import SshOptions
 from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
 
@@ -32,17 +33,18 @@ def register(sub: Any) -> None:
 def run_trust(args: argparse.Namespace) -> int:
     """Fetch, show, confirm, record. Exit 0 recorded, 2 usage, 3 refused."""
     settings, where = load(args.config)
-    devices = {d.name: d for d in settings.devices if d.ssh is not None}
+    devices = {d.name: d for d in settings.devices if "ssh" in d.tables()}
     dev = devices.get(args.device)
-    if dev is None or dev.ssh is None:
+    options = dev.tables()["ssh"] if dev is not None else None
+    if dev is None or not isinstance(options, SshOptions):
         print(f"{where}: no device named {args.device!r} with an ssh sub-table"
               + (f" (ssh devices: {', '.join(sorted(devices))})" if devices else ""), file=sys.stderr)
         return EXIT_USAGE
     state, _ = config_mod.state_dir(settings)
     shared = SshShared.create(state, settings.maintenance, known_hosts=settings.ssh.known_hosts)
-    port = dev.ssh.port or dev.port or 22
+    port = options.port or dev.port or 22
     try:
-        key = hostkeys.fetch_key(dev.address, port, dev.ssh.connect_timeout)
+        key = hostkeys.fetch_key(dev.address, port, options.connect_timeout)
     except (OSError, EOFError, Exception) as err:  # paramiko raises SSHException and friends
         print(f"ssh {dev.name}: cannot read the host key of {dev.address}:{port}: "
               f"{type(err).__name__}: {err}", file=sys.stderr)

@@ -8,8 +8,8 @@ from typing import Any
 from alerts.notifiers.apprise import from_settings
 from alerts.render import Renderer
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load, looked_in
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 
 
 def register(sub: Any) -> None:

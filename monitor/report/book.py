@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.report.items import ItemResult
 
 _SCHEMA = """

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.model import Alert
+from monitor.core.model import Alert
 from monitor.report.acks import Ack
 from monitor.report.judge import device_of, latest_alerts
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.model import Labels
+from monitor.core.model import Labels
 
 
 class Status(enum.Enum):

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from monitor.model import Alert, AlertState, Reading, Severity, series_key
+from monitor.core.model import Alert, AlertState, Reading, Severity, series_key
 from monitor.report.items import Check, Finding, Item, ItemResult, Status, item_for_alert
 from monitor.store.base import Rollup, Store
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from monitor.errors import NotifyError
+from monitor.core.errors import NotifyError
 
 log = logging.getLogger(__name__)
 

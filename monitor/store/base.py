@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.model import Alert, Labels, Reading
+from monitor.core.model import Alert, Labels, Reading
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from monitor.model import Alert, Reading
+from monitor.core.model import Alert, Reading
 from monitor.store.base import Rollup, Store
 from monitor.store.sqlite import SQLiteStore
 

@@ -31,9 +31,9 @@ from influxdb_client import InfluxDBClient
 from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
-from monitor.config import InfluxSettings
-from monitor.model import Alert, Reading
+from monitor.core.model import Alert, Reading
 from monitor.store.influx_lines import alert_lines, reading_lines
+from monitor.store.settings import InfluxSettings
 from monitor.store.spool import Batch, Spool
 
 log = logging.getLogger(__name__)

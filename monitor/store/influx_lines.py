@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 
-from monitor.model import Alert, AlertState, Labels, Reading
+from monitor.core.model import Alert, AlertState, Labels, Reading
 
 log = logging.getLogger(__name__)
 

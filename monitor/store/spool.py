@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.sqlite_upgrade import upgrade
+from monitor.core.sqlite_upgrade import upgrade
 
 log = logging.getLogger(__name__)
 

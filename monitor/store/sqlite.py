@@ -13,8 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from monitor.errors import StoreError
-from monitor.model import Alert, Reading, series_key
+from monitor.core.errors import StoreError
+from monitor.core.model import Alert, Reading, series_key
 from monitor.store import sqlite_schema as sql
 from monitor.store.base import Rollup, Store
 

@@ -10,15 +10,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import StoreError
-from monitor.model import Alert, AlertState, Labels, Reading, Severity, series_key
+from monitor.core.errors import StoreError
+from monitor.core.model import Alert, AlertState, Labels, Reading, Severity, series_key
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
-"""(metric, sorted label items), as made by monitor.model.series_key."""
+"""(metric, sorted label items), as made by monitor.core.model.series_key."""
 SampleRow = tuple[int, float, float]
 """(series_id, ts, value) as inserted into samples."""
 

@@ -10,7 +10,7 @@ from alerts.config import NotifySettings
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import from_settings
 from alerts.outbox import Message, Outbox
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 
 
 def alert(device: str, rule: str = "room_temperature", state: AlertState = AlertState.FIRING, *,

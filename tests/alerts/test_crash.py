@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from alerts.state import to_json
-from monitor.model import AlertState, Severity
+from monitor.core.model import AlertState, Severity
 
 from .helpers import alert
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from alerts.notifiers.apprise import AppriseNotifier
-from monitor.errors import NotifyError
-from monitor.model import AlertState
+from monitor.core.errors import NotifyError
+from monitor.core.model import AlertState
 
 from .helpers import alert, dispatcher
 

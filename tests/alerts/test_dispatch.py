@@ -9,8 +9,8 @@ import pytest
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
-from monitor.logs import RedactFilter
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.logs import RedactFilter
+from monitor.core.model import Alert, AlertState, Severity
 
 LABELS = {"device": "room1-th", "room": "一号机房", "sensor": "north", "kind": "sensor"}
 

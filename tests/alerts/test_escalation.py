@@ -8,7 +8,7 @@ from pathlib import Path
 from alerts.ack import Acks
 from alerts.config import OnCall
 from alerts.oncall import on_duty
-from monitor.model import AlertState, Severity
+from monitor.core.model import AlertState, Severity
 
 from .helpers import alert, dispatcher, queued
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.model import AlertState
+from monitor.core.model import AlertState, Severity
 
 from .helpers import alert, dispatcher, queued, receivers
 
@@ -51,7 +51,7 @@ def test_group_wait_collects_a_burst_into_one_message(tmp_path: Path) -> None:
 
 def test_continue_sends_critical_to_both_and_ungrouped_per_device(tmp_path: Path) -> None:
     d = dispatcher(tmp_path, NOTIFY)
-    d.submit([alert("ups-1", "ups_on_battery", severity=__import__("monitor.model").model.Severity.CRITICAL),
+    d.submit([alert("ups-1", "ups_on_battery", severity=Severity.CRITICAL),
               alert("room1-th")], 0.0)
     assert sorted(receivers(d)) == ["boss"]  # duty waits group_wait 30 s
     d.flush(30.0)

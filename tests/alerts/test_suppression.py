@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from alerts.ack import Acks
-from monitor.model import AlertState
-from monitor.windows import Window
+from monitor.core.model import AlertState
+from monitor.core.windows import Window
 
 from .helpers import alert, dispatcher, queued, receivers
 

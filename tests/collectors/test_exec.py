@@ -7,7 +7,7 @@ import time
 import pytest
 
 from collectors.exec import ExecCollector, ExecOptions
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 
 def _collector(code: str, timeout: float = 5.0) -> ExecCollector:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store.influx_lines import alert_lines, reading_lines
 from tests.monitor.store.servers import InfluxDB1
 

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor import bindings, config, wiring
-from monitor.errors import ConfigError
+from monitor import config, wiring
+from monitor.core import bindings
+from monitor.core.errors import ConfigError
 
 SAMPLE = (Path(__file__).parents[2] / "monitor" / "sample.toml").read_bytes()
 # Real key names, so that generated documents reach the validators and not just "unknown key".

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import bindings, config
-from monitor.bindings import Allow, AllowKind, Binding, Registry
-from monitor.errors import ConfigError
+from monitor import config
+from monitor.core import bindings
+from monitor.core.bindings import Allow, AllowKind, Binding, Registry
+from monitor.core.errors import ConfigError
 
 DATA = Path(__file__).parent / "data" / "bindings"
 SUBNETS = [IPv4Network("192.0.2.0/24")]

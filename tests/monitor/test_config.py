@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor import config
-from monitor.errors import ConfigError
+from collectors import REGISTRY, transport
+from monitor import config, sample
+from monitor.core.errors import ConfigError
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
-SAMPLE = Path(__file__).parents[2] / "monitor" / "sample.toml"
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.toml")))
@@ -65,14 +65,26 @@ def test_missing_secret_file_names_the_file(tmp_path: Path) -> None:
         f"r.toml: notify.urls[0]: cannot read secret file {tmp_path}/nope: No such file or directory"]
 
 
-def test_sample_is_valid_and_covers_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sample_is_valid_and_covers_every_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMWATCH_DUTY_URL", "json://127.0.0.1:1/")
-    settings, _ = config.load(SAMPLE)
+    path = tmp_path / "roomwatch.toml"
+    path.write_text(sample.render(), encoding="utf-8")
+    settings, _ = config.load(path)
     assert len(settings.devices) == 8
-    text = SAMPLE.read_text(encoding="utf-8")
-    missing = [name for name in _option_names(config.Settings)
-               if not any(form in text for form in (f"{name} =", f".{name}]", f"[{name}]", f"[{name}."))]
-    assert missing == []
+    assert {d.transport for d in settings.devices} == set(REGISTRY)
+    assert _missing(sample.render(), config.Settings) == []
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_each_transport_sample_shows_each_of_its_options(name: str) -> None:
+    plugin = transport(name)
+    assert _missing(plugin.sample, plugin.options) == []
+    assert plugin.sample in sample.render()
+
+
+def _missing(text: str, model: type) -> list[str]:
+    return sorted(name for name in _option_names(model)
+                  if not any(form in text for form in (f"{name} =", f".{name}]", f"[{name}]", f"[{name}.")))
 
 
 def _option_names(model: type) -> set[str]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from monitor import config, daemon, wiring
-from monitor.bindings import parse_csv
-from monitor.errors import ConfigError
+from monitor.core.bindings import parse_csv
+from monitor.core.errors import ConfigError
 
 ROOT = Path(__file__).parents[2]
 GBK_NAME = "机房温湿度".encode("gbk")  # what a Chinese Windows editor saves

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from monitor import config as config_mod
 from monitor import daemon, wiring
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 
 class OneSpoof:

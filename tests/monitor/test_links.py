@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from monitor import check, logs, wiring
+from monitor import check, wiring
 from monitor.config import Settings
+from monitor.core import logs
+from monitor.core.model import Reading
 from monitor.inventory import Device
-from monitor.model import Reading
 from monitor.scheduler import Scheduler, collect_once
 from rules.engine import Engine
 from rules.loader import load_pack

@@ -3,8 +3,8 @@
 import asyncio
 import random
 
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 from monitor.scheduler import Job, Scheduler, collect_once
 
 

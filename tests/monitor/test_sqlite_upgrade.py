@@ -9,7 +9,7 @@ import pytest
 
 from alerts.db import Database
 from alerts.outbox import Outbox
-from monitor.sqlite_upgrade import upgrade
+from monitor.core.sqlite_upgrade import upgrade
 
 # alerts.db's outbox as the first release wrote it: no fell_back column yet.
 OLD_OUTBOX = """

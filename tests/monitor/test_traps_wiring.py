@@ -15,7 +15,7 @@ import pytest
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor import daemon, wiring
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 UPS = "127.0.0.3"
 COMMUNITY = "wiring-trap-s3cret"

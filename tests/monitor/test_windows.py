@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from monitor.windows import Window, active_window
+from monitor.core.windows import Window, active_window
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import ConfigError
-from monitor.model import Alert, AlertState, Reading
+from monitor.core.errors import ConfigError
+from monitor.core.model import Alert, AlertState, Reading
 from rules.engine import Engine
 from rules.loader import apply_overrides, load_pack
 from rules.rule import Rule

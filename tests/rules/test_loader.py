@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import ConfigError
-from monitor.model import Severity
+from monitor.core.errors import ConfigError
+from monitor.core.model import Severity
 from rules.loader import apply_overrides, load_file, load_pack, load_text
 from rules.rule import Condition, Rule
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.model import Severity
+from monitor.core.model import Severity
 from rules.loader import apply_overrides, load_pack, template_problem
 from rules.rule import Condition, Matcher, Op, Override, Rule, render_summary
 

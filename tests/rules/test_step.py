@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from rules.engine import Engine
 from rules.rule import Condition, Rule, step
 

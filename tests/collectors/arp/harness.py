@@ -13,8 +13,8 @@ import time
 
 from collectors.arp import ArpOptions
 from collectors.arp.sniff import ArpListener
-from monitor.bindings import Allow, Binding, Registry
-from monitor.model import Reading
+from monitor.core.bindings import Allow, Binding, Registry
+from monitor.core.model import Reading
 
 REGISTRY = Registry(
     [Binding(ip="192.0.2.10", mac="02:00:00:00:00:10", hostname="fin-pc-01", owner="张三")],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collectors.arp import ArpOptions
 from collectors.arp.detect import LRU, Detector, Observation
 from collectors.arp.sources import StaticTable, from_rows
-from monitor.bindings import Allow, Binding, Registry
+from monitor.core.bindings import Allow, Binding, Registry
 
 GW, GW_MAC, VRRP = "192.0.2.1", "02:00:00:00:00:01", "00:00:5e:00:01:01"
 VIC, VIC_MAC = "192.0.2.10", "02:00:00:00:00:10"

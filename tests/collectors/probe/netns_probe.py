@@ -13,7 +13,7 @@ from typing import Any
 
 from collectors.probe.collector import LinkCollector
 from collectors.probe.options import Link
-from monitor.errors import CollectError
+from monitor.core.errors import CollectError
 
 
 async def probe(specs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import pytest
 
 from collectors.probe.collector import LinkCollector
 from collectors.probe.options import Link
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 
 
 def _link(kind: str, target: str, **extra: Any) -> Link:

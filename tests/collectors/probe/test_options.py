@@ -8,7 +8,7 @@ import pytest
 
 from collectors.probe.options import HTTP_INTERVAL, Link, parse_target
 from monitor import config
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 BAD = """\
 [[devices]]

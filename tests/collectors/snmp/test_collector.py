@@ -17,8 +17,8 @@ import pytest
 from collectors.snmp.client import SnmpShared, Var
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.options import SnmpOptions
-from monitor.errors import CollectError
-from monitor.model import Reading
+from monitor.core.errors import CollectError
+from monitor.core.model import Reading
 from monitor.scheduler import Job, collect_once
 from tests.collectors.snmp.conftest import V3_AUTH, V3_PRIV, V3_USER, Agent
 

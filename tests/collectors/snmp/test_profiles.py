@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from collectors.snmp.profiles import load_profiles, select
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def test_shipped_profiles_load_and_select() -> None:

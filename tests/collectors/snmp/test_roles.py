@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.options import SnmpOptions
-from monitor.model import AlertState, Reading
+from monitor.core.model import AlertState, Reading
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
 from rules.loader import load_pack

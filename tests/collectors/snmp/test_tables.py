@@ -34,13 +34,11 @@ def test_device_without_tables_gives_empty_lists(snmpsim: Agent) -> None:
 
 
 def test_a_polled_switch_arp_table_feeds_the_ip_mac_stream(snmpsim: Agent) -> None:
+    from collectors.arp.sources import CollectorTable
     from collectors.snmp.collector import SnmpCollector
-    from monitor.scheduler import Job
-    from monitor.wiring import SnmpArpTable
 
     collector = SnmpCollector("core-sw", opts("huawei-s5720"), address="127.0.0.1", port=snmpsim.port)
-    job = Job(device="core-sw", labels={"device": "core-sw"}, collector=collector, interval=60, timeout=5)
-    observations = asyncio.run(SnmpArpTable(job).read(100.0))
+    observations = asyncio.run(CollectorTable(name="core-sw", interval=60, reader=collector).read(100.0))
     assert len(observations) == 49
     first = observations[0]
     assert (first.ip, first.mac, first.switch, first.vlan, first.source) == (

@@ -13,10 +13,11 @@ from netmiko import ConnectHandler
 
 from alerts.message import render
 from collectors.ssh import hostkeys
-from collectors.ssh.collector import SshCollector, SshOptions, SshShared
+from collectors.ssh.collector import SshCollector, SshShared
+from collectors.ssh.options import SshOptions
 from monitor.commands import config_history
-from monitor.model import Alert, AlertState, Severity
-from monitor.windows import Window
+from monitor.core.model import Alert, AlertState, Severity
+from monitor.core.windows import Window
 
 from .conftest import FakeSwitch
 

@@ -14,7 +14,8 @@ import paramiko
 import pytest
 
 from collectors.ssh import hostkeys
-from collectors.ssh.collector import SshCollector, SshOptions, SshShared
+from collectors.ssh.collector import SshCollector, SshShared
+from collectors.ssh.options import SshOptions
 from monitor.commands import ssh as ssh_cmd
 from monitor.scheduler import Job, collect_once
 from rules.loader import load_pack

@@ -18,7 +18,7 @@ import pytest
 
 from collectors.traps import TrapOptions
 from collectors.traps.receiver import TrapListener
-from monitor.model import Reading
+from monitor.core.model import Reading
 
 COMMUNITY = "trap-c0mmunity-s3cret"
 AUTH_KEY = "auth-key-s3cret-1"

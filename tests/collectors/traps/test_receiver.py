@@ -12,7 +12,7 @@ from pysnmp.proto.rfc1902 import Integer, OctetString
 
 from collectors.traps import TrapOptions
 from collectors.traps.receiver import TrapListener
-from monitor.model import Reading
+from monitor.core.model import Reading
 from tests.collectors.traps.conftest import (
     APC,
     COMMUNITY,

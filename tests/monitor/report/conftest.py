@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store.sqlite import SQLiteStore
 
 TZ = ZoneInfo("Asia/Shanghai")

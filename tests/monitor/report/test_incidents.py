@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, AlertState, Severity
 from monitor.report.acks import Ack, ack_times
 from monitor.report.incidents import Breach, incidents
 

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.report import items
 from monitor.report.items import Status, item_for_alert
 from monitor.report.judge import judge, load

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.model import fingerprint
+from monitor.core.model import fingerprint
 from monitor.report import items, render, weekly
 from monitor.report.acks import ack_times
 from monitor.report.book import InspectionBook

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from monitor import config as config_mod
 from monitor import daemon, wiring
-from monitor.model import Reading
+from monitor.core.model import Reading
 from monitor.store.fanout import FanOut
 from monitor.store.sqlite import SQLiteStore
 from tests.procs import free_port

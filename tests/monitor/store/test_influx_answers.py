@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import InfluxSettings
-from monitor.model import Reading
+from monitor.core.model import Reading
 from monitor.store.influx import InfluxOutput
+from monitor.store.settings import InfluxSettings
 from tests.procs import free_port
 
 TOKEN = "s3cr3t-token-value"

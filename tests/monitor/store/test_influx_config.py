@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor import config, wiring
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 def load(tmp_path: Path, body: str) -> config.Settings:

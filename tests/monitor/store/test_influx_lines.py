@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store.influx_lines import alert_lines, reading_lines, tags_of
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import InfluxSettings
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store.influx import InfluxOutput
+from monitor.store.settings import InfluxSettings
 from monitor.store.spool import Spool
 
 from .servers import VictoriaMetrics

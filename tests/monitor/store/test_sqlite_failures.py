@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import StoreError
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.errors import StoreError
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store.sqlite import BUFFER_BATCHES, SQLiteStore
 
 T0 = 1_700_000_000.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.model import Alert, AlertState, Reading, Severity
+from monitor.core.model import Alert, AlertState, Reading, Severity
 from monitor.store import sqlite_schema as sql
 from monitor.store.base import Rollup
 from monitor.store.sqlite import SQLiteStore

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 # No roomwatch file nests deeper than a handful of levels; the bound keeps a hostile or broken
 # file from exhausting the parser's (or a validator's) recursion, which would be a crash.

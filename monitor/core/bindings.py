@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.errors import ConfigError
-from monitor.textfiles import decode
+from monitor.core.errors import ConfigError
+from monitor.core.textfiles import decode
 
 COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
 # Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.

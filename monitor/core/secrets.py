@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, SecretStr
+from pydantic import BaseModel, BeforeValidator, SecretStr
 
 
 def resolve_secret(value: Any) -> Any:
@@ -40,3 +40,17 @@ def resolve_secret(value: Any) -> Any:
 
 Secret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
 """A config field holding a secret: pydantic keeps it masked in repr, str and errors."""
+
+
+def secrets_in(value: Any) -> list[str]:
+    """Every secret's text inside a config value (models, lists and tables walked), for the log
+    redaction filter: one walk serves every options model, so a new Secret field is never missed."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, BaseModel):
+        return [s for name in type(value).model_fields for s in secrets_in(getattr(value, name))]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in secrets_in(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in secrets_in(item)]
+    return []
