@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
-from collectors.local import LocalOptions
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.ssh.options import SshSettings
@@ -26,7 +25,6 @@ from monitor.inventory import Device, check_inventory, check_names
 from monitor.store.settings import StoreSettings
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
-
 
 
 class _Section(BaseModel):
@@ -84,7 +82,7 @@ class Settings(BaseSettings):
     defaults: Defaults = Field(default_factory=Defaults, description="Polling defaults.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     devices: list[Device] = Field(
-        default_factory=lambda: [Device(name=_hostname(), kind="server", local=LocalOptions())],
+        default_factory=lambda: [Device.model_validate({"name": _hostname(), "kind": "server", "local": {}})],
         description="The inventory; default: this host only.",
     )
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor import config, wiring
+from monitor import config, sample, wiring
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
 
-SAMPLE = (Path(__file__).parents[2] / "monitor" / "sample.toml").read_bytes()
+SAMPLE = sample.render().encode()
 # Real key names, so that generated documents reach the validators and not just "unknown key".
 KEYS = ["devices", "defaults", "interval", "timeout", "jitter", "name", "kind", "address", "port",
         "level", "parent", "site", "room", "local", "exec", "snmp", "ssh", "command", "community",
