@@ -8,6 +8,7 @@ own module; this one composes them and owns the transactions that make a decisio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from alerts.render import Renderer, state_of
 from alerts.route import CompiledRoute, compile_routes, match
 from alerts.silence import Silences
 from alerts.state import State
+from monitor.core.errors import StoreError
 from monitor.core.model import Alert, AlertState
 from monitor.core.windows import Window
 
@@ -50,6 +52,8 @@ class Dispatcher:
         self.delivery = Delivery(outbox, notifier)
         self.routes: list[CompiledRoute] = []
         self._muted: dict[str, str] = {}  # fingerprint → why, as last logged
+        self._waiting: list[Alert] = []  # transitions not yet written (alerts.db failing)
+        self._failing = False  # alerts.db writes fail: said once, until they work again
         self.reconfigure(settings or NotifySettings(), notifier, parents=parents or {}, windows=windows)
         if lang is not None:
             self.lang = lang
@@ -99,12 +103,17 @@ class Dispatcher:
         self.delivery.configure(notifier, self.receivers, retry_initial=settings.retry_initial,
                                 retry_max=settings.retry_max, heartbeat_url=settings.heartbeat_url,
                                 heartbeat_interval=settings.heartbeat_interval)
-        for group in self.state.groups.values():  # a changed tree: keep what was told, to resolve it
+        with self.db.transaction() as tx:
+            self._rebuild_groups(tx)
+
+    def _rebuild_groups(self, tx: sqlite3.Connection | None) -> None:
+        """Members of every group from the alerts and what was told (a changed tree: keep
+        what was told, to resolve it)."""
+        for group in self.state.groups.values():
             told = self.state.nflog.get(group.key)
             group.members = set(told.firing) if told else set()
-        with self.db.transaction() as tx:
-            for alert in self.state.alerts.values():
-                self._place(tx, alert, alert.active_at)
+        for alert in self.state.alerts.values():
+            self._place(tx, alert, alert.active_at)
 
     def receiver(self, name: str) -> Receiver:
         """A receiver's settings (the shorthand ``default`` gets the defaults)."""
@@ -114,29 +123,94 @@ class Dispatcher:
     # --- recording -------------------------------------------------------------------------
 
     def submit(self, alerts: Sequence[Alert], now: float) -> int:
-        """Record transitions, then flush what is due; return how many messages were queued."""
-        with self.db.transaction() as tx:
-            for alert in alerts:
-                if alert.state is AlertState.PENDING:
-                    continue
+        """Record transitions, then flush what is due; return how many messages were queued.
+
+        A transition counts only once it is written: when ``alerts.db`` cannot be written (disk
+        full, I/O error) it is kept, in order, and written by the next ``submit`` or ``deliver``
+        before anything else, and StoreError(retryable=True) says so meanwhile.
+        """
+        for alert in alerts:
+            if alert.state is not AlertState.PENDING:
                 level = logging.WARNING if alert.state is AlertState.FIRING else logging.INFO
                 log.log(level, "alert=%s state=%s severity=%s device=%s value=%g summary=%s",
                         alert.rule, alert.state.value, alert.severity.value,
                         alert.labels.get("device", "?"), alert.value, alert.summary)
-                if alert.state is AlertState.RESOLVED and alert.fingerprint not in self.state.alerts:
-                    continue  # never recorded firing: nobody can have been told
-                self.state.put_alert(tx, alert)
-                self._place(tx, alert, now)
-        return self.flush(now)
+        self._waiting += alerts
+        self._record(now)
+        return self._flush_logged(now)
 
-    def _place(self, tx: sqlite3.Connection, alert: Alert, now: float) -> None:
+    @property
+    def unrecorded(self) -> int:
+        """Transitions kept in memory because alerts.db could not be written yet."""
+        return len(self._waiting)
+
+    def _record(self, now: float) -> None:
+        if not self._waiting:
+            return
+        try:
+            with self.db.transaction() as tx:
+                for alert in self._waiting:
+                    self._put(tx, alert, now)
+        except sqlite3.Error as err:
+            self._failed(f"cannot record {len(self._waiting)} alert transition(s): {err}; kept "
+                         "in memory and retried until written")
+            raise StoreError(f"alerts.db: {len(self._waiting)} alert transition(s) not recorded "
+                             f"yet: {err}", retryable=True) from err
+        self._waiting = []
+        self._healed()
+
+    def _put(self, tx: sqlite3.Connection, alert: Alert, now: float) -> None:
+        if alert.state is AlertState.PENDING:
+            return
+        if alert.state is AlertState.RESOLVED and alert.fingerprint not in self.state.alerts:
+            return  # never recorded firing: nobody can have been told
+        self.state.put_alert(tx, alert)
+        self._place(tx, alert, now)
+
+    def _flush_logged(self, now: float) -> int:
+        """``flush``; a write that fails leaves the decision undone (memory is re-read from the
+        file) and it is taken again at the next tick."""
+        try:
+            queued = self.flush(now)
+        except sqlite3.Error as err:
+            self._failed(f"cannot queue messages: {err}; retried every tick")
+            return 0
+        if not self._waiting:
+            self._healed()
+        return queued
+
+    def _failed(self, what: str) -> None:
+        """A write failed: memory is read back from the file; said once until writes work."""
+        self._resync()
+        if not self._failing:
+            log.error("alerts.db: %s", what)
+        self._failing = True
+
+    def _healed(self) -> None:
+        if self._failing:
+            log.warning("alerts.db: writable again; nothing decided was lost")
+        self._failing = False
+
+    def _resync(self) -> None:
+        """After a failed write memory may be ahead of the file (an entry saying "told" for a
+        message that was never queued): the file is the truth, memory is read back from it."""
+        try:
+            self.state = State(self.db)
+        except sqlite3.Error:
+            return  # cannot even read: keep memory, the next write attempt tells
+        self._rebuild_groups(None)
+
+    def _place(self, tx: sqlite3.Connection | None, alert: Alert, now: float) -> None:
         labels = alert_labels(alert)
         for route in match(self.routes, labels):
             key, shown = route.group_key(labels)
             group = self.state.groups.get(key)
             if group is None:
                 group = Group(key=key, labels=shown, created=now)
-                self.state.put_group(tx, group)
+                if tx is None:  # memory only: the group is written when it is first told
+                    self.state.groups[key] = group
+                else:
+                    self.state.put_group(tx, group)
             group.labels = shown
             group.members.add(alert.fingerprint)
 
@@ -231,5 +305,7 @@ class Dispatcher:
     async def deliver(self, now: float) -> int:
         """Flush what is due, then try every due message once; return how many were accepted."""
         async with self._lock:
-            self.flush(now)
+            with contextlib.suppress(StoreError):  # said by _record; kept for the next tick
+                self._record(now)
+            self._flush_logged(now)
             return await self.delivery.run(now)

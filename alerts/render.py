@@ -7,32 +7,39 @@ cut to one 70-character segment when it would not fit.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from monitor.core.errors import ConfigError
-from monitor.core.model import Alert, AlertState
+from monitor.core.model import Alert, AlertState, Severity
 from monitor.core.textfiles import read_text
 
+log = logging.getLogger(__name__)
+
 SMS_SEGMENT = 70
+BUILTIN = Path(__file__).parent / "templates"
 _HIDDEN = ("device", "site", "room", "rack", "kind", "level")
 
 
 class Renderer:
-    """Renders messages from the shipped templates, or the site's where it has its own."""
+    """Renders messages from the shipped templates, or the site's where it has its own.
+
+    A site template that fails (a syntax error, a name it does not have) never stops a message:
+    the shipped template of the same name renders it instead, and the failure is logged once
+    per template with its file and line.
+    """
 
     def __init__(self, templates_dir: str | Path | None = None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if templates_dir:
-            loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")))
-        self.env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=False,
-                                      trim_blocks=True,
-                                      lstrip_blocks=True, keep_trailing_newline=False)
+        self.site = _environment(Path(templates_dir)) if templates_dir else None
+        self.builtin = _environment(BUILTIN)
+        self._failed: set[str] = set()
 
     def render(self, *, form: str, lang: str, firing: Sequence[Alert], resolved: Sequence[Alert] = (),
                kind: str = "alert", extra: Mapping[str, Any] | None = None) -> tuple[str, str]:
@@ -40,7 +47,10 @@ class Renderer:
         name = f"{'im' if form == 'mail' else form}.{lang}.j2"
         context = {"firing": [_view(a) for a in firing], "resolved": [_view(a) for a in resolved],
                    "kind": kind, **(extra or {})}
-        text = self.env.get_template(name).render(context).strip()
+        text = self._site_text(name, context)
+        if text is None:
+            text = self.builtin.get_template(name).render(context)
+        text = text.strip()
         if form == "sms":
             text = " ".join(text.split())
             if len(text) > SMS_SEGMENT:
@@ -49,24 +59,75 @@ class Renderer:
         title, _, body = text.partition("\n")
         return title.strip(), body.strip()
 
+    def _site_text(self, name: str, context: Mapping[str, Any]) -> str | None:
+        if self.site is None:
+            return None
+        try:
+            text = self.site.get_template(name).render(context)
+        except jinja2.TemplateNotFound:
+            return None
+        except Exception as err:  # whatever a site's template does, the message still goes out
+            if name not in self._failed:
+                self._failed.add(name)
+                log.error("template %s failed (%s); the built-in %s is used instead until it "
+                          "is fixed", where(err, self.site, name), _reason(err), name)
+            return None
+        self._failed.discard(name)
+        return text
+
 
 def check_templates(templates_dir: str | Path | None) -> list[str]:
-    """Every problem of a site's templates, as ``FILE:LINE: …``: not UTF-8, or not Jinja2."""
+    """Every site template rendered against a sample firing and a sample resolved alert; one
+    problem (``file:line: error``) per template that fails."""
     if not templates_dir:
         return []
-    folder = Path(templates_dir)
-    if not folder.is_dir():
-        return [f"{folder}: templates_dir is not a directory"]
-    env = jinja2.Environment(autoescape=False)
-    problems: list[str] = []
-    for path in sorted(folder.glob("*.j2")):
+    if not Path(templates_dir).is_dir():
+        return [f"notify.templates_dir: {templates_dir} is not a directory"]
+    env = _environment(Path(templates_dir))
+    firing = Alert(rule="room_temperature", labels={"device": "th-a101", "room": "A101", "sensor": "t1"},
+                   state=AlertState.FIRING, severity=Severity.WARNING, value=29.4,
+                   active_at=1_700_000_000.0, fired_at=1_700_000_300.0, summary="机房温度 29.4 °C",
+                   clause="《信息中心机房管理制度》四、环境管理制度 第5条",
+                   annotations={"threshold": "28"})
+    resolved = replace(firing, state=AlertState.RESOLVED, resolved_at=1_700_003_600.0)
+    context = {"firing": [_view(firing)], "resolved": [_view(resolved)], "kind": "alert"}
+    problems = []
+    for path in sorted(Path(templates_dir).glob("*.j2")):
         try:
-            env.parse(read_text(path))
+            read_text(path)  # a GBK file is named with its line, not as a codec's traceback
+            env.get_template(path.name).render(context)
         except ConfigError as err:
             problems += err.problems
-        except jinja2.TemplateSyntaxError as err:
-            problems.append(f"{path}:{err.lineno}: {err.message}")
+        except Exception as err:
+            problems.append(f"{where(err, env, path.name)}: {_reason(err)}")
     return problems
+
+
+def where(err: BaseException, env: jinja2.Environment, name: str) -> str:
+    """``file:line`` of a template error: the syntax error's own, else the deepest traceback
+    frame inside the template (Jinja2 maps template frames to template lines)."""
+    if isinstance(err, jinja2.TemplateSyntaxError):
+        return f"{err.filename or name}:{err.lineno}"
+    filename = name
+    with contextlib.suppress(Exception):
+        filename = env.get_template(name).filename or name
+    line = None
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f"{filename}:{line}" if line is not None else filename
+
+
+def _reason(err: BaseException) -> str:
+    message = err.message if isinstance(err, jinja2.TemplateError) else str(err)
+    return f"{type(err).__name__}: {message}" if message else type(err).__name__
+
+
+def _environment(directory: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=False,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
 
 
 def state_of(firing: Sequence[Alert]) -> AlertState:

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "exec": "collectors.exec",
     "ssh": "collectors.ssh",
     "snmp": "collectors.snmp",
+    "modbus": "collectors.modbus",
 }
 
 Build = Callable[[DeviceInfo, Any, Shared], Collector]

@@ -16,6 +16,11 @@ from monitor.core.windows import Window
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
+MAX_ANSWER = 4 * 1024 * 1024
+"""The most any one answer from a device may hold (an exec run's output, one SSH command's
+output): reading stops there and the answer is refused, so a runaway script or a device that
+never stops talking cannot eat the daemon's memory."""
+
 
 class Collector(Protocol):
     """Reads one device. ``collect`` raises CollectError when the device did not answer."""

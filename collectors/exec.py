@@ -15,7 +15,7 @@ import signal
 from pydantic import Field
 
 from collectors import lineproto
-from collectors.base import DeviceInfo, Shared
+from collectors.base import MAX_ANSWER, DeviceInfo, Shared
 from monitor.core.durations import Duration
 from monitor.core.errors import CollectError
 from monitor.core.model import Reading
@@ -60,8 +60,8 @@ design_runtime_minutes = 480     # 000: the UPS is designed for 8 h; alarm when 
 exec = { command = ["/usr/local/bin/ups-status", "192.0.2.20"] }
 """
 
-# What a command may print at most in one run; a runaway script must not eat memory.
-_MAX_OUTPUT = 4 * 1024 * 1024
+# Of stderr only the end is kept (its last line goes into the error message).
+_STDERR_TAIL = 4096
 
 
 class ExecOptions(PluginOptions):
@@ -103,27 +103,26 @@ class ExecCollector:
                 f"exec {self.device}: cannot start {self._program}: {err.strerror}"
             ) from None
         try:
-            out, err_text = await asyncio.wait_for(
-                proc.communicate(), timeout=self.options.timeout
-            )
+            out, err_text = await asyncio.wait_for(_read(proc), timeout=self.options.timeout)
         except asyncio.CancelledError:
             _kill_group(proc)
             raise
         except TimeoutError:
+            out, why = None, f"did not finish within {self.options.timeout:g}s; killed"
+        else:
+            why = f"printed more than {MAX_ANSWER // (1024 * 1024)} MiB; stopped reading and killed it"
+        if out is None:
             _kill_group(proc)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), timeout=2)
-            raise CollectError(
-                f"exec {self.device}: {self._program} did not finish within "
-                f"{self.options.timeout:g}s; killed"
-            ) from None
+            raise CollectError(f"exec {self.device}: {self._program} {why}")
         if proc.returncode != 0:
             tail = err_text.decode(errors="replace").strip().splitlines()[-1:] or [""]
             raise CollectError(
                 f"exec {self.device}: {self._program} exited with status {proc.returncode}"
                 + (f": {tail[0][:200]}" if tail[0] else "")
             )
-        text = out[:_MAX_OUTPUT].decode("utf-8", errors="replace")
+        text = out.decode("utf-8", errors="replace")
         result = lineproto.parse(text, now)
         if result.errors:
             number, reason = result.errors[0]
@@ -140,6 +139,32 @@ class ExecCollector:
 
     async def close(self) -> None:
         """Nothing stays open between runs."""
+
+
+async def _read(proc: asyncio.subprocess.Process) -> tuple[bytes | None, bytes]:
+    """stdout (None once it passes MAX_ANSWER: reading stops there) and the end of stderr,
+    read together so that neither pipe can fill and stall the command."""
+    assert proc.stdout is not None and proc.stderr is not None
+    tail = asyncio.create_task(_tail(proc.stderr, _STDERR_TAIL))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := await proc.stdout.read(65536):
+            size += len(chunk)
+            if size > MAX_ANSWER:
+                return None, b""
+            chunks.append(chunk)
+        await proc.wait()
+        return b"".join(chunks), await tail
+    finally:
+        tail.cancel()
+
+
+async def _tail(stream: asyncio.StreamReader, keep: int) -> bytes:
+    end = b""
+    while chunk := await stream.read(65536):
+        end = (end + chunk)[-keep:]
+    return end
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

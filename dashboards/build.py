@@ -145,6 +145,64 @@ UP_DOWN = [
     }
 ]
 ENV_CLAUSE = "003 信息中心机房管理制度 四、环境管理制度 5；003 中心机房巡检管理制度 一、3"
+AC_CLAUSE = "003 中心机房巡检管理制度 一、3"
+
+
+def states(zero: tuple[str, str], one: tuple[str, str]) -> list[dict[str, Any]]:
+    """A value mapping for a 0/1 state: (text, colour) of each."""
+    return [{"type": "value", "options": {"0": {"text": zero[0], "color": zero[1]},
+                                          "1": {"text": one[0], "color": one[1]}}}]
+
+
+RUN_STOP = states(("停机 stopped", "red"), ("运行 running", "green"))
+ALARM = states(("正常 clear", "green"), ("报警 alarm", "red"))
+DOOR = states(("关 closed", "green"), ("开 open", "orange"))
+
+
+def state(metric: str, by: str, ref: str, alias: str, agg: str = "max") -> dict[str, Any]:
+    """A 0/1 series held until it changes (state timelines)."""
+    return target(q(metric, agg=agg, fill="previous", by=by), ref, alias)
+
+
+def pack_threshold(rule: str, key: str) -> float:
+    """A threshold as the shipped rule pack states it, so the drawn line and the alert agree."""
+    import tomllib
+
+    pack = tomllib.loads((HERE.parent / "rules" / "packs" / "regulation.toml").read_text(encoding="utf-8"))
+    return float(next(r[key] for r in pack["rules"] if r["name"] == rule))
+
+
+def facility_panels() -> list[dict[str, Any]]:
+    """Air conditioning, water, smoke, doors and rack PDUs, below the room panels."""
+    rated = pack_threshold("pdu_phase_overcurrent", "above")
+    return [
+        panel("精密空调运行 AC running",
+              [state("ac_running", "device, unit", "A", "$tag_device $tag_unit", "min")],
+              kind="state-timeline", mappings=RUN_STOP, w=24, h=5,
+              description="检查机房空调工作状态 " + REG % AC_CLAUSE + "。0 = 停机 stopped。"),
+        panel("送风 / 回风 / 设定 Supply, return, set point", [
+            target(q("ac_supply_temperature_celsius", by="device, unit"), "A", "$tag_device 送风 supply"),
+            target(q("ac_return_temperature_celsius", by="device, unit"), "B", "$tag_device 回风 return"),
+            target(q("ac_setpoint_celsius", by="device, unit"), "C", "$tag_device 设定 set point"),
+        ], unit="celsius"),
+        panel("空调告警 AC alarms", [state("ac_alarm", "device, unit, alarm", "A", "$tag_device $tag_alarm")],
+              kind="state-timeline", mappings=ALARM),
+        panel("漏水 / 烟感 Water leak / smoke", [
+            state("water_leak", "device, zone", "A", "漏水 $tag_zone"),
+            state("smoke_detected", "device, zone", "B", "烟感 $tag_zone"),
+        ], kind="state-timeline", mappings=ALARM, description="一经检测即 critical 告警 critical at once。"),
+        panel("门禁 Doors", [
+            state("door_open", "device, door", "A", "开门 $tag_door"),
+            state("door_forced", "device, door", "B", "强行 $tag_door"),
+        ], kind="state-timeline", mappings=DOOR,
+           description="工作时间外开门、强行开门告警（003 机房访问制度）。"),
+        panel("PDU 相电流 Phase current",
+              [target(q("pdu_phase_current_amperes", by="device, phase"), alias="$tag_device $tag_phase")],
+              unit="amp", band=(0.0, rated),
+              description=f"默认额定 {rated:g} A（本站策略，按 PDU 逐台覆盖）。"
+                          f"Default {rated:g} A: site policy."),
+        panel("PDU 负载 Load", [target(q("pdu_load_percent"))], unit="percent", minmax=(0, 100)),
+    ]
 
 
 def dashboards() -> dict[str, dict[str, Any]]:
@@ -193,6 +251,7 @@ def dashboards() -> dict[str, dict[str, Any]]:
             unit="percent",
             band=(35.0, 75.0),
         ),
+        *facility_panels(),
     ]
     ups = [
         panel(

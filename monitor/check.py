@@ -12,6 +12,7 @@ from typing import Any
 
 from collectors.base import Listener
 from monitor.core.model import Alert, AlertState, Reading
+from monitor.finite import FiniteGate
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
 
@@ -43,7 +44,7 @@ async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = Non
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     now = start if now is not None else max(start, time.time())
-    readings = [r for batch in batches for r in batch] + heard
+    readings = FiniteGate()([r for batch in batches for r in batch] + heard)
     engine.ingest(readings)
     engine.evaluate(now, ignore_for=True)
     violations = [a for a in engine.active() if a.state is AlertState.FIRING]

@@ -21,6 +21,7 @@ from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
 from monitor.core.windows import TimeZone, Window
+from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory, check_names
 from monitor.store.settings import StoreSettings
 
@@ -102,6 +103,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    facility: FacilitySettings = Field(
+        default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
 
     @classmethod
     def settings_customise_sources(

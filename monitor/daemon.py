@@ -16,6 +16,7 @@ from monitor import systemd
 from monitor.core import logs
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.model import Reading
+from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
 from monitor.wiring import (
     Parts,
@@ -53,8 +54,12 @@ class Daemon:
         # Set by push sources (ARP, traps): their events are judged at once, not at the next tick.
         self._judge_now = asyncio.Event()
         self._kick: asyncio.Task[None] | None = None
+        self._finite = FiniteGate()
 
-    def _sink(self, readings: list[Reading]) -> None:
+    def sink(self, readings: list[Reading]) -> None:
+        """Where every source's readings go: the finite ones are stored and judged."""
+        # Every source (polled jobs, push listeners, the store's own health) comes through here.
+        readings = self._finite(readings)
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
         for r in readings:
@@ -156,7 +161,7 @@ class Daemon:
 
     def _start_sources(self) -> None:
         self._sources_stop = asyncio.Event()
-        scheduler = Scheduler(self.parts.jobs, self._sink, jitter=self.settings.defaults.jitter)
+        scheduler = Scheduler(self.parts.jobs, self.sink, jitter=self.settings.defaults.jitter)
         self._sources = [asyncio.create_task(scheduler.run(self._sources_stop))]
         self._sources += [asyncio.create_task(lst.run(self._push_sink, self._sources_stop))
                           for lst in self.parts.listeners]
@@ -169,7 +174,7 @@ class Daemon:
                 await job.collector.close()
 
     def _push_sink(self, readings: list[Reading]) -> None:
-        self._sink(readings)
+        self.sink(readings)
         if readings:
             self._judge_now.set()
 
@@ -196,9 +201,17 @@ class Daemon:
         changes = self.parts.engine.evaluate(now)
         if changes:
             self.parts.store.write_alerts(changes)
+        if changes or self.parts.dispatcher.unrecorded:
             # Queue before saving engine state: a crash in between re-fires on restart, and
             # the notification log then recognises it as already told.
-            if self.parts.dispatcher.submit(changes, now):
+            try:
+                queued = self.parts.dispatcher.submit(changes, now)
+            except StoreError:
+                # alerts.db cannot be written (logged by the dispatcher, which keeps the
+                # transitions and retries): the engine's state is not saved either, so a
+                # restart meanwhile derives them again rather than forgetting them.
+                return
+            if queued:
                 # Deliver now rather than at the next tick: evaluation → page within a second.
                 self._kick = asyncio.create_task(self._deliver())
             self.parts.engine.save(self.state_file)
@@ -208,7 +221,7 @@ class Daemon:
 
     async def _flush(self) -> None:
         if self.parts.store.outputs:
-            self._sink(self.parts.store.health(time.time(), {"device": local_name(), "kind": "server"}))
+            self.sink(self.parts.store.health(time.time(), {"device": local_name(), "kind": "server"}))
         try:
             await asyncio.to_thread(self.parts.store.flush)
         except StoreError as err:

@@ -66,6 +66,7 @@ RestartSec=5s
 WatchdogSec=60s
 TimeoutStartSec=120s
 TimeoutStopSec=30s
+MemoryMax=1G
 AmbientCapabilities=CAP_NET_RAW CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_RAW CAP_NET_BIND_SERVICE
 {hardening}

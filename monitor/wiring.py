@@ -15,16 +15,16 @@ from pydantic import BaseModel
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier, from_settings
 from alerts.outbox import Outbox
-from alerts.render import check_templates
 from collectors import REGISTRY, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
-from collectors.base import ArpTableReader, Listener, Shared
+from collectors.base import ArpTableReader, Collector, Listener, Shared
 from collectors.probe.collector import LinkCollector
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
+from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
@@ -76,7 +76,9 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
     shared = shared_of(settings)
     jobs = []
     for dev in settings.devices:
-        collector = transport(dev.transport).build(dev, dev.options(), shared)
+        collector: Collector = transport(dev.transport).build(dev, dev.options(), shared)
+        if settings.facility.working_hours:
+            collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
         interval = dev.interval or settings.defaults.interval
         timeout = min(dev.timeout or settings.defaults.timeout, interval)
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
@@ -167,21 +169,27 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
         notifier = from_settings(settings.notify)
     except ValueError as err:
         problems.extend(f"{where}: {line}" for line in str(err).splitlines())
-    problems += check_templates(settings.notify.templates_dir)
     if problems or notifier is None:
         raise ConfigError(problems)
     return rules, notifier
 
 
-def load_checked(path: Path | None) -> tuple[config_mod.Settings, Path | None]:
+def examine(path: Path | None) -> tuple[config_mod.Settings | None, Path | None, list[str]]:
     """The config file (or none) checked in one pass: schema, inventory, links, rules, rule
-    overrides and notifiers; ConfigError lists every problem found."""
+    overrides and notifiers; the settings built from what is valid, and every problem found.
+    ConfigError only when the file cannot be read at all."""
     settings, chosen, problems = config_mod.examine(path)
     if settings is not None:
         try:
             check_buildable(settings, chosen.name if chosen else "defaults")
         except ConfigError as err:
             problems += err.problems
+    return settings, chosen, problems
+
+
+def load_checked(path: Path | None) -> tuple[config_mod.Settings, Path | None]:
+    """``examine``, raising ConfigError with every problem if there is any."""
+    settings, chosen, problems = examine(path)
     if problems or settings is None:
         raise ConfigError(problems)
     return settings, chosen

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import paramiko
 
+from collectors.base import MAX_ANSWER
 from collectors.ssh import hostkeys
+from collectors.ssh.capped import capped_reads
 from collectors.ssh.configs import family
 from monitor.core.errors import CollectError
 
@@ -131,7 +133,8 @@ def run(target: Target, commands: list[str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for command in commands:
             try:
-                text = conn.send_command(command, read_timeout=target.command_timeout)
+                with capped_reads(conn, MAX_ANSWER, f"ssh {target.device}: {command!r}"):
+                    text = conn.send_command(command, read_timeout=target.command_timeout)
             except ReadTimeout:
                 raise CollectError(f"ssh {target.device}: {command!r} did not finish within "
                                    f"{target.command_timeout:g}s") from None

@@ -59,7 +59,7 @@ class Catalog:
         if not kind.metric:
             return []
         extra = {"ifname": interface_name(varbinds)} if kind.ifname else {}
-        return [Reading(kind.metric, kind.value, {**extra, **labels}, now)]
+        return [Reading(kind.metric, float(kind.value), {**extra, **labels}, now)]  # TOML may say 1
 
     def _alarm(self, present: int, varbinds: Varbinds, labels: Mapping[str, str],
                now: float) -> list[Reading]:

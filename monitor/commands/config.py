@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from alerts.render import check_templates
 from monitor import config as config_mod
 from monitor import sample, wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
@@ -28,12 +29,17 @@ def register(sub: Any) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Load the file and build its rules and notifiers; print every problem."""
+    """Load the file and build its rules, notifiers and templates; print every problem."""
     path = args.file or config_mod.DEFAULT_PATH
     try:
-        settings, _ = wiring.load_checked(path)
-    except ConfigError as err:
-        for problem in err.problems:
+        settings, _, problems = wiring.examine(path)
+    except ConfigError as err:  # unreadable: nothing more can be checked
+        settings, problems = None, err.problems
+    if settings is not None:
+        # A site template that fails would fall back to the built-in one at run time: say so now.
+        problems += check_templates(settings.notify.templates_dir)
+    if problems or settings is None:
+        for problem in problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
     print(f"{path}: OK ({len(settings.devices)} device(s))")

@@ -64,3 +64,6 @@ def setup(level: str = "info") -> None:
     # request, token and password included); keep them to real problems.
     for chatty in ("apprise", "urllib3", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # The Modbus collector says once per device what failed; pymodbus would log it again, with
+    # frame dumps, on every poll of a device that does not answer.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)

@@ -56,15 +56,18 @@ class Incident:
 
 
 def incidents(history: Iterable[Alert], acks: Mapping[str, Sequence[Ack]], start: float, end: float,
-              ) -> list[Incident]:
+              now: float) -> list[Incident]:
     """Every alert instance active in ``[start, end)`` that fired, oldest first. Time to repair
-    runs from when the condition first held to when it resolved (or to ``end`` while open)."""
+    runs from when the condition first held to when it resolved; while it is open, to ``now``
+    (never past ``end``): time that has not happened yet is not judged."""
     out = []
+    until = min(end, now)
     for alert in latest_alerts(history, start, end):
         ack = next((a for a in acks.get(alert.fingerprint, ())
                     if a.at >= alert.active_at and a.covers(alert.fired_at)), None)
         acked = ack.at if ack else None
-        ttr = (alert.resolved_at if alert.resolved_at is not None else end) - alert.active_at
+        ttr = max(0.0, (alert.resolved_at if alert.resolved_at is not None else until)
+                  - alert.active_at)
         if ttr > REPAIR_HARD_LIMIT_S:
             breach = Breach.BREACH
         elif ttr > REPAIR_LIMIT_S:

@@ -58,11 +58,15 @@ class Item:
     checks: tuple[Check, ...] = ()
     present: tuple[str, ...] = ()
     rule_words: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> tuple[str, ...]:
         """Every metric whose existence means this item has data."""
         return tuple(dict.fromkeys([c.metric for c in self.checks] + list(self.present)))
+
+    # ``shown``: metrics the row lists per device even when all is normal, so the record says
+    # which air conditioners were checked and how they ran, not only a tick.
 
 
 _NETWORK_KINDS = "switch|router|firewall"
@@ -90,8 +94,15 @@ def items(backup_max_age_hours: float = 26.0) -> tuple[Item, ...]:
              checks=(Check(metric="temperature_celsius", low=18, high=28, match=(("kind", "sensor"),),
                            unit="°C"),
                      Check(metric="humidity_percent", low=35, high=75, match=(("kind", "sensor"),),
-                           unit="%")),
-             rule_words=("temperature", "humidity", "temp", "aircon", "hvac")),
+                           unit="%"),
+                     # 「检查机房空调工作状态」 (item 3 itself): the air conditioners are part of this row.
+                     Check(metric="ac_running", low=0.5), Check(metric="ac_alarm", high=0.5),
+                     Check(metric="water_leak", high=0.5), Check(metric="smoke_detected", high=0.5)),
+             present=("ac_supply_temperature_celsius", "ac_return_temperature_celsius",
+                      "ac_setpoint_celsius"),
+             rule_words=("temperature", "humidity", "temp", "aircon", "hvac", "ac_stopped", "ac_alarm",
+                         "water_leak", "smoke"),
+             shown=("ac_running", "ac_supply_temperature_celsius", "ac_return_temperature_celsius")),
         Item(key="network", number=4, zh="网络设备", en="Network devices",
              clause="《中心机房巡检管理制度》一、检查项目要求 第4条",
              checks=(Check(metric="up", low=0.5, match=(("kind", _NETWORK_KINDS),)),
@@ -153,6 +164,22 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Observed:
+    """One series a row lists: its device, unit (if any), and lowest and highest value that day."""
+
+    device: str
+    metric: str
+    low: float
+    high: float
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"device": self.device, "metric": self.metric, "low": self.low, "high": self.high,
+                "unit": self.unit}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemResult:
     """One checklist row on one day."""
 
@@ -160,17 +187,22 @@ class ItemResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     series: int = 0
+    observed: tuple[Observed, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"key": self.key, "status": self.status.value, "series": self.series,
-                "findings": [f.to_dict() for f in self.findings]}
+        doc = {"key": self.key, "status": self.status.value, "series": self.series,
+               "findings": [f.to_dict() for f in self.findings]}
+        if self.observed:  # records written before rows listed anything stay byte-identical
+            doc["observed"] = [o.to_dict() for o in self.observed]
+        return doc
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ItemResult:
         """The inverse of ``to_dict``."""
         return cls(key=doc["key"], status=Status(doc["status"]), series=doc.get("series", 0),
-                   findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())))
+                   findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())),
+                   observed=tuple(Observed(**o) for o in doc.get("observed", ())))
 
 
 KIND_ROUTED = ("device_", "cpu_", "memory_")

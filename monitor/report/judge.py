@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.core.model import Alert, AlertState, Reading, Severity, series_key
-from monitor.report.items import Check, Finding, Item, ItemResult, Status, item_for_alert
+from monitor.report.items import Check, Finding, Item, ItemResult, Observed, Status, item_for_alert
 from monitor.store.base import Rollup, Store
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,20 @@ def judge(store: Store, data: Loaded, table: Sequence[Item], start: float, end: 
         else:
             status = Status.NO_DATA
         results.append(ItemResult(key=item.key, status=status, series=seen,
-                                  findings=tuple(sorted(findings, key=lambda f: (f.start, f.device)))))
+                                  findings=tuple(sorted(findings, key=lambda f: (f.start, f.device))),
+                                  observed=observed(data, item, start, end)))
     return results
+
+
+def observed(data: Loaded, item: Item, start: float, end: float) -> tuple[Observed, ...]:
+    """Each series of the row's ``shown`` metrics: lowest and highest value over the span."""
+    out = []
+    for metric in item.shown:
+        for sid, rows in data.series(metric, start, end).items():
+            labels = dict(sid[1])
+            out.append(Observed(device=device_of(labels), metric=metric, unit=labels.get("unit", ""),
+                                low=min(r.min for r in rows), high=max(r.max for r in rows)))
+    return tuple(sorted(out, key=lambda o: (o.device, o.unit, item.shown.index(o.metric))))
 
 
 def episodes(store: Store, data: Loaded, item: Item, check: Check, start: float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -12,7 +13,7 @@ import jinja2
 
 from monitor.report import i18n, period
 from monitor.report.book import Entry
-from monitor.report.items import Finding, Item, Status
+from monitor.report.items import Finding, Item, Observed, Status
 from monitor.report.weekly import Report
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,23 @@ def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
     env.filters["wday"] = lambda day: i18n.WEEKDAYS[1 if lang == "en" else 0][
         datetime.strptime(day, "%Y-%m-%d").weekday()]
     env.filters["name"] = lambda item: item.en if lang == "en" else item.zh
+    env.filters["observed"] = lambda rows: observed(rows, words)
     return env
+
+
+def observed(rows: Sequence[Observed], words: dict[str, str]) -> str:
+    """``空调 ac-1/1: 全天运行, 送风最高 18.2 °C, 回风最高 26.5 °C`` per air conditioner of the day."""
+    units: dict[tuple[str, str], list[str]] = {}
+    for o in rows:
+        parts = units.setdefault((o.device, o.unit), [])
+        if o.metric == "ac_running":
+            parts.append(words["ac_ran"] if o.low >= 0.5 else words["ac_stopped_today"])
+        elif o.metric == "ac_supply_temperature_celsius":
+            parts.append(f"{words['ac_supply_max']} {number(o.high)} °C")
+        elif o.metric == "ac_return_temperature_celsius":
+            parts.append(f"{words['ac_return_max']} {number(o.high)} °C")
+    return "; ".join(f"{words['ac_unit']} {device}{('/' + unit) if unit else ''}: {', '.join(parts)}"
+                     for (device, unit), parts in units.items())
 
 
 def duration(seconds: float | None, lang: str = "zh") -> str:
@@ -114,6 +131,7 @@ def weekly_json(report: Report) -> str:
         "config_changes": [f.to_dict() for f in report.changes],
         "ipmac_violations": [f.to_dict() for f in report.ipmac],
         "backups": report.backups,
+        "facility": report.facility,
         "inspector": "自动巡检", "reviewer": report.reviewer,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -12,12 +12,14 @@ from typing import Any
 from monitor.report import period
 from monitor.report.acks import Ack
 from monitor.report.book import InspectionBook
+from monitor.report.facility import METRICS as FACILITY_METRICS
+from monitor.report.facility import facility_rows
 from monitor.report.incidents import Breach, Incident, incidents
 from monitor.report.items import Finding, Item, ItemResult, Status
 from monitor.report.judge import Loaded, device_of, episodes, judge, latest_alerts, load
 from monitor.store.base import Rollup, Store
 
-EXTRA_METRICS = ("if_utilization_percent",)
+EXTRA_METRICS = ("if_utilization_percent", *FACILITY_METRICS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +71,7 @@ class Report:
     changes: list[Finding] = field(default_factory=list)
     ipmac: list[Finding] = field(default_factory=list)
     backups: list[dict[str, Any]] = field(default_factory=list)
+    facility: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -131,20 +134,23 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     fired = latest_alerts(data.alerts, span.start, span.end)
     report.severities = dict(Counter(a.severity.value for a in fired))
     report.noisiest = Counter(a.rule for a in fired).most_common(5)
-    report.incidents = incidents(data.alerts, acks, span.start, span.end)
+    report.incidents = incidents(data.alerts, acks, span.start, span.end, now)
     for name, target in (("config", report.changes), ("ipmac", report.ipmac)):
         for check in by_key[name].checks:
             every = replace(check, exempt=())  # the section lists authorised changes too
             target.extend(episodes(store, data, by_key[name], every, span.start, span.end))
         target.sort(key=lambda f: f.start)
     _backups(report, data.rollups.get("backup_age_hours", []), by_key["backup"])
+    report.facility = facility_rows(store, data, by_key["environment"], span.start, span.end)
     return report
 
 
 def _environment(report: Report, data: Loaded, item: Item, store: Store, year: int, week: int,
                  tz: tzinfo) -> None:
     per_room: dict[str, dict[str, list[Rollup]]] = defaultdict(lambda: defaultdict(list))
-    for check in item.checks:
+    # The room band (temperature, humidity); the air conditioners have their own section.
+    checks = [c for c in item.checks if c.metric in ("temperature_celsius", "humidity_percent")]
+    for check in checks:
         for row in data.rollups.get(check.metric, []):
             if check.selects(row.labels):
                 per_room[row.labels.get("room", "—")][check.metric].append(row)
@@ -160,10 +166,10 @@ def _environment(report: Report, data: Loaded, item: Item, store: Store, year: i
                                   max=max((r.max for r in mine), default=None),
                                   avg=sum(r.avg * r.count for r in mine) / count if count else None))
             report.rooms[room][metric] = stats
-    for check in item.checks:
+    for check in checks:
         for found in episodes(store, data, item, check, report.start, report.end):
             room = found.labels.get("room", "—")
-            stop = found.end if found.end is not None else report.end
+            stop = found.end if found.end is not None else min(report.end, report.generated_at)
             report.outside[room] = report.outside.get(room, 0.0) + stop - found.start
 
 
@@ -181,7 +187,8 @@ def _ups(report: Report, data: Loaded, item: Item, store: Store, designs: Mappin
         mine = [f for f in events if f.device == device]
         report.ups.append({
             "device": device, "events": mine,
-            "on_battery_s": sum((f.duration or report.end - f.start) for f in mine),
+            "on_battery_s": sum((f.duration or min(report.end, report.generated_at) - f.start)
+                                for f in mine),
             "lowest_capacity": lowest[device].get("ups_battery_capacity_percent"),
             "lowest_runtime": lowest[device].get("ups_battery_runtime_minutes"),
             "design_runtime": designs.get(device)})

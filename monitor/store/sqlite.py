@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, Reading, series_key
+from monitor.store import sqlite_refused as refused
 from monitor.store import sqlite_schema as sql
 from monitor.store.base import Rollup, Store
 
@@ -47,6 +48,10 @@ class SQLiteStore:
         """Readings dropped (oldest first) because the buffer was full while flushes failed."""
         self.dropped_alerts = 0
         """Alert transitions dropped for the same reason."""
+        self.rejected = 0
+        """Readings the database refused for their content (a constraint), left out of a flush."""
+        self.rejected_alerts = 0
+        """Alert transitions refused the same way."""
         self._cap = BUFFER_BATCHES * batch_size
         # Two locks so that write() on the event loop never waits for the disk: _buf_lock is held
         # only to move list items; _db_lock guards the connection and the series cache.
@@ -104,7 +109,9 @@ class SQLiteStore:
         """Commit everything buffered in one transaction.
 
         On failure nothing is lost: the points go back to the front of the buffer and
-        StoreError(retryable=…) is raised; the next flush tries them again.
+        StoreError(retryable=…) is raised; the next flush tries them again. A row the database
+        refuses for its content (a constraint) is the exception: it is found by splitting the
+        batch, left out, counted in ``rejected`` and logged, and the rest is written.
         """
         with self._db_lock:
             self._flush_locked()
@@ -114,21 +121,40 @@ class SQLiteStore:
         with self._buf_lock:
             batch, self._buf = self._buf, []
             alerts, self._alert_buf = self._alert_buf, []
+        # A stack of parts still to commit, next on top: the whole buffer, unless its content
+        # is refused; then it is split until each refused row stands alone and is left out.
+        todo: list[refused.Part] = [(batch, alerts)] if batch or alerts else []
         try:
-            if batch or alerts:
-                self._commit(conn, batch, alerts)
+            while todo:
+                part = todo.pop()
+                try:
+                    self._commit(conn, *part)
+                except refused.ROW_ERRORS as err:
+                    halves = refused.split(part)
+                    todo.extend(halves)
+                    if not halves:
+                        self.rejected += len(part[0])
+                        self.rejected_alerts += len(part[1])
+                        log.error("store: refused %s: %s (%d reading(s), %d alert transition(s) "
+                                  "refused in all)", refused.describe(part), err, self.rejected,
+                                  self.rejected_alerts)
+                except BaseException:
+                    todo.append(part)
+                    raise
         except BaseException as err:
+            left = [r for part in reversed(todo) for r in part[0]]
+            left_alerts = [a for part in reversed(todo) for a in part[1]]
             with self._buf_lock:
-                self._buf[:0] = batch
-                self._alert_buf[:0] = alerts
+                self._buf[:0] = left
+                self._alert_buf[:0] = left_alerts
                 self._trim()
                 # Do not retry from write() on every call while the disk is failing: wait for
                 # another batch to arrive (the daemon's periodic flush keeps retrying meanwhile).
                 self._auto_at = len(self._buf) + self.batch_size
             if isinstance(err, sqlite3.Error):
                 raise sql.to_store_error(
-                    err, f"sqlite {self.path}: flush of {len(batch)} reading(s), "
-                    f"{len(alerts)} alert transition(s)") from err
+                    err, f"sqlite {self.path}: flush of {len(left)} reading(s), "
+                    f"{len(left_alerts)} alert transition(s)") from err
             raise
         else:
             with self._buf_lock:

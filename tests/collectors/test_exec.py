@@ -1,6 +1,7 @@
 """The exec transport against real child processes: good, hanging, failing, garbage."""
 
 import asyncio
+import os
 import sys
 import time
 
@@ -61,3 +62,19 @@ def test_missing_program_and_arguments_stay_out_of_messages() -> None:
 def test_empty_output_is_an_error() -> None:
     with pytest.raises(CollectError, match="printed no readings"):
         asyncio.run(_collector("pass").collect(0.0))
+
+
+def test_endless_output_is_read_up_to_the_cap_then_the_command_is_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A script printing without end once took the daemon to 4.3 GB: everything was read before
+    the 4 MiB cap applied. Now reading stops at the cap and the command is killed at once (here it
+    prints 12 MiB and then would hang: before, that was a timeout after all 12 MiB were held)."""
+    pid_file = tmp_path / "pid"
+    code = (f"import os,sys,time; open({str(pid_file)!r},'w').write(str(os.getpid()))\n"
+            "for _ in range(12): sys.stdout.write('x' * (1 << 20)); sys.stdout.flush()\n"
+            "time.sleep(60)")
+    c = _collector(code, timeout=30)
+    with pytest.raises(CollectError, match=r"printed more than 4 MiB; stopped reading and killed it"):
+        asyncio.run(c.collect(0.0))
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -130,6 +130,7 @@ def scenario(now: float) -> tuple[list[Reading], list[Alert]]:
         device("db-1", "server", "总部", "A 机房", "1"),
     )
     nms = device("nms", "server", "总部", "A 机房")
+    ac, pdu = device("ac-1", "sensor", "总部", "A 机房"), device("pdu-a1", "sensor", "总部", "A 机房")
     out: list[Reading] = []
     for i in range(6):
         ts = now - 3000 + i * 600
@@ -177,6 +178,17 @@ def scenario(now: float) -> tuple[list[Reading], list[Alert]]:
         add("link_loss_percent", 0.0, nms, link="医保专线", probe="icmp")
         add("link_loss_percent", 100.0 if i == 5 else 0.0, nms, link="门户网站", probe="http")
         add("link_rtt_ms", 120.0, nms, link="门户网站", probe="http")
+        add("ac_running", 0.0 if i == 5 else 1.0, ac, unit="1")
+        add("ac_alarm", 1.0 if i == 5 else 0.0, ac, unit="1", alarm="high_pressure")
+        add("ac_supply_temperature_celsius", 17.5, ac, unit="1")
+        add("ac_return_temperature_celsius", 25.0 + i * 0.1, ac, unit="1")
+        add("ac_setpoint_celsius", 24.0, ac, unit="1")
+        add("water_leak", 0.0, th_a, zone="空调下方")
+        add("smoke_detected", 0.0, th_a, zone="北区")
+        add("door_open", 1.0 if i == 2 else 0.0, th_a, door="正门", in_hours="0")
+        add("door_forced", 0.0, th_a, door="正门")
+        add("pdu_phase_current_amperes", 6.5 + i, pdu, phase="1")
+        add("pdu_load_percent", 27.0, pdu)
     ts = now - 900
     out += [
         Reading("arp_unknown_mac", 1.0, {**nms, "ip": "192.0.2.77", "mac": "02:00:00:00:00:77"}, ts),

@@ -70,7 +70,7 @@ def test_sample_is_valid_and_covers_every_option(tmp_path: Path, monkeypatch: py
     path = tmp_path / "roomwatch.toml"
     path.write_text(sample.render(), encoding="utf-8")
     settings, _ = config.load(path)
-    assert len(settings.devices) == 8
+    assert len(settings.devices) == 10
     assert {d.transport for d in settings.devices} == set(REGISTRY)
     assert _missing(sample.render(), config.Settings) == []
 

@@ -197,6 +197,7 @@ def test_site_templates_in_gbk_or_broken_jinja_are_reported_with_file_and_line(t
     assert done.stderr.splitlines() == [
         f"{templates}/im.zh.j2:1: not UTF-8 (byte 0xa1 at column 1); save the file as UTF-8 (a Chinese "
         "Windows editor often saves GBK/GB18030)",
-        f"{templates}/sms.zh.j2:2: Unexpected end of template. Jinja was looking for the following tags: "
+        f"{templates}/sms.zh.j2:2: TemplateSyntaxError: Unexpected end of template. Jinja was looking for "
+        "the following tags: "
         "'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
     ]

@@ -30,22 +30,22 @@ def fired(minutes: float | None, start: float = T0 + 3600) -> list[Alert]:
     (241, Breach.BREACH), (None, Breach.BREACH),  # still down at the week's end, days later
 ])
 def test_repair_clock(minutes: float | None, breach: Breach) -> None:
-    [incident] = incidents(fired(minutes), {}, T0, END)
+    [incident] = incidents(fired(minutes), {}, T0, END, END)
     assert incident.breach is breach and incident.tta is None
 
 
 def test_open_within_two_hours_of_the_end_is_open() -> None:
-    [incident] = incidents(fired(None, start=END - 600), {}, T0, END)
+    [incident] = incidents(fired(None, start=END - 600), {}, T0, END, END)
     assert incident.breach is Breach.OPEN and incident.ttr == 600
 
 
 def test_an_ack_counts_only_for_its_episode(tmp_path: Path) -> None:
     alert = fired(30)[0]
     mine = Ack(at=T0 + 3600 + 600, who="duty", fired_at=alert.fired_at)
-    [incident] = incidents(fired(30), {alert.fingerprint: [mine]}, T0, END)
+    [incident] = incidents(fired(30), {alert.fingerprint: [mine]}, T0, END, END)
     assert (incident.tta, incident.acked_by) == (600, "duty")
     other = Ack(at=T0 + 3600 + 600, who="duty", fired_at=T0 - 86400)
-    [incident] = incidents(fired(30), {alert.fingerprint: [other]}, T0, END)
+    [incident] = incidents(fired(30), {alert.fingerprint: [other]}, T0, END, END)
     assert incident.acked is None
 
 

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.core.model import fingerprint
+from monitor.core.model import Alert, AlertState, Severity, fingerprint
 from monitor.report import items, render, weekly
 from monitor.report.acks import ack_times
 from monitor.report.book import InspectionBook
+from monitor.report.incidents import Breach
 
 DATA = Path(__file__).parent / "data"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -24,11 +25,13 @@ SWITCH_ALERT = fingerprint("device_down", {"device": "sw-core", "kind": "switch"
                                            "room": "A101"})
 
 
-def build(seed: ModuleType, db: Path, state: Path, week: int = 47) -> weekly.Report:
+def build(seed: ModuleType, db: Path, state: Path, week: int = 47,
+          now: float | None = None) -> weekly.Report:
     store = seed.open_store(db)
     book = InspectionBook(state / "inspections.db")
     try:
-        return weekly.build(store, year=2026, week=week, tz=TZ, tz_name="Asia/Shanghai", now=seed.NOW,
+        return weekly.build(store, year=2026, week=week, tz=TZ, tz_name="Asia/Shanghai",
+                            now=seed.NOW if now is None else now,
                             table=items.items(), book=book, acks=ack_times(state),
                             designs={"ups-1": 480.0}, reviewer="张主任")
     finally:
@@ -137,3 +140,20 @@ def test_stored_records_fill_the_grid(seed: ModuleType, seeded_db: Path, tmp_pat
     rep = build(seed, seeded_db, tmp_path)
     assert rep.days[0].source == "record" and rep.days[0].status("environment") is Status.NORMAL
     assert rep.days[1].source == "computed"
+
+
+def test_open_incident_is_measured_to_now_not_to_the_week_end(seed: ModuleType, tmp_path: Path) -> None:
+    """`report --week this` two minutes after an alert started: two minutes, open, no breach
+    (it once said 83 h 45 min past 4 h, measuring to the end of a week that had not happened)."""
+    now = seed.at(3, 12, 0)  # Thursday noon of the report's own week
+    store = seed.open_store(tmp_path / "roomwatch.db")
+    base = {"rule": "device_down", "labels": seed.SWITCH, "severity": Severity.CRITICAL,
+            "value": 0.0, "active_at": now - 120, "summary": "down"}
+    store.write_alerts([Alert(state=AlertState.FIRING, fired_at=now - 60, **base)])
+    store.close()
+    report = build(seed, tmp_path / "roomwatch.db", tmp_path, now=now)
+    [incident] = report.incidents
+    assert incident.resolved is None and incident.ttr == 120
+    assert incident.breach is Breach.OPEN and not report.breaches
+    text = render.weekly_markdown(report, TZ, "zh")
+    assert "超过 4 小时（违规）" not in text and "未修复" in text

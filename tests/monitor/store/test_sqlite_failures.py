@@ -164,3 +164,26 @@ def test_write_from_one_thread_while_another_flushes(tmp_path: Path) -> None:
             assert [x.value for x in got] == [float(i) for i in range(per_thread)]
         assert sum(x.count for x in store.rollups("if_in_bps", 0, 2e9)) == 2 * per_thread
         assert store.dropped == 0
+
+
+def test_a_refused_row_is_left_out_and_the_rest_of_the_batch_is_written(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """+inf then -inf of one series in one hour: the rollup's sum becomes NaN, which the NOT NULL
+    column refuses. That one row is left out and counted; every other row of the batch (and of
+    every later batch) is written, where before the whole store stopped for every device."""
+    bad = {"device": "th-1", "sensor": "t"}
+    with SQLiteStore(tmp_path / "db") as store:
+        store.write([Reading("temperature_celsius", float("inf"), bad, T0)])
+        store.flush()
+        store.write([r(i) for i in range(5)])
+        store.write([Reading("temperature_celsius", float("-inf"), bad, T0 + 1)])
+        store.write([r(i) for i in range(5, 10)])
+        with caplog.at_level(logging.ERROR, logger="monitor.store.sqlite"):
+            store.flush()
+        assert values(store) == [float(i) for i in range(10)]
+        assert store.rejected == 1
+        [line] = [m for m in caplog.messages if "refused" in m]
+        assert "temperature_celsius" in line and "NOT NULL" in line
+        store.write([r(10)])
+        store.flush()  # nothing left over to retry
+        assert values(store)[-1] == 10.0
