@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from collectors import REGISTRY, transports
+from collectors.probe.options import is_host
 from monitor.core.durations import Duration
 from monitor.core.options import PluginOptions
 
 # Transport sub-tables a device may carry: each is a field of Device, one per registry line.
 TRANSPORTS: tuple[str, ...] = tuple(REGISTRY)
-# RFC 1123 host name labels (underscores too: sites use them in internal DNS); a name whose last
-# label is all digits is a mistyped IPv4 address (999.1.1.1), not a host name.
-_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 DeviceKind = Literal["switch", "router", "firewall", "ups", "sensor", "server"]
 
@@ -54,7 +50,7 @@ class Device(BaseModel):
     @classmethod
     def _host_or_ip(cls, value: str) -> str:
         value = value.strip()
-        if value and not is_address(value):
+        if value and not is_host(value):
             raise ValueError(f"{value!r} is neither an IPv4/IPv6 address nor a host name")
         return value
 
@@ -141,18 +137,6 @@ def check_names(entries: Sequence[tuple[object, object]], where: str) -> list[st
         elif _loops(name, parents):
             problems.append(f"{where}devices[{i}].parent: {name!r} is its own ancestor")
     return problems
-
-
-def is_address(text: str) -> bool:
-    """True for an IPv4/IPv6 address or a well-formed host name (``999.1.1.1`` is neither)."""
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        pass
-    labels = text.removesuffix(".").split(".")
-    return (len(text) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
-            and not labels[-1].isdigit())
 
 
 def _loops(name: str, parents: dict[str, str]) -> bool:
