@@ -42,10 +42,6 @@ SystemCallArchitectures=native
 SystemCallErrorNumber=EPERM
 # State holds alert bodies and masked config diffs: the service's files are its own only.
 UMask=0077
-# Any input (a device's answer, a command's output) costs the service, never the host; a big
-# site raises it with a drop-in (systemctl edit roomwatch).
-MemoryHigh=768M
-MemoryMax=1G
 DevicePolicy=closed
 KeyringMode=private
 """
