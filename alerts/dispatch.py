@@ -52,6 +52,7 @@ class Dispatcher:
         self.acks = Acks(self.db)
         self.delivery = Delivery(outbox, notifier)
         self.routes: list[CompiledRoute] = []
+        self._muted: dict[str, str] = {}  # fingerprint → why, as last logged
         self._waiting: list[Alert] = []  # transitions not yet written (alerts.db failing)
         self._failing = False  # alerts.db writes fail: said once, until they work again
         self.reconfigure(settings or NotifySettings(), notifier, parents=parents or {}, windows=windows)
@@ -222,6 +223,7 @@ class Dispatcher:
         muted = mute.muted(alerts.values(), now, rules=self.inhibit_rules,
                            down_rule=self.settings.down_rule, parents=self.parents,
                            silences=self.silences.active(now), windows=self.windows)
+        self._log_muted(muted)
         acks = self.acks.all()
         queued = 0
         live = {(r.index, r.spec.receiver) for r in self.routes}
@@ -254,6 +256,15 @@ class Dispatcher:
         queued += followup.repair_notices(context, muted, now)
         self._forget_finished()
         return queued
+
+    def _log_muted(self, muted: Mapping[str, str]) -> None:
+        # Once per alert and reason, not per flush: people asking "why was I not paged?" find it.
+        for fingerprint, why in muted.items():
+            if self._muted.get(fingerprint) != why and fingerprint in self.state.alerts:
+                alert = self.state.alerts[fingerprint]
+                log.info("alert=%s device=%s muted (%s): evaluated and stored, not told", alert.rule,
+                         alert.labels.get("device", "?"), why)
+        self._muted = dict(muted)
 
     def _tell(self, group: Group, firing: set[str], resolved: set[str], entry: dedup.Entry,
               now: float) -> int:

@@ -17,7 +17,9 @@ from typing import Any
 
 import jinja2
 
+from monitor.core.errors import ConfigError
 from monitor.core.model import Alert, AlertState, Severity
+from monitor.core.textfiles import read_text
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,10 @@ def check_templates(templates_dir: str | Path | None) -> list[str]:
     problems = []
     for path in sorted(Path(templates_dir).glob("*.j2")):
         try:
+            read_text(path)  # a GBK file is named with its line, not as a codec's traceback
             env.get_template(path.name).render(context)
+        except ConfigError as err:
+            problems += err.problems
         except Exception as err:
             problems.append(f"{where(err, env, path.name)}: {_reason(err)}")
     return problems

@@ -25,8 +25,6 @@ REGISTRY: dict[str, str] = {
     "snmp": "collectors.snmp",
     "modbus": "collectors.modbus",
 }
-# A device without a transport sub-table is the host roomwatch runs on.
-DEFAULT = "local"
 
 Build = Callable[[DeviceInfo, Any, Shared], Collector]
 

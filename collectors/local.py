@@ -18,7 +18,8 @@ from monitor.core.options import PluginOptions
 log = logging.getLogger(__name__)
 
 SAMPLE = """\
-# The host roomwatch runs on: no transport sub-table, or only this optional `local` one.
+# The host roomwatch runs on: `local = {}` (its options are optional); a device without a
+# transport sub-table is a config error, never silently this host.
 [[devices]]
 name = "nms-01"
 kind = "server"

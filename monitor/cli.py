@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (0, 1 violations, 2 usage)."""
+    # State files hold alert bodies and masked config diffs: private from the first byte (the
+    # unit sets UMask=0077 too; this covers a shell, cron or an older unit).
+    os.umask(0o077)
     top = parser()
     args = top.parse_args(argv)
     if not hasattr(args, "handler"):

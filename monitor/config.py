@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from alerts.config import NotifySettings
 from collectors.arp import ArpOptions
@@ -17,13 +15,15 @@ from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.ssh.options import SshSettings
 from collectors.traps import TrapOptions
+from monitor import statedir
+from monitor.core import textfiles
 from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
-from monitor.inventory import Device, check_inventory
+from monitor.inventory import Device, check_inventory, check_names
 from monitor.store.settings import StoreSettings
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     defaults: Defaults = Field(default_factory=Defaults, description="Polling defaults.")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     devices: list[Device] = Field(
-        default_factory=lambda: [Device(name=local_name(), kind="server")],
+        default_factory=lambda: [Device.model_validate({"name": local_name(), "kind": "server",
+                                                        "local": {}})],
         description="The inventory; default: this host only.",
     )
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
@@ -127,46 +128,87 @@ class Settings(BaseSettings):
 def load(path: Path | None = None) -> tuple[Settings, Path | None]:
     """Read the config file (or none) and the environment; raise ConfigError listing every
     problem with its location. Returns the settings and the file actually read."""
-    chosen = path
-    if chosen is None and DEFAULT_PATH.exists():
-        chosen = DEFAULT_PATH
-    data: dict[str, Any] = {}
-    name = chosen.name if chosen else "environment"
-    if chosen is not None:
-        data = read_toml(chosen)
-    try:
-        settings = Settings(**data)
-    except ValidationError as err:
-        raise ConfigError([f"{name}: {problem}" for problem in describe(err)]) from None
-    problems = check_inventory(settings.devices, f"{name}: ")
-    problems += check_links(settings.links, (d.name for d in settings.devices),
-                            settings.defaults.interval, f"{name}: ")
-    for i, dev in enumerate(settings.devices):
-        interval = dev.interval or settings.defaults.interval
-        problems += [f"{name}: devices[{i}]: {problem}" for table in dev.tables().values()
-                     if (problem := table.timing_problem(interval, dev.timeout))]
-    problems += check_backups(settings.backups, {d.name: "ssh" in d.tables() for d in settings.devices},
-                              f"{name}: ")
-    if problems:
+    settings, chosen, problems = examine(path)
+    if problems or settings is None:
         raise ConfigError(problems)
-    registry = settings.bindings.file
-    if registry is not None and chosen is not None and not registry.is_absolute():
-        # The registry usually sits beside the config file; a relative path means there.
-        settings.bindings.file = chosen.parent / registry
     return settings, chosen
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a dict; syntax errors name the file, line and column."""
+def examine(path: Path | None = None) -> tuple[Settings | None, Path | None, list[str]]:
+    """Every problem of the config file (or none) and the environment, in one pass, with the
+    settings built from the parts that are valid, so that later checks (rules, notifiers) can
+    report theirs in the same pass. ConfigError only when the file cannot be read at all."""
+    chosen = path
+    if chosen is None and DEFAULT_PATH.exists():
+        chosen = DEFAULT_PATH
+    name = chosen.name if chosen else "environment"
+    data = read_toml(chosen) if chosen is not None else {}
+    # Keys starting with _ are pydantic-settings' own arguments (_env_file…), never settings.
+    problems = [f"{name}: {key}: unknown key (a typo?)" for key in data if key.startswith("_")]
+    data = {key: value for key, value in data.items() if not key.startswith("_")}
+    settings: Settings | None = None
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file"]) from None
-    except OSError as err:
-        raise ConfigError([f"{path}: cannot read: {err.strerror}"]) from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError([f"{path.name}: {err}"]) from None
+        settings = Settings(**data)
+    except ValidationError as err:
+        problems += [f"{name}: {problem}" for problem in describe(err)]
+        settings = _valid_part(data)
+    except SettingsError as err:  # a ROOMWATCH_… variable that is not the JSON it must be
+        return None, chosen, [*problems, f"environment: {err}"]
+    devices: list[Device | None] = list(settings.devices) if settings is not None else []
+    entries: list[tuple[object, object]] = [(d.name, d.parent) for d in devices if d is not None]
+    if problems:  # check the entries as written, keeping their indices
+        raw = data.get("devices")
+        raw = raw if isinstance(raw, list) else []
+        devices = [_device(d) for d in raw]
+        entries = [(d.get("name"), d.get("parent")) if isinstance(d, dict) else (None, None) for d in raw]
+    problems += check_names(entries, f"{name}: ") + check_inventory(devices, f"{name}: ")
+    names = [n for n, _ in entries if isinstance(n, str)]
+    for i, dev in enumerate(devices):
+        if dev is None or settings is None:
+            continue
+        interval = dev.interval or settings.defaults.interval
+        problems += [f"{name}: devices[{i}]: {problem}" for table in dev.tables().values()
+                     if (problem := table.timing_problem(interval, dev.timeout))]
+    if settings is not None:
+        problems += check_links(settings.links, names,
+                                settings.defaults.interval, f"{name}: ")
+        problems += check_backups(settings.backups, {d.name: "ssh" in d.tables() for d in settings.devices},
+                                  f"{name}: ")
+        registry = settings.bindings.file
+        if registry is not None and chosen is not None and not registry.is_absolute():
+            # The registry usually sits beside the config file; a relative path means there.
+            settings.bindings.file = chosen.parent / registry
+    return settings, chosen, problems
+
+
+def _valid_part(data: dict[str, Any]) -> Settings | None:
+    # Each section alone, and each device alone: what is valid goes on to the next checks.
+    good: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            Settings(**({key: value} if key != "devices" else {}))
+        except (ValidationError, SettingsError):
+            continue
+        if key == "devices" and isinstance(value, list):
+            value = [d for d in value if _device(d) is not None]
+        good[key] = value
+    try:
+        return Settings(**good)
+    except (ValidationError, SettingsError):
+        return None
+
+
+def _device(raw: object) -> Device | None:
+    try:
+        return Device.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; unreadable, non-UTF-8, too deeply nested and syntax errors name
+    the file and line (ConfigError)."""
+    return textfiles.parse_toml(textfiles.decode(textfiles.read_bytes(path), path.name), path.name)
 
 
 def describe(err: ValidationError) -> list[str]:
@@ -203,14 +245,5 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def state_dir(settings: Settings) -> tuple[Path, str]:
-    """The state directory to use and why: the configured one if writable, else ./roomwatch-state."""
-    wanted = settings.state_dir
-    try:
-        wanted.mkdir(parents=True, exist_ok=True)
-        if os.access(wanted, os.W_OK):
-            return wanted, "configured"
-    except OSError:
-        pass
-    fallback = Path.cwd() / "roomwatch-state"
-    fallback.mkdir(parents=True, exist_ok=True)
-    return fallback, f"{wanted} is not writable"
+    """The state directory to use and why (see ``monitor.statedir.choose``)."""
+    return statedir.choose(settings.state_dir)

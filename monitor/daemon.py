@@ -24,6 +24,7 @@ from monitor.wiring import (
     build_jobs,
     build_listeners,
     check_buildable,
+    load_checked,
     parents_of,
     secrets_of,
 )
@@ -126,17 +127,17 @@ class Daemon:
         systemd.reloading()
         log.info("reload: reading %s", self.config_path or "defaults")
         try:
-            settings, chosen = config_mod.load(self.config_path)
+            settings, chosen = load_checked(self.config_path)
             where = chosen.name if chosen else "defaults"
             rules, notifier = check_buildable(settings, where)
             jobs = build_jobs(settings)
             listeners = build_listeners(settings, jobs)
         except ConfigError as err:
-            for problem in err.problems:
-                log.error("reload refused: %s", problem)
-            log.error("reload refused: %d problem(s); the running config stays", len(err.problems))
-            systemd.notify("READY=1", "STATUS=reload refused; old config still running")
-            return False
+            return self._refuse(err.problems)
+        except Exception as err:  # a reload must never take the running daemon down with it
+            log.exception("reload refused: unexpected error reading the new config")
+            return self._refuse([f"{type(err).__name__} while reading the new config (a bug; "
+                                 "please report it with the traceback above)"])
         if settings.state_dir != self.settings.state_dir or settings.store != self.settings.store:
             log.warning("reload: state_dir and [store] changes take effect on restart only")
         await self._stop_sources()
@@ -151,6 +152,13 @@ class Daemon:
         log.info("reload: done, %d device(s), %d rule(s)", len(jobs), len(rules))
         systemd.notify("READY=1", f"STATUS=reloaded; polling {len(jobs)} device(s)")
         return True
+
+    def _refuse(self, problems: Sequence[str]) -> bool:
+        for problem in problems:
+            log.error("reload refused: %s", problem)
+        log.error("reload refused: %d problem(s); the running config stays", len(problems))
+        systemd.notify("READY=1", "STATUS=reload refused; old config still running")
+        return False
 
     def _start_sources(self) -> None:
         self._sources_stop = asyncio.Event()

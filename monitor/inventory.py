@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from collectors import DEFAULT, REGISTRY, transport, transports
+from collectors import REGISTRY, transports
 from collectors.posture.options import PostureOptions
+from collectors.probe.options import is_host
 from monitor.core.durations import Duration
 from monitor.core.names import PlainName
 from monitor.core.options import PluginOptions
@@ -43,20 +44,37 @@ class Device(BaseModel):
         None, description="Server security posture checks: on by default for servers read through "
                           "local or ssh; false turns them off; a table tunes them.")
 
+    @field_validator("address")
+    @classmethod
+    def _host_or_ip(cls, value: str) -> str:
+        value = value.strip()
+        if value and not is_host(value):
+            raise ValueError(f"{value!r} is neither an IPv4/IPv6 address nor a host name")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> Device:
+        given = list(self.tables())
+        if not given:
+            # Never guess: a switch without a transport once showed this machine's disks.
+            raise ValueError("no transport sub-table; say how to read it: snmp = {…}, ssh = {…}, "
+                             "exec = {…}, or local = {} for the host roomwatch runs on")
+        if len(given) > 1:
+            raise ValueError(f"more than one transport ({', '.join(given)}); keep one")
+        return self
+
     @property
     def transport(self) -> str:
-        """Which collector reads this device: the sub-table given, or ``local`` if none."""
-        given = [name for name in self.tables() if name != DEFAULT]
-        return given[0] if given else DEFAULT
+        """Which collector reads this device: its one transport sub-table."""
+        return next(iter(self.tables()))
 
     def tables(self) -> dict[str, PluginOptions]:
         """The transport sub-tables given, by transport name."""
         return {name: table for name in TRANSPORTS if (table := getattr(self, name)) is not None}
 
     def options(self) -> PluginOptions:
-        """The options of this device's transport (their defaults when the table is left out)."""
-        given = self.tables().get(self.transport)
-        return given if given is not None else transport(self.transport).options()
+        """The options of this device's transport."""
+        return self.tables()[self.transport]
 
     def labels(self) -> dict[str, str]:
         """Identity labels every reading of this device carries."""
@@ -77,36 +95,46 @@ if not TYPE_CHECKING:  # type checkers see the fixed fields; the transports' com
     Device = create_model("Device", __base__=Device, __module__=__name__, **_transport_fields())
 
 
-def check_inventory(devices: Sequence[Device], where: str) -> list[str]:
-    """Problems that need the whole list: duplicate names, unknown parents, parent loops."""
+def check_inventory(devices: Sequence[Device | None], where: str) -> list[str]:
+    """Problems beyond one device's own fields: a second local host, fields the transport
+    needs. ``None`` stands for an entry already reported invalid (indices stay true); names
+    and parents are ``check_names``'."""
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    for i, dev in enumerate(devices):
-        if dev.name in seen:
-            problems.append(
-                f"{where}devices[{i}].name: {dev.name!r} is already used by devices[{seen[dev.name]}]"
-            )
-        else:
-            seen[dev.name] = i
-    locals_ = [i for i, dev in enumerate(devices) if dev.transport == "local"]
+    locals_ = [i for i, dev in enumerate(devices) if dev is not None and dev.transport == "local"]
     for i in locals_[1:]:
-        problems.append(
-            f"{where}devices[{i}]: a second device without a transport sub-table "
-            f"(devices[{locals_[0]}] is already the local host); add exec = {{…}}"
-        )
+        problems.append(f"{where}devices[{i}].local: devices[{locals_[0]}] is already the local host")
     for i, dev in enumerate(devices):
+        if dev is None:
+            continue
         if dev.design_runtime_minutes is not None and dev.kind != "ups":
             problems.append(f"{where}devices[{i}].design_runtime_minutes: only for kind = 'ups'")
         for name, table in dev.tables().items():
             if table.needs_address and not dev.address:
                 problems.append(f"{where}devices[{i}].address: required for {name}")
         problems += _posture_problems(dev, f"{where}devices[{i}]")
-        if dev.parent is None:
+    return problems
+
+
+def check_names(entries: Sequence[tuple[object, object]], where: str) -> list[str]:
+    """Duplicate names, unknown parents and parent loops over ``(name, parent)`` pairs, one per
+    ``[[devices]]`` entry; entries whose name is not text (already reported) are skipped."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, (name, _) in enumerate(entries):
+        if not isinstance(name, str):
             continue
-        if dev.parent not in seen:
-            problems.append(f"{where}devices[{i}].parent: no device named {dev.parent!r}")
-        elif _loops(dev.name, devices):
-            problems.append(f"{where}devices[{i}].parent: {dev.name!r} is its own ancestor")
+        if name in seen:
+            problems.append(f"{where}devices[{i}].name: {name!r} is already used by devices[{seen[name]}]")
+        else:
+            seen[name] = i
+    parents = {n: p for n, p in entries if isinstance(n, str) and isinstance(p, str)}
+    for i, (name, parent) in enumerate(entries):
+        if not isinstance(name, str) or not isinstance(parent, str):
+            continue
+        if parent not in seen:
+            problems.append(f"{where}devices[{i}].parent: no device named {parent!r}")
+        elif _loops(name, parents):
+            problems.append(f"{where}devices[{i}].parent: {name!r} is its own ancestor")
     return problems
 
 
@@ -126,8 +154,7 @@ def _posture_problems(dev: Device, at: str) -> list[str]:
     return []
 
 
-def _loops(name: str, devices: Iterable[Device]) -> bool:
-    parents = {d.name: d.parent for d in devices}
+def _loops(name: str, parents: dict[str, str]) -> bool:
     current, steps = parents.get(name), 0
     while current is not None and steps <= len(parents):
         if current == name:

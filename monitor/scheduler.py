@@ -37,6 +37,7 @@ class Job:
     heartbeat: str | None = "up"
     constants: dict[str, float] = field(default_factory=dict)
     skipped: int = 0
+    failing: str | None = None  # why the last collection failed; logged when it starts
     running: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -49,24 +50,38 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     """
     up = 1.0
     readings: list[Reading] = []
+    failure: str | None = None
     try:
         raw = await asyncio.wait_for(job.collector.collect(now), timeout=job.timeout)
         base = job.labels
         readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts, r.annotations) for r in raw]
     except TimeoutError:
-        up = 0.0
-        log.warning("device=%s collection timed out after %gs", job.device, job.timeout)
+        up, failure = 0.0, f"collection timed out after {job.timeout:g}s"
     except CollectError as err:
-        up = 0.0
-        log.warning("device=%s collection failed: %s", job.device, err)
+        up, failure = 0.0, f"collection failed: {err}"
     except Exception as err:  # a collector bug must not stop the others
-        up = 0.0
-        log.exception("device=%s collector crashed: %s", job.device, type(err).__name__)
+        up, failure = 0.0, f"collector crashed: {type(err).__name__}"
+        if job.failing is None:  # the traceback once, for the bug report
+            log.exception("device=%s %s", job.device, failure)
+            job.failing = failure
+    _log_change(job, failure)
     if up:
         readings += [Reading(name, value, dict(job.labels), now) for name, value in job.constants.items()]
     if job.heartbeat is not None:
         readings.append(Reading(job.heartbeat, up, dict(job.labels), now))
     return readings
+
+
+def _log_change(job: Job, failure: str | None) -> None:
+    # A dead device fails every poll, often in varying words (paramiko's race between banner
+    # and login): one line when it stops answering, one when it answers again; up 0 says the rest.
+    if failure is not None and job.failing is None:
+        log.warning("device=%s %s", job.device, failure)
+    elif failure is not None:
+        log.debug("device=%s %s (still failing)", job.device, failure)
+    elif job.failing is not None:
+        log.info("device=%s answers again", job.device)
+    job.failing = failure
 
 
 class Scheduler:

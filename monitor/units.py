@@ -10,7 +10,7 @@ _HARDENING = """\
 User=roomwatch
 DynamicUser=yes
 StateDirectory=roomwatch
-StateDirectoryMode=0750
+StateDirectoryMode=0700
 ConfigurationDirectory=roomwatch
 Environment=ROOMWATCH_STATE_DIR=/var/lib/roomwatch PYTHONUNBUFFERED=1
 # Secrets: put one file per secret in /etc/roomwatch/credentials/ (mode 0600, root) and write
@@ -40,7 +40,8 @@ SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
 SystemCallArchitectures=native
 SystemCallErrorNumber=EPERM
-UMask=0027
+# State holds alert bodies and masked config diffs: the service's files are its own only.
+UMask=0077
 DevicePolicy=closed
 KeyringMode=private
 """

@@ -226,6 +226,27 @@ def check_buildable(settings: config_mod.Settings, where: str) -> tuple[list[Rul
     return rules, notifier
 
 
+def examine(path: Path | None) -> tuple[config_mod.Settings | None, Path | None, list[str]]:
+    """The config file (or none) checked in one pass: schema, inventory, links, rules, rule
+    overrides and notifiers; the settings built from what is valid, and every problem found.
+    ConfigError only when the file cannot be read at all."""
+    settings, chosen, problems = config_mod.examine(path)
+    if settings is not None:
+        try:
+            check_buildable(settings, chosen.name if chosen else "defaults")
+        except ConfigError as err:
+            problems += err.problems
+    return settings, chosen, problems
+
+
+def load_checked(path: Path | None) -> tuple[config_mod.Settings, Path | None]:
+    """``examine``, raising ConfigError with every problem if there is any."""
+    settings, chosen, problems = examine(path)
+    if problems or settings is None:
+        raise ConfigError(problems)
+    return settings, chosen
+
+
 def build(settings: config_mod.Settings, where: str) -> Parts:
     """Build every part; ConfigError lists all problems."""
     rules, notifier = check_buildable(settings, where)

@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import string
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import ConfigError
+from monitor.core.textfiles import parse_toml, read_text
 from rules import fields
 from rules.rule import Override, Rule
 
@@ -44,19 +44,12 @@ def load_pack(name: str) -> list[Rule]:
 def load_file(path: str | os.PathLike[str], where: str | None = None) -> list[Rule]:
     """The rules of one TOML file; ``where`` prefixes problems (default: the path)."""
     where = str(path) if where is None else where
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([f"{where}: cannot read: {err}"]) from err
-    return load_text(text, where)
+    return load_text(read_text(Path(path), where), where)
 
 
 def load_text(text: str, where: str) -> list[Rule]:
     """Parse rule-file text; ConfigError lists every problem, each prefixed by ``where``."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError([f"{where}: {err}"]) from err
+    doc = parse_toml(text, where)
     problems: list[str] = []
     for key in doc:
         if key != "rules":

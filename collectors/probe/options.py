@@ -165,7 +165,7 @@ def parse_target(kind: str, text: str) -> Target:
     if kind == "icmp":
         if "://" in text or "/" in text:
             raise ValueError("icmp needs a host name or address, not a URL")
-        if not _is_host(text):
+        if not is_host(text):
             raise ValueError(f"{text!r} is not a host name or IP address (icmp takes no port)")
         return Target(text)
     if kind == "tcp":
@@ -176,7 +176,7 @@ def parse_target(kind: str, text: str) -> Target:
             host = host[1:-1]
             if not _is_ip(host, 6):
                 raise ValueError(f"{text!r}: {host!r} in brackets is not an IPv6 address")
-        elif not _is_host(host) or ":" in host:
+        elif not is_host(host) or ":" in host:
             raise ValueError(f"{text!r}: tcp needs host:port (IPv6: [addr]:port)")
         return Target(host, int(port))
     parts = urlsplit(text)
@@ -186,7 +186,7 @@ def parse_target(kind: str, text: str) -> Target:
         url_port = parts.port
     except ValueError:
         raise ValueError("the URL's port is not a number in 1–65535") from None
-    if not parts.hostname or not _is_host(parts.hostname):
+    if not parts.hostname or not is_host(parts.hostname):
         raise ValueError("the URL has no valid host")
     return Target(parts.hostname, url_port, text)
 
@@ -226,7 +226,9 @@ def _is_ip(text: str, version: int | None = None) -> bool:
     return version is None or addr.version == version
 
 
-def _is_host(text: str) -> bool:
+def is_host(text: str) -> bool:
+    """True for an IP address or a well-formed host name (``192.0.2.300`` is neither); the
+    inventory's device addresses are checked with it too."""
     if _is_ip(text):
         return True
     if text.replace(".", "").isdigit():  # 192.0.2.300 is a typo, not a host name

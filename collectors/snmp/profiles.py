@@ -33,7 +33,6 @@ Interfaces (IF-MIB) and the system group are read for every device by code, not 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from collectors.snmp.client import Table, Var
 from monitor.core.errors import ConfigError
 from monitor.core.model import Reading
+from monitor.core.textfiles import read_toml
 
 SHIPPED = Path(__file__).parent / "profiles"
 GENERIC = "generic"
@@ -155,11 +155,11 @@ def load_profiles(extra_dir: Path | None = None) -> dict[str, Profile]:
             continue
         for path in sorted(folder.glob("*.toml")):
             try:
-                pf = ProfileFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+                pf = ProfileFile.model_validate(read_toml(path))
                 for pattern in pf.match.get("sys_descr", []):
                     re.compile(pattern)
-            except tomllib.TOMLDecodeError as err:
-                problems.append(f"{path}: not TOML: {err}")
+            except ConfigError as err:
+                problems += err.problems
             except re.error as err:
                 problems.append(f"{path}: match.sys_descr: bad regular expression: {err}")
             except ValidationError as err:

@@ -2,7 +2,8 @@
 
 Host keys are checked against roomwatch's own known_hosts file (``STATE_DIR/ssh_known_hosts``,
 filled by ``roomwatch ssh trust DEVICE``); an unknown or changed key is refused and reported as
-``ssh_host_key_unknown`` / ``ssh_host_key_changed`` 1. Netmiko blocks, so each session runs in
+``ssh_host_key_unknown`` / ``ssh_host_key_changed`` 1; a refused login is ``ssh_auth_failed`` 1
+(the device answered, so it is not down). Netmiko blocks, so each session runs in
 a worker thread, at most ``[ssh] max_concurrent`` at once; a session is opened per collection
 and closed after it (switches have few vty lines, and a held session hides reachability).
 """
@@ -81,6 +82,7 @@ class SshCollector:
         self.shared = shared
         self.target = target(device, options, address=address, port=port, known_hosts=shared.known_hosts)
         self.arp: list[tables.ArpEntry] = []
+        self._refused: str | None = None  # the last login/host-key refusal, logged once
 
     async def collect(self, now: float) -> list[Reading]:
         """One session's readings; CollectError when the device cannot be read."""
@@ -112,10 +114,16 @@ class SshCollector:
                 if extra:
                     out.update(session.run(self.target, extra))
         except session.HostKeyRefused as refused:
-            log.warning("%s", refused)
+            self._note(str(refused))
             return [Reading("ssh_host_key_unknown", float(refused.kind == "unknown"), {}, now),
                     Reading("ssh_host_key_changed", float(refused.kind == "changed"), {}, now)]
-        result = [Reading("ssh_host_key_unknown", 0.0, {}, now),
+        except session.AuthRefused as refused:
+            # The device answered: not 无响应. Its own reading and rule say what is wrong.
+            self._note(str(refused))
+            return [Reading("ssh_auth_failed", 1.0, {}, now), Reading("ssh_host_key_unknown", 0.0, {}, now),
+                    Reading("ssh_host_key_changed", 0.0, {}, now)]
+        self._note(None)
+        result = [Reading("ssh_auth_failed", 0.0, {}, now), Reading("ssh_host_key_unknown", 0.0, {}, now),
                   Reading("ssh_host_key_changed", 0.0, {}, now)]
         if linux_host:
             result += linux.readings(out, now, mdstat_path=self.options.mdstat, sudo=self.options.sudo,
@@ -135,6 +143,14 @@ class SshCollector:
             result.append(Reading("backup_age_hours", max(0.0, now - last) / 3600.0,
                                   {"job": "config"}, now))
         return result
+
+    def _note(self, refused: str | None) -> None:
+        # One line per change, not one per poll: the reading carries the state every cycle.
+        if refused and refused != self._refused:
+            log.warning("%s", refused)
+        elif refused is None and self._refused:
+            log.info("ssh %s: login works again", self.device)
+        self._refused = refused
 
     def _backup_command(self, now: float) -> str | None:
         if not self.options.backup:

@@ -62,6 +62,14 @@ class HostKeyRefused(Exception):
         super().__init__(text)
 
 
+class AuthRefused(Exception):
+    """The device answered SSH but refused the login: it is up, and roomwatch cannot read it."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(f"ssh {target.device}: login refused at {target.address}:{target.port} for "
+                         f"user {target.username!r} (wrong password or key?)")
+
+
 def run(target: Target, commands: list[str]) -> dict[str, str | None]:
     """Output of each command (None where the device rejected it), from one session."""
     from netmiko import ConnectHandler
@@ -87,11 +95,13 @@ def run(target: Target, commands: list[str]) -> dict[str, str | None]:
     quiet = logging.getLogger("netmiko")
     if quiet.getEffectiveLevel() < logging.INFO:
         quiet.setLevel(logging.INFO)
+    # paramiko's transport thread logs every failed handshake as an ERROR traceback (a device
+    # that never sends its banner: one block per attempt); the error raised below says it once.
+    logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
     try:
         conn = ConnectHandler(**params)
     except NetmikoAuthenticationException:
-        raise CollectError(f"ssh {target.device}: authentication failed at {where} for user "
-                           f"{target.username!r} (wrong password or key?)") from None
+        raise AuthRefused(target) from None
     except NetmikoTimeoutException as err:
         cause = err.__context__
         if isinstance(cause, paramiko.BadHostKeyException):
@@ -99,6 +109,12 @@ def run(target: Target, commands: list[str]) -> dict[str, str | None]:
                                  hostkeys.fingerprint(cause.expected_key)) from None
         if isinstance(cause, paramiko.SSHException) and "known_hosts" in str(cause):
             raise HostKeyRefused(target, "unknown") from None
+        if isinstance(cause, paramiko.SSHException) and ("banner" in str(cause)
+                                                          or "No existing session" in str(cause)):
+            # paramiko says either, depending on whether its thread or the login noticed first.
+            raise CollectError(f"ssh {target.device}: {where} accepted the connection but no SSH "
+                               f"handshake followed within {target.conn_timeout:g}s (no banner: not "
+                               "an SSH server, or hung)") from None
         if isinstance(cause, OSError | socket.timeout):
             reason = getattr(cause, "strerror", None) or type(cause).__name__
             raise CollectError(f"ssh {target.device}: cannot connect to {where}: {reason}") from None

@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record an ack for every firing alert named."""
-    db = open_db(args)
+    db, where = open_db(args)
     alerts = [a for a in State(db).alerts.values() if a.state is AlertState.FIRING]
     if len(args.what) == 1 and re.fullmatch(r"[0-9a-f]{16}", args.what[0]):
         chosen = [a for a in alerts if a.fingerprint == args.what[0]]
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         chosen = [a for a in alerts if all_match(matchers, alert_labels(a))]
     if not chosen:
-        print("ack: no firing alert matches")
+        print(f"ack: no firing alert matches ({len(alerts)} firing; looked in {where})")
         return EXIT_VIOLATIONS
     now = time.time()
     acks = Acks(db)

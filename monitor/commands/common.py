@@ -23,6 +23,14 @@ def load(path: Path | None) -> tuple[config_mod.Settings, str]:
     return settings, chosen.name if chosen else "defaults"
 
 
+def looked_in(path: Path | None, settings: config_mod.Settings) -> str:
+    """``config FILE, state directory DIR``: where a command looked, for its "nothing matches"
+    answers (a wrong --config or state directory is the usual reason)."""
+    chosen = path or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists() else None)
+    state, _why = config_mod.state_dir(settings)
+    return f"config {chosen or 'none (defaults)'}, state directory {state}"
+
+
 def command_group(sub: Any, name: str, *, help: str, description: str | None = None) -> Any:
     """A command with sub-commands (``roomwatch NAME ACTION``); bare ``NAME`` prints its help
     and exits 2. Returns the sub-parsers object to add the actions to."""

@@ -29,17 +29,16 @@ def register(sub: Any) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Load the file and build its rules and notifiers; print every problem."""
+    """Load the file and build its rules, notifiers and templates; print every problem."""
     path = args.file or config_mod.DEFAULT_PATH
-    problems: list[str] = []
     try:
-        settings, _ = config_mod.load(path)
+        settings, _, problems = wiring.examine(path)
+    except ConfigError as err:  # unreadable: nothing more can be checked
+        settings, problems = None, err.problems
+    if settings is not None:
         # A site template that fails would fall back to the built-in one at run time: say so now.
         problems += check_templates(settings.notify.templates_dir)
-        wiring.check_buildable(settings, path.name)
-    except ConfigError as err:
-        problems[:0] = err.problems
-    if problems:
+    if problems or settings is None:
         for problem in problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE

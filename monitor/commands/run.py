@@ -9,7 +9,7 @@ from typing import Any
 
 from monitor import config as config_mod
 from monitor import daemon, wiring
-from monitor.commands.common import add_config_option, load
+from monitor.commands.common import add_config_option
 from monitor.core import logs
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build every part from the config and run until SIGTERM."""
     logs.setup("info")
-    settings, where = load(args.config)
+    settings, chosen = wiring.load_checked(args.config)
+    where = chosen.name if chosen else "defaults"
     redact = daemon.setup_logging(settings)
     source = args.config or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists()
                              else "none (monitoring this host only)")

@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 from alerts.db import Database
+from alerts.matchers import alert_labels
 from alerts.silence import Silences
+from alerts.state import State
 from monitor import config as config_mod
 from monitor.commands.common import (
     EXIT_OK,
@@ -18,8 +20,10 @@ from monitor.commands.common import (
     add_config_option,
     command_group,
     load,
+    looked_in,
 )
 from monitor.core.durations import format_duration, parse_duration
+from monitor.core.matchers import all_match, parse_matchers
 
 
 def register(sub: Any) -> None:
@@ -46,11 +50,12 @@ def register(sub: Any) -> None:
     ex.set_defaults(handler=run_expire)
 
 
-def open_db(args: argparse.Namespace) -> Database:
-    """The pipeline database in the configured state directory."""
+def open_db(args: argparse.Namespace) -> tuple[Database, str]:
+    """The pipeline database in the configured state directory, and where that is (for
+    answers that found nothing)."""
     settings, _ = load(args.config)
     state, _why = config_mod.state_dir(settings)
-    return Database(state / "alerts.db")
+    return Database(state / "alerts.db"), looked_in(args.config, settings)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -61,20 +66,26 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"--for: {err}")
         return EXIT_USAGE
     now = time.time()
+    db, where = open_db(args)
     try:
-        sid = Silences(open_db(args)).add(args.matchers, starts=now, ends=now + seconds,
-                                          comment=args.comment, created_by=args.by, now=now)
+        matchers = parse_matchers(args.matchers)
+        sid = Silences(db).add(args.matchers, starts=now, ends=now + seconds,
+                               comment=args.comment, created_by=args.by, now=now)
     except ValueError as err:
         print(f"silence: {err}")
         return EXIT_USAGE
     print(f"silence {sid} added: {' '.join(args.matchers)} for {format_duration(seconds)}")
+    if not any(all_match(matchers, alert_labels(a)) for a in State(db).alerts.values()):
+        # Fine before a planned change; after a typo it would mute nothing, so say where we looked.
+        print(f"note: no current alert matches it (looked in {where})")
     return EXIT_OK
 
 
 def run_list(args: argparse.Namespace) -> int:
     """Print silences as a table or JSON."""
     now = time.time()
-    rows = Silences(open_db(args)).all(now, include_expired=args.all)
+    db, where = open_db(args)
+    rows = Silences(db).all(now, include_expired=args.all)
     if args.json:
         print(json.dumps([{"id": s.id, "matchers": [str(m) for m in s.matchers], "starts": s.starts,
                            "ends": s.ends, "comment": s.comment, "by": s.created_by,
@@ -84,14 +95,15 @@ def run_list(args: argparse.Namespace) -> int:
         left = f"{format_duration(s.ends - now)} left" if s.active(now) else "expired"
         print(f"{s.id:>4}  {' '.join(map(str, s.matchers)):<40} {left:<12} {s.created_by}: {s.comment}")
     if not rows:
-        print("no silences")
+        print(f"no silences (looked in {where})")
     return EXIT_OK
 
 
 def run_expire(args: argparse.Namespace) -> int:
     """End one silence now."""
-    if Silences(open_db(args)).expire(args.id, time.time()):
+    db, where = open_db(args)
+    if Silences(db).expire(args.id, time.time()):
         print(f"silence {args.id} expired")
         return EXIT_OK
-    print(f"no running silence {args.id}")
+    print(f"no running silence {args.id} (looked in {where})")
     return EXIT_VIOLATIONS

@@ -8,7 +8,7 @@ from typing import Any
 from alerts.channels import from_settings
 from alerts.notifiers.sms import params_of
 from alerts.render import Renderer
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load, looked_in
 from monitor.core.errors import NotifyError
 from monitor.core.model import AlertState
 
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     targets = notifier.targets_of(args.receiver)
     if not targets:
         known = ", ".join(sorted(notifier.receivers)) or "none"
-        print(f"no receiver named {args.receiver!r} (known: {known})")
+        print(f"no receiver named {args.receiver!r} (known: {known}; looked in "
+              f"{looked_in(args.config, settings)})")
         return EXIT_USAGE
     spec = next((r for r in settings.notify.receivers if r.name == args.receiver), None)
     form = spec.format if spec else ("sms" if args.receiver.startswith("oncall:") else "im")

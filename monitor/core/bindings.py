@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.core.errors import ConfigError
+from monitor.core.textfiles import decode
 
 COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
 # Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.
@@ -206,17 +207,23 @@ def parse_csv(data: bytes, source: str,
               subnets: Sequence[IPv4Network] = ()) -> tuple[list[Binding], list[str]]:
     """Bindings from CSV bytes and every problem as ``source:LINE: …`` (all rows checked)."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        return [], [f"{source}:{line}: not UTF-8; save it from Excel as 'CSV UTF-8' (CSV UTF-8 逗号分隔)"]
+        text = decode(data, source, "save it from Excel as 'CSV UTF-8' (CSV UTF-8 逗号分隔)")
+    except ConfigError as err:
+        return [], err.problems
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     problems: list[str] = []
     rows: list[Binding] = []
     first_ip: dict[str, Binding] = {}
     first_mac: dict[str, Binding] = {}
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:  # a field over the csv module's limit, a NUL byte: stop there
+            problems.append(f"{source}:{reader.line_num}: not a CSV row the registry can hold ({err})")
+            break
         line = reader.line_num
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue

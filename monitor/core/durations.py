@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -9,6 +10,9 @@ from pydantic import BeforeValidator
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+# Nothing roomwatch waits for or keeps is longer; the bound refuses inf, nan and 1e308, which
+# overflow sleeps and timestamps far from the config that caused them.
+LONGEST = 100 * 366 * 86400.0
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -16,9 +20,7 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"{value!r} is negative")
-        return float(value)
+        return _bounded(value, value)
     text = value.strip().replace(" ", "")
     if not text:
         raise ValueError("empty duration")
@@ -33,8 +35,21 @@ def parse_duration(value: str | int | float) -> float:
             pos = match.end()
         if pos != len(text):
             raise ValueError(f"{value!r} is not a duration like 30s, 5m, 2h, 1d") from None
+    return _bounded(seconds, value)
+
+
+def _bounded(seconds: float, value: object) -> float:
+    try:
+        seconds = float(seconds)
+    except OverflowError:
+        seconds = math.inf
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+    if math.isnan(seconds):
+        raise ValueError(f"{shown} is not a number")
     if seconds < 0:
-        raise ValueError(f"{value!r} is negative")
+        raise ValueError(f"{shown} is negative")
+    if seconds > LONGEST:
+        raise ValueError(f"{shown} is longer than 100 years; give a finite duration like 5m or 30d")
     return seconds
 
 

@@ -33,6 +33,8 @@ def resolve_secret(value: Any) -> Any:
             return path.read_text(encoding="utf-8").strip()
         except OSError as err:
             raise ValueError(f"cannot read secret file {path}: {err.strerror}") from None
+        except UnicodeDecodeError:  # the codec's message would quote the secret's bytes
+            raise ValueError(f"secret file {path} is not UTF-8 text") from None
     return value
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from alerts.ack import Acks
 from monitor.core.model import AlertState
@@ -133,3 +136,23 @@ def test_acks_of_resolved_incidents_stay_in_the_log_for_the_report(tmp_path: Pat
     assert Acks(d.db).all() == {}  # the live set forgets the episode once it is resolved and told
     [ack] = ack_times(tmp_path)[firing.fingerprint]
     assert (ack.ts, ack.by) == (100.0, "李四")  # the report still measures time to acknowledge
+
+
+def test_a_muted_alert_is_logged_once_with_the_silence_or_window(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = Window.model_validate({"name": "周六维护", "match": {"room": "一号机房"}, "days": ["sat"],
+                                    "start": "22:00", "end": "02:00", "timezone": "UTC"})
+    d = dispatcher(tmp_path, DUTY, windows=[window])
+    sid = d.silences.add(["device=th-1"], starts=0, ends=4e9, comment="割接", created_by="x", now=0)
+    saturday_2300 = 1_700_000_000 - (1_700_000_000 % 86400) + 4 * 86400 + 23 * 3600
+    with caplog.at_level(logging.INFO, logger="alerts.dispatch"):
+        d.submit([alert("th-1", at=saturday_2300), alert("th-2", room="一号机房", at=saturday_2300)],
+                 saturday_2300)
+        for minute in range(5):
+            d.flush(saturday_2300 + 30 + 60 * minute)
+    muted = sorted(r.getMessage() for r in caplog.records if "muted" in r.getMessage())
+    assert [r.levelno for r in caplog.records if "muted" in r.getMessage()] == [logging.INFO] * 2
+    assert muted == [
+        f"alert=room_temperature device=th-1 muted (silence {sid}): evaluated and stored, not told",
+        "alert=room_temperature device=th-2 muted (maintenance 周六维护): evaluated and stored, not told"]

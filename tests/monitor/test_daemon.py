@@ -29,7 +29,7 @@ def test_pushed_event_reaches_the_receiver_within_a_second(tmp_path: Path, recei
     config = tmp_path / "r.toml"
     config.write_text(f'state_dir = "{tmp_path}/state"\n[rules]\nevaluate_interval = "60s"\n'
                       f'[notify]\nurls = ["{receiver.url}"]\n'
-                      '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\n')
+                      '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\nlocal = {}\n')
     settings, _ = config_mod.load(config)
     parts = wiring.build(settings, "r.toml")
     parts.listeners = [OneSpoof()]

@@ -62,3 +62,20 @@ def test_test_notify_reports_success_and_failure(receiver, tmp_path: Path,  # ty
     assert test_notify.run(argparse.Namespace(config=cfg, receiver="bad")) == 1
     assert "FAILED bad:" in capsys.readouterr().out
     assert test_notify.run(argparse.Namespace(config=cfg, receiver="nobody")) == 2
+
+
+def test_nothing_matching_says_which_config_and_state_dir(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path)
+    where = f"looked in config {cfg}, state directory {tmp_path}/state"
+    assert ack.run(argparse.Namespace(config=cfg, what=["device=nope"], by="x", comment="")) == 1
+    assert capsys.readouterr().out == f"ack: no firing alert matches (0 firing; {where})\n"
+    assert silence.run_expire(argparse.Namespace(config=cfg, id=7)) == 1
+    assert capsys.readouterr().out == f"no running silence 7 ({where})\n"
+    assert silence.run_list(argparse.Namespace(config=cfg, all=False, json=False)) == 0
+    assert capsys.readouterr().out == f"no silences ({where})\n"
+    ns = argparse.Namespace(config=cfg, matchers=["device=core-sw-l"], duration="2h", comment="", by="x")
+    assert silence.run_add(ns) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"note: no current alert matches it ({where})"
+    assert test_notify.run(argparse.Namespace(config=cfg, receiver="nobody")) == 2
+    assert capsys.readouterr().out == f"no receiver named 'nobody' (known: bad, default; {where})\n"

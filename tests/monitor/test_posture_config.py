@@ -24,7 +24,7 @@ SSH = 'ssh = { device_type = "%s", username = "u", password = "p" }\n'
 
 
 def test_servers_get_posture_by_default_and_false_turns_it_off(tmp_path: Path) -> None:
-    settings = load(tmp_path, '[[devices]]\nname = "nms"\nkind = "server"\n'
+    settings = load(tmp_path, '[[devices]]\nname = "nms"\nkind = "server"\nlocal = {}\n'
                     '[[devices]]\nname = "db"\nkind = "server"\naddress = "192.0.2.10"\n' + SSH % "linux"
                     + '[[devices]]\nname = "app"\nkind = "server"\naddress = "192.0.2.11"\nposture = false\n'
                     + SSH % "linux"
@@ -39,7 +39,7 @@ def test_servers_get_posture_by_default_and_false_turns_it_off(tmp_path: Path) -
 
 
 def test_posture_table_tunes_the_checks(tmp_path: Path) -> None:
-    settings = load(tmp_path, '[[devices]]\nname = "nms"\nkind = "server"\n'
+    settings = load(tmp_path, '[[devices]]\nname = "nms"\nkind = "server"\nlocal = {}\n'
                     'posture = { checks = ["egress"], egress_allow = ["198.51.100.10:3128"] }\n')
     job = wiring.build_jobs(settings)[0]
     assert isinstance(job.collector, WithPosture)
@@ -51,9 +51,9 @@ def test_posture_table_tunes_the_checks(tmp_path: Path) -> None:
      "r.toml: devices[0].posture: only for kind = 'server'"),
     ('[[devices]]\nname = "w"\nkind = "server"\naddress = "192.0.2.1"\nposture = false\n' + SSH % "windows",
      "r.toml: devices[0].ssh.device_type: 'windows' is read only by the posture checks"),
-    ('[[devices]]\nname = "s"\nkind = "server"\nposture = { egress_allow = ["proxy.example"] }\n',
+    ('[[devices]]\nname = "s"\nkind = "server"\nlocal = {}\nposture = { egress_allow = ["proxy.example"] }\n',
      "r.toml: devices[0].posture.egress_allow: 'proxy.example': give an address"),
-    ('[[devices]]\nname = "s"\nkind = "server"\nposture = { checks = ["antivirsu"] }\n',
+    ('[[devices]]\nname = "s"\nkind = "server"\nlocal = {}\nposture = { checks = ["antivirsu"] }\n',
      "r.toml: devices[0].posture.checks[0]: 'antivirsu' is not one of"),
 ])
 def test_bad_posture_options_name_file_and_field(tmp_path: Path, devices: str, problem: str) -> None:
@@ -66,7 +66,8 @@ def test_bad_posture_options_name_file_and_field(tmp_path: Path, devices: str, p
 
 def test_baseline_approve_and_show_on_this_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "roomwatch.toml"
-    path.write_text(f'state_dir = "{tmp_path}/state"\n[[devices]]\nname = "nms"\nkind = "server"\n')
+    path.write_text(f'state_dir = "{tmp_path}/state"\n[[devices]]\nname = "nms"\nkind = "server"\n'
+                    'local = {}\n')
     assert main(["server", "baseline", "show", "--config", str(path), "nms"]) == 3
     assert main(["server", "baseline", "approve", "--config", str(path), "nms"]) == 0
     assert "nms: approved" in capsys.readouterr().out

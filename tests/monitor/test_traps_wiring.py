@@ -26,7 +26,7 @@ def _config(tmp_path: Path, receiver_url: str, traps: str) -> Path:
     path.write_text(
         f'state_dir = "{tmp_path}/state"\n[rules]\nevaluate_interval = "60s"\n'
         f'[notify]\nurls = ["{receiver_url}"]\n'
-        '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\n'
+        '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\nlocal = {}\n'
         f'[[devices]]\nname = "ups-1"\nkind = "ups"\naddress = "{UPS}"\nroom = "UPS间"\ninterval = "60s"\n'
         'exec = { command = ["true"] }\n'
         f"{traps}", encoding="utf-8")

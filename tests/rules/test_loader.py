@@ -60,7 +60,7 @@ def test_path_is_the_default_location(tmp_path: Path) -> None:
     assert err.value.problems[0].startswith(f"{path}: rules[0].metric: required but missing")
     with pytest.raises(ConfigError) as err:
         load_file(tmp_path / "absent.toml")
-    assert err.value.problems[0].startswith(f"{tmp_path / 'absent.toml'}: cannot read:")
+    assert err.value.problems[0] == f"{tmp_path / 'absent.toml'}: no such file"
 
 
 def test_empty_file_has_no_rules() -> None:

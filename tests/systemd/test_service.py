@@ -168,6 +168,14 @@ def test_sighup_reloads_a_good_config_and_refuses_a_broken_one(tmp_path: Path,
         wait_log(log, "reload refused: r.toml: devices[2].kind: 'swtich' is not one of")
         wait_log(log, "collected device=th-2", after=len(log.read_text()))  # old config runs on
         assert proc.poll() is None
+        # Saved as GBK by a Chinese Windows editor: refused with file and line, the daemon lives.
+        config.write_bytes(config.read_bytes() + '[[devices]]\nname = "机房"\n'.encode("gbk"))
+        before = len(log.read_text())
+        proc.send_signal(signal.SIGHUP)
+        wait_log(log, "not UTF-8 (byte 0xbb at column 9); save the file as UTF-8", after=before)
+        assert "Traceback" not in log.read_text()
+        wait_log(log, "collected device=th-2", after=len(log.read_text()))
+        assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
     finally:

@@ -56,19 +56,3 @@ def test_exposure_score_is_ok(units: Path, name: str) -> None:
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
     assert match, result.stdout[-500:] + result.stderr
     assert float(match.group(1)) <= 2.0
-
-
-def test_install_writes_units_and_keeps_an_existing_config(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "monitor.cli", "install-systemd", "--root", str(tmp_path),
-           "--exe", _exe()]
-    dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, cwd=ROOT)
-    assert dry.returncode == 0 and "would write" in dry.stdout and not (tmp_path / "etc").exists()
-    config = tmp_path / "etc/roomwatch/roomwatch.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text("# mine\n")
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert config.read_text() == "# mine\n"
-    assert f"ExecStart={_exe()} run" in (tmp_path / "etc/systemd/system/roomwatch.service").read_text()
-    assert (tmp_path / "etc/roomwatch/credentials").stat().st_mode & 0o777 == 0o700
-    assert "systemctl enable --now roomwatch.service" in done.stdout

@@ -26,6 +26,7 @@ state_dir = "{tmp_path}/state"
 [[devices]]
 name = "nms-01"
 kind = "server"
+local = {{}}
 [bindings]
 file = "bindings.csv"
 subnets = ["192.0.2.0/24"]

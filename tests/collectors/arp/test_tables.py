@@ -81,7 +81,7 @@ def test_wiring_joins_the_tables_of_every_collector_that_reads_one(tmp_path: Pat
     path = tmp_path / "r.toml"
     path.write_text(
         f'state_dir = "{tmp_path}/state"\n[bindings]\nfile = "bindings.csv"\n[arp]\ninterfaces = []\n'
-        '[[devices]]\nname = "nms"\nkind = "server"\n'
+        '[[devices]]\nname = "nms"\nkind = "server"\nlocal = {}\n'
         '[[devices]]\nname = "th"\nkind = "sensor"\nexec = { command = ["true"] }\n'
         '[[devices]]\nname = "sw-ssh"\nkind = "switch"\naddress = "192.0.2.1"\n'
         'ssh = { device_type = "huawei", username = "u", password = "pw-123456" }\n'

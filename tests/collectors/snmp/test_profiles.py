@@ -48,6 +48,6 @@ def test_bad_profiles_are_all_reported(tmp_path: Path) -> None:
     text = "\n".join(err.value.problems)
     assert "a.toml: metrics.0: Value error, give exactly one of oid" in text
     assert "profile b: include: no profile named 'nope'" in text
-    assert "c.toml: not TOML" in text
+    assert "c.toml: Invalid value (at line 1, column 8)" in text
     assert "d.toml: metrics.0.where.match: Input should be a valid regular expression" in text
     assert "d.toml: metrics.1.where: Value error, give exactly one of in (values) or match" in text

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from collectors.ssh.collector import SshCollector, SshShared
 from collectors.ssh.options import SshOptions
 from monitor.commands import ssh as ssh_cmd
 from monitor.scheduler import Job, collect_once
+from rules.loader import load_pack
 
 from .conftest import Sshd
 
@@ -98,7 +100,7 @@ def test_changed_key_is_refused_as_a_security_event(
     assert "HOST KEY CHANGED" in caplog.text and hostkeys.fingerprint(other) in caplog.text
 
 
-def test_wrong_password_is_up_0_with_a_clear_error(
+def test_wrong_password_is_an_authentication_failure_not_down(
     tmp_path: Path, sshd: Sshd, caplog: pytest.LogCaptureFixture
 ) -> None:
     col = collector(tmp_path, sshd, "Wr0ng-Pl4nted-pw")
@@ -107,9 +109,39 @@ def test_wrong_password_is_up_0_with_a_clear_error(
     job = Job(device="db-01", labels={"device": "db-01"}, collector=col, interval=60, timeout=30)
     with caplog.at_level(logging.WARNING):
         readings = asyncio.run(collect_once(job, 1000.0))
-    assert [(r.metric, r.value) for r in readings] == [("up", 0.0)]
-    assert "authentication failed" in caplog.text and sshd.user in caplog.text
-    assert "Wr0ng-Pl4nted-pw" not in caplog.text
+        again = asyncio.run(collect_once(job, 1060.0))
+    values = {r.metric: r.value for r in readings}
+    assert values == {"ssh_auth_failed": 1.0, "ssh_host_key_unknown": 0.0, "ssh_host_key_changed": 0.0,
+                      "up": 1.0}
+    assert {r.metric: r.value for r in again} == values
+    [line] = [r.getMessage() for r in caplog.records]  # once, not once per poll
+    assert "login refused" in line and sshd.user in line and "Wr0ng-Pl4nted-pw" not in caplog.text
+    [rule] = [r for r in load_pack("regulation") if r.name == "ssh_auth_failed"]
+    assert rule.metric == "ssh_auth_failed" and "登录被拒绝" in rule.summary and "无响应" not in rule.summary
+
+
+def test_a_device_that_never_sends_a_banner_is_one_line_not_tracebacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as silent:  # accepts, then says nothing: a hung or non-SSH service
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        options = SshOptions.model_validate({"device_type": "linux", "username": "x", "password": "y",
+                                             "connect_timeout": "0.5s"})
+        col = SshCollector("db-02", options, address="127.0.0.1", port=port,
+                           shared=SshShared.create(tmp_path / "state", []))
+        job = Job(device="db-02", labels={"device": "db-02"}, collector=col, interval=60, timeout=30)
+        with caplog.at_level(logging.DEBUG):
+            for minute in range(3):
+                readings = asyncio.run(collect_once(job, 1000.0 + 60 * minute))
+                assert [(r.metric, r.value) for r in readings] == [("up", 0.0)]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        f"device=db-02 collection failed: ssh db-02: 127.0.0.1:{port}"
+        " accepted the connection but no SSH handshake followed within 0.5s (no banner: not an SSH "
+        "server, or hung)"]
+    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records)
 
 
 def _other_key(tmp_path: Path) -> Path:

@@ -42,7 +42,8 @@ def write_config(tmp_path: Path, influx_url: str) -> Path:
     config.write_text(f'state_dir = "{tmp_path}/state"\n'
                       f'[store.influxdb]\nurl = "{influx_url}"\nflush_interval = "100ms"\ntimeout = "1s"\n'
                       '[store.sqlite]\nflush_interval = "100ms"\n'
-                      '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\nsite = "总部"\n')
+                      '[[devices]]\nname = "nms"\nkind = "server"\ninterval = "60s"\nsite = "总部"\n'
+                      'local = {}\n')
     return config
 
 
