@@ -12,8 +12,8 @@ import signal
 
 import paramiko
 
-from collectors.ssh import hostkeys
-from collectors.ssh.session import HostKeyRefused, Target
+from collectors.ssh.command import connect
+from collectors.ssh.session import Target
 from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
@@ -44,33 +44,7 @@ async def run_local(script: str, device: str) -> str:
 def run_ssh(target: Target, command: str, stdin: str | None = None) -> str:
     """Output of one command over a fresh SSH session (blocking; run it in a thread)."""
     where = f"{target.address}:{target.port}"
-    client = paramiko.SSHClient()
-    if target.known_hosts.exists():
-        client.load_host_keys(str(target.known_hosts))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    try:
-        client.connect(target.address, port=target.port, username=target.username,
-                       password=target.password, key_filename=target.key_file,
-                       allow_agent=False, look_for_keys=False, timeout=target.conn_timeout,
-                       banner_timeout=target.conn_timeout, auth_timeout=target.conn_timeout)
-    except paramiko.BadHostKeyException as err:
-        client.close()
-        raise HostKeyRefused(target, "changed", hostkeys.fingerprint(err.key),
-                             hostkeys.fingerprint(err.expected_key)) from None
-    except paramiko.AuthenticationException:
-        client.close()
-        raise CollectError(f"ssh {target.device}: authentication failed at {where} for user "
-                           f"{target.username!r} (wrong password or key?)") from None
-    except paramiko.SSHException as err:
-        client.close()
-        if "known_hosts" in str(err):
-            raise HostKeyRefused(target, "unknown") from None
-        raise CollectError(f"ssh {target.device}: no SSH session with {where}: "
-                           f"{type(err).__name__}") from None
-    except (TimeoutError, OSError) as err:
-        client.close()
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        raise CollectError(f"ssh {target.device}: cannot connect to {where}: {reason}") from None
+    client = connect(target)
     try:
         chan_in, chan_out, _ = client.exec_command(command, timeout=target.command_timeout)
         if stdin is not None:

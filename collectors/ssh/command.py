@@ -35,6 +35,31 @@ def run(target: Target, command: str, *, stdin: str = "", timeout: float) -> Com
     """Run ``command`` (a shell command line, already quoted) and feed it ``stdin``."""
 
     where = f"{target.address}:{target.port}"
+    client = connect(target)
+    try:
+        chan_in, chan_out, chan_err = client.exec_command(command, timeout=timeout)
+        if stdin:
+            chan_in.write(stdin)
+        chan_in.channel.shutdown_write()
+        out = chan_out.read(_MAX_OUTPUT)
+        err_text = chan_err.read(_MAX_OUTPUT)
+        status = chan_out.channel.recv_exit_status()
+    except TimeoutError:
+        raise CollectError(f"ssh {target.device}: the command did not finish within "
+                           f"{timeout:g}s") from None
+    except (OSError, EOFError, paramiko.SSHException) as err:
+        raise CollectError(f"ssh {target.device}: session with {where} broke: "
+                           f"{type(err).__name__}") from None
+    finally:
+        client.close()
+    return Completed(status=status, stdout=out.decode("utf-8", errors="replace"),
+                     stderr=err_text.decode("utf-8", errors="replace"))
+
+
+def connect(target: Target) -> paramiko.SSHClient:
+    """An SSH client logged in to ``target``, its host key checked against roomwatch's own
+    known_hosts (an unknown or changed key is refused); errors name the device, never a secret."""
+    where = f"{target.address}:{target.port}"
     recorded = hostkeys.known_key(target.known_hosts, target.address, target.port)
     client = paramiko.SSHClient()
     if recorded is not None:
@@ -64,21 +89,4 @@ def run(target: Target, command: str, *, stdin: str = "", timeout: float) -> Com
         client.close()
         reason = getattr(err, "strerror", None) or type(err).__name__
         raise CollectError(f"ssh {target.device}: cannot connect to {where}: {reason}") from None
-    try:
-        chan_in, chan_out, chan_err = client.exec_command(command, timeout=timeout)
-        if stdin:
-            chan_in.write(stdin)
-        chan_in.channel.shutdown_write()
-        out = chan_out.read(_MAX_OUTPUT)
-        err_text = chan_err.read(_MAX_OUTPUT)
-        status = chan_out.channel.recv_exit_status()
-    except TimeoutError:
-        raise CollectError(f"ssh {target.device}: the command did not finish within "
-                           f"{timeout:g}s") from None
-    except (OSError, EOFError, paramiko.SSHException) as err:
-        raise CollectError(f"ssh {target.device}: session with {where} broke: "
-                           f"{type(err).__name__}") from None
-    finally:
-        client.close()
-    return Completed(status=status, stdout=out.decode("utf-8", errors="replace"),
-                     stderr=err_text.decode("utf-8", errors="replace"))
+    return client
