@@ -53,7 +53,7 @@ async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = Non
 
 
 def to_json(result: CheckResult) -> str:
-    """The machine form ARCHITECTURE.md fixes: readings and violations."""
+    """The machine form the README documents: readings and violations."""
     doc: dict[str, Any] = {
         "readings": [
             {"metric": r.metric, "value": r.value, "labels": dict(r.labels), "ts": r.ts}

@@ -1,7 +1,7 @@
 """The IP–MAC binding registry (资产台账): the ``[bindings]`` config model, the CSV reader and
 writer, and lookups. Pure: parsing works on bytes, nothing is read at import.
 
-It sits beside ``monitor.inventory`` (ARCHITECTURE puts bindings with the inventory) but in its
+It belongs with ``monitor.inventory`` (the registry describes the inventory's computers) but in its
 own module because the ARP collector must look bindings up, and collectors may not import
 ``monitor.inventory`` or ``monitor.config``.
 """
