@@ -81,7 +81,9 @@ def running_sshd(extra_config: str = "") -> Iterator[Sshd]:
             stop(proc)
         with contextlib.suppress(KeyError):
             pwd.getpwnam(user)
-            subprocess.run(["userdel", user], check=False)
+            # sshd's per-session children may still run as the user; userdel refuses then.
+            subprocess.run(["pkill", "-KILL", "-u", user], check=False)
+            subprocess.run(["userdel", "-f", user], check=False, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
