@@ -136,7 +136,8 @@ class Client:
                 answer = ber.decode_response(await send(
                     lambda rid: ber.encode_request(opts.version, community, pdu, rid, oids, reps)))
         except TimeoutError:
-            hint = "; a wrong priv_key also looks like this" if self._v3 and opts.priv_protocol else ""
+            # net-snmp drops a message it cannot decrypt or whose context it lacks, without a report
+            hint = "; a wrong priv_key or context looks the same" if self._v3 else ""
             raise SnmpTimeout(f"snmp {self.device}: {what}: timeout (no answer from "
                               f"{self.address}:{self.port}{hint})") from None
         except ber.BerError as err:

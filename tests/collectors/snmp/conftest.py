@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,13 +129,13 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         stop(proc)
 
 
-@pytest.fixture(scope="session")
-def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    """Debian's snmpd on loopback only, v2c community ``rw-public`` and a v3 authPriv user."""
+@contextmanager
+def running_snmpd(root: Path, users: str) -> Iterator[Agent]:
+    """Debian's snmpd on a loopback port with its config and state in ``root``: v2c community
+    ``rw-public`` plus ``users`` (createUser/rouser lines)."""
     exe = shutil.which("snmpd") or "/usr/sbin/snmpd"
     if not Path(exe).exists():
         pytest.skip("snmpd not installed (scripts/apt.d/snmp.txt)")
-    root = tmp_path_factory.mktemp("snmpd")
     port = free_udp_port()
     conf = root / "snmpd.conf"
     conf.write_text(
@@ -142,8 +143,7 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         "smuxsocket 127.0.0.1\n"          # else it also listens on 0.0.0.0:199
         "agentxsocket /dev/null\n"
         "rocommunity rw-public 127.0.0.1\n"
-        f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\n"
-        f"rouser {V3_USER} priv\n"
+        f"{users}"
         "sysName roomwatch-test\n", encoding="utf-8")
     persist = root / "persist"
     persist.mkdir()
@@ -155,6 +155,14 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         yield Agent(port, ("rw-public",))
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """Debian's snmpd on loopback only, v2c community ``rw-public`` and a v3 authPriv user."""
+    users = f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\nrouser {V3_USER} priv\n"
+    with running_snmpd(tmp_path_factory.mktemp("snmpd"), users) as agent:
+        yield agent
 
 
 @pytest.fixture
