@@ -4,8 +4,9 @@ port that never answers.
 Recordings come from PyPI ``snmpsim-data`` (decompressed into a tmp dir; the community is the
 file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet-MIB by hand,
 because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
-device with most columns missing; ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
-Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
+device with most columns missing; ``hillstone-sg6000-handmade`` is written from
+HILLSTONE-SYSTEM-MIB (snmpsim-data has no Hillstone device); ``cisco-c3560@N`` are the
+BRIDGE-MIB views of VLAN N that a Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
 default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
 snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each);
 ``ups-three-phase-bypass`` is written by hand from RFC 1628 (snmpsim-data has no three-phase UPS
@@ -49,6 +50,7 @@ RECORDINGS = (
     "network/switch/maipu-sm4200-16gef8ge-ac",
     "network/switch/dlink-des3200",
     "network/switch/dlink-des3038",
+    "network/switch/zte-zxr10-5250",
 )
 # Large recordings are served trimmed to what the collector reads (system group, IF-MIB,
 # HOST-RESOURCES, ENTITY names and sensors, and the vendor subtree of the profile): snmpsim
@@ -60,6 +62,7 @@ TRIMMED = {
     "bdcom-s5612": ("1.3.6.1.4.1.3320.3.6.",),
     "dcrs-5980-28t-dc": ("1.3.6.1.4.1.6339.100.1.",),
     "dlink-des3200": ("1.3.6.1.4.1.171.12.1.", "1.3.6.1.4.1.171.12.11."),
+    "zte-zxr10-5250": ("1.3.6.1.4.1.3902.15.2.30.1.", "1.3.6.1.4.1.3902.3.3.1.1."),
 }
 V3_USER, V3_AUTH, V3_PRIV = "rwatch", "auth-Pass-8412", "priv-Pass-5517"
 
