@@ -9,19 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from alerts.channels import from_settings
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
-from collectors import REGISTRY, backup, transport
+from collectors import backup, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
 from collectors.base import ArpTableReader, Collector, Listener, Shared
 from collectors.posture import build as build_posture
 from collectors.posture import options_of as posture_options
 from collectors.probe.collector import LinkCollector
+from collectors.ssh.options import SshSettings
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
@@ -99,10 +98,8 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
 def shared_of(settings: config_mod.Settings) -> Shared:
     """What the transports' collectors share: the state dir (made only when one asks), the
     maintenance windows, and each transport's own top-level section (``[ssh]``, ``[snmp]``)."""
-    sections = {name: section for name in REGISTRY
-                if isinstance(section := getattr(settings, name, None), BaseModel)}
     return Shared(state_dir=lambda: config_mod.state_dir(settings)[0], windows=settings.maintenance,
-                  sections=sections)
+                  sections=settings.sections())
 
 
 def with_posture(dev: Device, shared: Shared) -> Collector:
@@ -161,7 +158,8 @@ def backup_remote(settings: config_mod.Settings, entry: backup.Backup, state: Pa
     if owner is None or ssh is None:
         return None
     return backup.Remote(device=owner.name, address=owner.address, port=owner.port, options=ssh,
-                         known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
+                         known_hosts=settings.section("ssh", SshSettings).known_hosts
+                         or state / "ssh_known_hosts")
 
 
 def stale_after(settings: config_mod.Settings) -> float:
