@@ -8,8 +8,8 @@ with most columns missing; ``hillstone-sg6000-handmade`` is written from HILLSTO
 (snmpsim-data has no Hillstone device), ``apc-ats-handmade`` from PowerNet-MIB's ats group (an ATS
 whose source A failed, running on B); ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
 Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
-default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is snmpsim-
-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each); ``ups-three-phase-bypass`` is
+default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
+snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each); ``ups-three-phase-bypass`` is
 written by hand from RFC 1628 (snmpsim-data has no three-phase UPS in trouble): on bypass, phase
 L3 of the input lost, L2 of the output at 86 % load.
 """
