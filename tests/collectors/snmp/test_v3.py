@@ -122,3 +122,23 @@ def test_auth_no_priv_user_asking_for_priv_is_refused(agent: Agent) -> None:
     with pytest.raises(CollectError) as err:
         asyncio.run(c.get([SYS_NAME]))
     assert "v3 user 'md5auth'" in str(err.value) and "security level" in str(err.value)
+
+
+def test_unknown_engine_id_rediscovers(agent: Agent) -> None:
+    # What a client sees after the agent was reinstalled with a new engine ID: its next request
+    # names the old engine, the agent reports usmStatsUnknownEngineIDs, discovery runs again.
+    c = client(agent, "sha256aes")
+    assert c._v3 is not None
+
+    async def run() -> str:
+        await c.get([SYS_NAME])
+        assert c._v3 is not None
+        real = c._v3._engine
+        c._v3._engine = bytes.fromhex("80001f88800000000000000000")
+        before = c.requests
+        got = await c.get([SYS_NAME])
+        assert c.requests - before == 3  # the report, discovery, the request again
+        assert c._v3._engine == real
+        return str(got[SYS_NAME].value)
+
+    assert asyncio.run(run()) == "roomwatch-test"
