@@ -4,15 +4,14 @@
 It speaks like Prometheus does: a firing alert is posted when it fires and re-sent every
 ``resend_interval`` with ``endsAt`` a few intervals ahead (so an Alertmanager resolves it by itself
 if every daemon that saw it falls silent); a resolved alert is posted with ``endsAt`` = when it
-resolved. Each destination has its own durable queue (monitor/store/spool.py, as the InfluxDB
-output): a transition is on disk before ``write_alerts`` returns and is replayed in order once the
-Alertmanager answers, across restarts too. Re-sends are not queued: the firing set itself is kept
-on disk and re-sent whole once the queue is empty.
+resolved. Nothing is lost while an Alertmanager is down, across restarts too: the firing set is
+kept on disk, and each destination has its own durable queue of resolved transitions
+(monitor/store/spool.py, as the InfluxDB output), replayed in order before the firing set is
+sent again.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -74,11 +73,11 @@ class AlertmanagerOutput:
         """Readings go to the stores, not to Alertmanager."""
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
-        """Queue firing and resolved transitions (durably) on every destination."""
+        """Keep the firing set (on disk) and queue resolved transitions (on disk) on every
+        destination; each destination then sends at once."""
         told = [a for a in alerts if a.state is not AlertState.PENDING]
         if not told:
             return
-        now = time.time()
         with self._lock:
             for alert in told:
                 if alert.state is AlertState.FIRING:
@@ -86,10 +85,15 @@ class AlertmanagerOutput:
                 else:
                     self._firing.pop(alert.fingerprint, None)
             _save_firing(self._firing_path, self._firing.values())
-        body = self._encode(told, now)
+        resolved = [a for a in told if a.state is AlertState.RESOLVED]
+        # Firing alerts are not queued: the firing set is sent whole behind the queue. A queued
+        # "firing" replayed late would reach an Alertmanager after its peer had already paged
+        # the resolve, and page the person a second time.
+        body = self._encode(resolved, time.time()) if resolved else b""
         for dest in self._destinations:
-            dest.spool.push(body, len(told))
-            dest.wake()
+            if resolved:
+                dest.spool.push(body, len(resolved))
+            dest.send_firing_now()
 
     def flush(self) -> None:
         """Nothing to hurry: each destination sends as soon as something is queued."""
@@ -110,16 +114,17 @@ class AlertmanagerOutput:
                 "queued": sum(d.spool.points for d in self._destinations),
                 "dropped": sum(d.spool.dropped for d in self._destinations)}
 
-    def firing(self, now: float) -> bytes:
-        """The firing set as one request body, ``endsAt`` renewed from ``now``."""
+    def firing(self, now: float) -> tuple[bytes, int]:
+        """The firing set as one request body, ``endsAt`` renewed from ``now``, and its size."""
         with self._lock:
             alerts = list(self._firing.values())
-        return self._encode(alerts, now) if alerts else b""
+        return (self._encode(alerts, now) if alerts else b""), len(alerts)
 
     def _encode(self, alerts: Sequence[Alert], now: float) -> bytes:
         drop, resend = self.settings.drop_labels, self.settings.resend_interval
         items = [payload(a, drop=drop, now=now, resend=resend) for a in alerts]
-        return gzip.compress(json.dumps(items, ensure_ascii=False).encode(), compresslevel=1)
+        # Plain JSON: Alertmanager does not take a gzip body, and transitions are few and small.
+        return json.dumps(items, ensure_ascii=False).encode()
 
 
 class _Destination:
@@ -146,6 +151,12 @@ class _Destination:
         with self._cond:
             self._cond.notify()
 
+    def send_firing_now(self) -> None:
+        """Send the firing set as soon as the queue in front of it is empty."""
+        with self._cond:
+            self._next_resend = 0.0
+            self._cond.notify()
+
     def _run(self) -> None:
         resend = self.owner.settings.resend_interval
         while not self.stop.is_set():
@@ -156,8 +167,8 @@ class _Destination:
                     self.spool.pop(batch)  # delivered, or refused for good (logged)
                     continue
             elif time.monotonic() >= self._next_resend:
-                body = self.owner.firing(time.time())
-                ok = self._post(body, 0) if body else True
+                body, count = self.owner.firing(time.time())
+                ok = self._post(body, count) if count else True
                 if ok is not False:
                     self._next_resend = time.monotonic() + resend
                     continue
@@ -170,7 +181,7 @@ class _Destination:
     def _post(self, body: bytes, points: int) -> bool | None:
         """True: taken. None: refused for good (sending again cannot help). False: try again."""
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "Content-Encoding": "gzip"})
+            "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.owner.settings.timeout,
                                         context=self._context) as answer:
