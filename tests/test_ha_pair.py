@@ -78,7 +78,8 @@ def _exactly(got: Receiver, expected: list[tuple[str, str]], logs: list[Path]) -
 def _why(got: Receiver, logs: list[Path]) -> str:
     sent = [(m["received"], m["externalURL"], m["status"], [(a["status"], a["startsAt"], a["endsAt"])
                                                              for a in m["alerts"]]) for m in got.messages]
-    return f"told {got.told(RULE)} in {sent}; " + " | ".join(p.read_text(errors="replace")[-1500:] for p in logs)
+    tails = " | ".join(p.read_text(errors="replace")[-1500:] for p in logs)
+    return f"told {got.told(RULE)} in {sent}; {tails}"
 
 
 def test_one_page_per_incident_and_the_resolve_survives_a_dead_daemon(tmp_path: Path) -> None:
