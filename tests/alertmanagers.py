@@ -1,23 +1,21 @@
-"""A cluster of real Alertmanagers (Debian's prometheus-alertmanager) on loopback, and the
-webhook receiver they notify, for the HA tests (scripts/apt.d/scale.txt)."""
+"""A cluster of real Alertmanagers (Debian's prometheus-alertmanager, scripts/apt.d/scale.txt) on
+loopback, notifying the tests' recording receiver (tests/conftest.py), for the HA tests."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pytest
+from tests.monitor.store.servers import Server
+from tests.procs import free_port
 
-from tests.procs import free_port, serving, stop
+if TYPE_CHECKING:
+    from tests.conftest import Receiver
 
 BINARY = "prometheus-alertmanager"
 # Short timings so a test takes seconds: Alertmanager's defaults are 30 s / 5 m / 15 s.
@@ -36,94 +34,43 @@ receivers:
 """
 
 
-class Receiver:
-    """What the webhook got: every notification (Alertmanager's webhook JSON), in order."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def told(self, alertname: str) -> list[tuple[str, str]]:
-        """(status, device) of every alert named ``alertname`` in every notification so far."""
-        with self.lock:
-            return [(a["status"], a["labels"].get("device", "")) for m in self.messages
-                    for a in m["alerts"] if a["labels"].get("alertname") == alertname]
-
-    def wait(self, check: Callable[[], bool], timeout: float = 45.0) -> bool:
-        """Poll ``check`` until it holds or ``timeout`` passes (real servers keep real time)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if check():
-                return True
-            time.sleep(0.1)
-        return check()
+def told(receiver: Receiver, alertname: str) -> list[tuple[str, str]]:
+    """(status, device) of every alert named ``alertname`` in every notification so far."""
+    return [(a["status"], a["labels"].get("device", "")) for body in receiver.bodies()
+            for a in body.get("alerts", []) if a["labels"].get("alertname") == alertname]
 
 
-@contextmanager
-def webhook() -> Iterator[tuple[str, Receiver]]:
-    """A receiver on a free loopback port: its URL and what it got."""
-    got = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with got.lock:
-                got.messages.append({**json.loads(body), "received": time.time()})
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with serving(server):
-        yield f"http://127.0.0.1:{server.server_address[1]}/", got
+def wait(check: Callable[[], bool], timeout: float = 45.0) -> bool:
+    """Poll ``check`` until it holds or ``timeout`` passes (real servers keep real time)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
 
 
-class Alertmanager:
+class Alertmanager(Server):
     """One member of a loopback cluster; ``stop`` then ``start`` keeps its storage (nflog)."""
 
+    binary_name = BINARY
+    ready_path = "/-/ready"
+
     def __init__(self, home: Path, hook: str) -> None:
-        binary = shutil.which(BINARY)
-        if binary is None:
-            pytest.skip(f"{BINARY} is not installed (scripts/apt.d/scale.txt)")
-        self.binary = binary
-        self.home = home
-        self.port, self.cluster_port = free_port(), free_port()
+        super().__init__(home)
+        self.cluster_port = free_port()
         self.peers: list[Alertmanager] = []
-        self.proc: subprocess.Popen[bytes] | None = None
         home.mkdir(parents=True, exist_ok=True)
         (home / "am.yml").write_text(CONFIG.format(hook=hook), encoding="utf-8")
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
+    def command(self) -> list[str]:
         cluster = f"127.0.0.1:{self.cluster_port}"
-        command = [self.binary, f"--config.file={self.home / 'am.yml'}",
-                   f"--storage.path={self.home / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
-                   f"--cluster.listen-address={cluster}", f"--cluster.advertise-address={cluster}",
-                   "--cluster.peer-timeout=2s", "--cluster.gossip-interval=100ms",
-                   "--cluster.pushpull-interval=1s", "--log.level=warn"]
-        command += [f"--cluster.peer=127.0.0.1:{p.cluster_port}" for p in self.peers]
-        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{BINARY} exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
-                    if answer.status < 300:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{BINARY} did not become ready within 30 s")
-
-    def stop(self) -> None:
-        stop(self.proc, timeout=10)
-        self.proc = None
+        return [self.binary, f"--config.file={self.home / 'am.yml'}",
+                f"--storage.path={self.home / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
+                f"--cluster.listen-address={cluster}", f"--cluster.advertise-address={cluster}",
+                "--cluster.peer-timeout=2s", "--cluster.gossip-interval=100ms",
+                "--cluster.pushpull-interval=1s", "--log.level=warn",
+                *(f"--cluster.peer=127.0.0.1:{p.cluster_port}" for p in self.peers)]
 
     def members(self) -> int:
         """Cluster members this one sees."""

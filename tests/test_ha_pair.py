@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
-from tests.alertmanagers import Alertmanager, Receiver, cluster, start, webhook
+from tests.alertmanagers import Alertmanager, cluster, start, told, wait
+from tests.conftest import Receiver
 from tests.procs import stop
 
 ROOT = Path(__file__).parents[1]
@@ -70,22 +71,23 @@ def _temperature(path: Path, value: float) -> None:
 
 
 def _exactly(got: Receiver, expected: list[tuple[str, str]], logs: list[Path]) -> None:
-    assert got.wait(lambda: len(got.told(RULE)) >= len(expected)), _why(got, logs)
+    assert wait(lambda: len(told(got, RULE)) >= len(expected)), _why(got, logs)
     time.sleep(QUIET)  # a duplicate would come within this; real Alertmanagers keep real time
-    assert got.told(RULE) == expected, _why(got, logs)
+    assert told(got, RULE) == expected, _why(got, logs)
 
 
 def _why(got: Receiver, logs: list[Path]) -> str:
-    sent = [(m["received"], m["externalURL"], m["status"], [(a["status"], a["startsAt"], a["endsAt"])
-                                                             for a in m["alerts"]]) for m in got.messages]
+    sent = [(m.get("externalURL"), m.get("status"), [(a["status"], a["startsAt"], a["endsAt"])
+                                                     for a in m.get("alerts", [])]) for m in got.bodies()]
     tails = " | ".join(p.read_text(errors="replace")[-1500:] for p in logs)
-    return f"told {got.told(RULE)} in {sent}; {tails}"
+    return f"told {told(got, RULE)} in {sent}; {tails}"
 
 
-def test_one_page_per_incident_and_the_resolve_survives_a_dead_daemon(tmp_path: Path) -> None:
-    reading = tmp_path / "reading.lp"
+def test_one_page_per_incident_and_the_resolve_survives_a_dead_daemon(tmp_path: Path,
+                                                                      receiver: Receiver) -> None:
+    reading, got = tmp_path / "reading.lp", receiver
     _temperature(reading, 22.0)
-    with webhook() as (hook, got), cluster(tmp_path, hook) as ams, ExitStack() as stack:
+    with cluster(tmp_path, _hook(got)) as ams, ExitStack() as stack:
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         a = stack.enter_context(daemon(_config(tmp_path, "a", reading, ams), logs[0]))
         stack.enter_context(daemon(_config(tmp_path, "b", reading, ams), logs[1]))
@@ -99,18 +101,18 @@ def test_one_page_per_incident_and_the_resolve_survives_a_dead_daemon(tmp_path: 
         _exactly(got, [("firing", "th-1"), ("resolved", "th-1")], logs)
 
 
-def test_nothing_is_lost_while_the_alertmanagers_are_down(tmp_path: Path) -> None:
-    reading = tmp_path / "reading.lp"
+def test_nothing_is_lost_while_the_alertmanagers_are_down(tmp_path: Path, receiver: Receiver) -> None:
+    reading, got = tmp_path / "reading.lp", receiver
     _temperature(reading, 22.0)
-    with webhook() as (hook, got), cluster(tmp_path, hook) as ams:
+    with cluster(tmp_path, _hook(got)) as ams:
         log = tmp_path / "a.log"
         with daemon(_config(tmp_path, "a", reading, ams), log):
             for am in ams:
                 am.stop()
             _temperature(reading, 31.0)  # fires while every Alertmanager is down: kept on disk
             firing = tmp_path / "a" / "alertmanager-firing.json"
-            assert got.wait(lambda: firing.exists() and RULE in firing.read_text(encoding="utf-8"),
-                            timeout=30), _why(got, [log])
+            assert wait(lambda: firing.exists() and RULE in firing.read_text(encoding="utf-8"),
+                        timeout=30), _why(got, [log])
             time.sleep(2.0)  # down "a while": the daemon keeps retrying meanwhile
             start(ams)
             _exactly(got, [("firing", "th-1")], [log])
@@ -119,9 +121,13 @@ def test_nothing_is_lost_while_the_alertmanagers_are_down(tmp_path: Path) -> Non
                 am.stop()
             _temperature(reading, 22.0)  # resolves while they are down: queued, one queue each
             queues = [tmp_path / "a" / f"alertmanager-queue-{i}.db" for i in range(len(ams))]
-            assert got.wait(lambda: all(_queued(q) for q in queues), timeout=30), _why(got, [log])
+            assert wait(lambda: all(_queued(q) for q in queues), timeout=30), _why(got, [log])
             start(ams)
             _exactly(got, [("firing", "th-1"), ("resolved", "th-1")], [log])
+
+
+def _hook(got: Receiver) -> str:
+    return f"http://127.0.0.1:{got.port}/hook"
 
 
 def _queued(path: Path) -> int:
