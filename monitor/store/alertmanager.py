@@ -143,40 +143,59 @@ class _Destination:
         self._cond = threading.Condition()
         self._failures = 0
         self._next_resend = 0.0
+        self._firing_due = False
+        self._kicked = False
         self._down_told = 0.0
         self._context = None if owner.settings.verify_tls else ssl._create_unverified_context()
         self.thread = threading.Thread(target=self._run, name=f"alertmanager-{self.where}", daemon=True)
 
     def wake(self) -> None:
+        """Look at the queue now (something was queued, or it is time to stop)."""
         with self._cond:
+            self._kicked = True
             self._cond.notify()
 
     def send_firing_now(self) -> None:
         """Send the firing set as soon as the queue in front of it is empty."""
         with self._cond:
-            self._next_resend = 0.0
+            self._firing_due = self._kicked = True
             self._cond.notify()
 
     def _run(self) -> None:
         resend = self.owner.settings.resend_interval
-        while not self.stop.is_set():
+        while True:
+            with self._cond:
+                if self.stop.is_set():
+                    return
+                self._kicked = False
             batch = self.spool.peek()
             if batch is not None:
-                ok = self._post(batch.body, batch.points)
-                if ok is not False:
+                if self._post(batch.body, batch.points) is not False:
                     self.spool.pop(batch)  # delivered, or refused for good (logged)
-                    continue
-            elif time.monotonic() >= self._next_resend:
-                body, count = self.owner.firing(time.time())
-                ok = self._post(body, count) if count else True
-                if ok is not False:
-                    self._next_resend = time.monotonic() + resend
                     continue
             else:
                 with self._cond:
-                    self._cond.wait(max(0.0, self._next_resend - time.monotonic()))
-                continue
-            self._backoff()
+                    due = self._firing_due or time.monotonic() >= self._next_resend
+                    self._firing_due = False
+                if not due:
+                    self._wait(self._next_resend - time.monotonic())
+                    continue
+                body, count = self.owner.firing(time.time())
+                if not count or self._post(body, count) is not False:
+                    self._next_resend = time.monotonic() + resend
+                    continue
+                with self._cond:
+                    self._firing_due = True  # try again after the backoff
+            self._failures += 1
+            delay = min(MAX_BACKOFF, self.first_backoff * 2.0 ** (self._failures - 1))
+            self._wait(delay * random.uniform(0.8, 1.2))  # a new transition cuts it short
+
+    def _wait(self, seconds: float) -> None:
+        # Checked under the lock that wake() takes: a wake-up between the check and the wait
+        # would otherwise be lost, and close() would wait out a whole backoff.
+        with self._cond:
+            if not self._kicked and not self.stop.is_set():
+                self._cond.wait(max(0.0, seconds))
 
     def _post(self, body: bytes, points: int) -> bool | None:
         """True: taken. None: refused for good (sending again cannot help). False: try again."""
@@ -210,12 +229,6 @@ class _Destination:
             self._down_told = now
             log.warning("alertmanager %s unreachable (%s); %d alert transition(s) queued on disk",
                         self.where, why, self.spool.points)
-
-    def _backoff(self) -> None:
-        self._failures += 1
-        delay = min(MAX_BACKOFF, self.first_backoff * 2.0 ** (self._failures - 1)) * random.uniform(0.8, 1.2)
-        with self._cond:
-            self._cond.wait(delay)  # a new transition wakes it: worth a try at once
 
 
 def _iso(ts: float) -> str:
