@@ -23,11 +23,12 @@ address = "192.0.2.32"
 room = "一号机房"
 [devices.winrm]
 username = "roomwatch"
-password = "env:WIN_OLD_01_PASSWORD"     # or "file:/etc/roomwatch/win-old-01.password"
+password = "env:ROOMWATCH_WINRM_PASSWORD"   # or "file:win-old-01" (systemd credential); never printed
 auth = "ntlm"                   # ntlm | basic
 https = false                   # true: port 5986 and the server's certificate checked
 # port = 5985                   # default 5985 (http) / 5986 (https)
 # ca_file = "/etc/roomwatch/winrm-ca.pem"   # trust this CA for the https listener
+verify_certificate = true       # false only while testing: the listener's identity goes unchecked
 operation_timeout = "20s"       # one WS-Management request on the server
 read_timeout = "30s"            # connect and wait for one HTTP answer; above operation_timeout
 command_timeout = "120s"        # the whole script, all answers together

@@ -76,7 +76,8 @@ def _run(target: WinrmTarget, command: str) -> str:
         target.endpoint, transport=target.auth,  # type: ignore[arg-type]
         username=target.username, password=target.password,
         server_cert_validation="validate" if target.verify_certificate else "ignore",
-        ca_trust_path=target.ca_file or "legacy_requests",
+        # ca_file, else the default bundle: never a CA path from the daemon's environment.
+        ca_trust_path=target.ca_file,  # type: ignore[arg-type]
         operation_timeout_sec=int(target.operation_timeout), read_timeout_sec=int(target.read_timeout),
         proxy=None)  # a listener on the room's network: never through a proxy from the environment
     shell = protocol.open_shell(codepage=UTF8)
