@@ -180,7 +180,7 @@ class PostureCollector:
             "antivirus": linux.antivirus(sec, now),
             "removable_media": linux.removable_media(sec),
             "password_policy": _merge(linux.password_policy(sec), linux.password_accounts(sec)),
-            "egress": egress.linux(sec.get("tcp"), opts),
+            "egress": egress.linux(sec.get("tcp"), opts, udp=sec.get("udp")),
             "logs": logs.watch(state.setdefault("logs", {}), sec.get("logs"), sec.get("journal"),
                                watched=opts.log_files, now=now, window=opts.log_cleared_window,
                                uid_groups=sec.get("id", "")),

@@ -19,7 +19,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "patches": ("patches",),
     "removable_media": ("media",),
     "password_policy": ("login_defs", "pwquality", "pam", "shadow"),
-    "egress": ("tcp",),
+    "egress": ("tcp", "udp"),
     "logs": ("logs", "journal"),
     "software": ("packages",),
     "privileged_accounts": ("passwd", "group", "shadow", "lastlog"),
@@ -122,6 +122,10 @@ def _tcp(o: PostureOptions) -> str:
     return "cat /proc/net/tcp /proc/net/tcp6 2>&1"
 
 
+def _udp(o: PostureOptions) -> str:
+    return "cat /proc/net/udp /proc/net/udp6 2>&1"
+
+
 def _logs(o: PostureOptions) -> str:
     files = " ".join(_q(p) for p in o.log_files)
     return (f"for p in {files}; do for f in \"$p\" \"$p\".* \"$p\"-*; do "
@@ -157,6 +161,6 @@ def _lastlog(o: PostureOptions) -> str:
 
 
 _BODY = {"av": _av, "patches": _patches, "media": _media, "login_defs": _login_defs,
-         "pwquality": _pwquality, "pam": _pam, "shadow": _shadow, "tcp": _tcp, "logs": _logs,
+         "pwquality": _pwquality, "pam": _pam, "shadow": _shadow, "tcp": _tcp, "udp": _udp, "logs": _logs,
          "journal": _journal, "packages": _packages, "passwd": _passwd, "group": _group,
          "lastlog": _lastlog}
