@@ -43,6 +43,7 @@ slow_interval = "6h"            # package inventory and pending security updates
 log_files = ["/var/log/syslog", "/var/log/messages", "/var/log/auth.log", "/var/log/secure",
              "/var/log/wtmp", "/var/log/btmp"]
 log_cleared_window = "7d"       # a truncated/removed/cleared log stays reported this long
+# journal_directory = "/var/log/journal/remote"   # journalctl -D this instead of the system journal
 login_defs = "/etc/login.defs"
 pwquality_conf = "/etc/security/pwquality.conf"
 pam_password = ["/etc/pam.d/common-password", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"]

@@ -133,9 +133,15 @@ def _logs(o: PostureOptions) -> str:
 
 
 def _journal(o: PostureOptions) -> str:
+    where = f" -D {_q(o.journal_directory)}" if o.journal_directory else ""
+    # The file headers (cheap: no entry is read) give each file's sequence-number range; a
+    # range missing between two files is a journal file removed from the middle.
     return ("if command -v journalctl >/dev/null 2>&1; then "
-            "journalctl -q --no-pager -o short-unix 2>&1 | head -n 1 | sed 's/^/first /'; "
-            "journalctl -q --no-pager -o short-unix -n 1 2>&1 | tail -n 1 | sed 's/^/last /'; "
+            f"journalctl{where} -q --no-pager -o short-unix 2>&1 | head -n 1 | sed 's/^/first /'; "
+            f"journalctl{where} -q --no-pager -o short-unix -n 1 2>&1 | tail -n 1 | sed 's/^/last /'; "
+            f"journalctl{where} --header 2>/dev/null | grep -E "
+            "'^(File path|Sequential number ID|Head sequential number|Tail sequential number"
+            "|Tail realtime timestamp):' | sed 's/^/header /'; "
             "else echo nojournal; fi")
 
 
