@@ -15,7 +15,7 @@ from collectors.base import Collector
 from collectors.posture import accounts, egress, linux, linux_script, logs, software, windows, windows_script
 from collectors.posture.options import PostureOptions
 from collectors.posture.outcome import Outcome, unavailable
-from collectors.posture.transport import run_local, run_ssh
+from collectors.posture.transport import LoginRefused, run_local, run_ssh
 from collectors.ssh.session import HostKeyRefused, Target
 from monitor.core.errors import CollectError
 from monitor.core.model import Reading
@@ -28,8 +28,9 @@ OS = Literal["linux", "windows"]
 class PostureCollector:
     """One server's posture, read locally (``target`` None) or over SSH: one script per poll.
     A Windows server runs one PowerShell script, over its OpenSSH (``target``) or through
-    ``runner`` (script text → its output, blocking: the winrm transport); with ``server`` the
-    same script also gives the server's own readings (CPU, memory, disks, uptime).
+    ``runner`` (script text → its output, blocking: the winrm transport, whose refused login
+    is ``auth_metric`` 1); with ``server`` the same script also gives the server's own
+    readings (CPU, memory, disks, uptime).
 
     The slow Linux checks (package inventory, pending updates: apt's solver takes seconds) run
     every ``slow_interval`` as a background run of their own, so a poll never waits for them;
@@ -38,7 +39,8 @@ class PostureCollector:
 
     def __init__(self, device: str, options: PostureOptions, *, state_dir: Path,
                  target: Target | None = None, os: OS = "linux", reports_host_key: bool = False,
-                 runner: Callable[[str], str] | None = None, server: bool = False) -> None:
+                 runner: Callable[[str], str] | None = None, server: bool = False,
+                 auth_metric: str | None = None) -> None:
         if os == "windows" and runner is None:
             if target is None:
                 raise CollectError(f"posture {device}: a Windows server is read over ssh or winrm")
@@ -46,6 +48,7 @@ class PostureCollector:
             runner = lambda text: run_ssh(ssh, windows_script.command(text))  # noqa: E731
         self.runner = runner
         self.server = server
+        self.auth_metric = auth_metric  # the runner's LoginRefused metric, 0 after each login
         self.device = device
         self.options = options
         self.os = os
@@ -68,9 +71,14 @@ class PostureCollector:
             log.warning("%s", refused)
             return [Reading("ssh_host_key_unknown", float(refused.kind == "unknown"), {}, now),
                     Reading("ssh_host_key_changed", float(refused.kind == "changed"), {}, now)]
+        except LoginRefused as refused:  # it answered: not down, but nothing could be checked
+            log.warning("%s", refused)
+            return [Reading(refused.metric, 1.0, {}, now)]
         outcomes = self._parse(text, now)
         out = [Reading("ssh_host_key_unknown", 0.0, {}, now),
                Reading("ssh_host_key_changed", 0.0, {}, now)] if self.reports_host_key else []
+        if self.auth_metric:
+            out.append(Reading(self.auth_metric, 0.0, {}, now))
         if self.server:
             out += self._server_readings(text, now)
         for check in self.options.checks:

@@ -1,6 +1,7 @@
 """WinRM transport (pywinrm) for Windows servers without OpenSSH: one PowerShell script per poll
 gives the server's own readings and, on a ``kind = "server"`` device, its security posture,
-parsed by the same code as Windows over OpenSSH."""
+parsed by the same code as Windows over OpenSSH. A refused login is ``winrm_auth_failed`` 1
+(the server answered: not down, but not inspected)."""
 
 from __future__ import annotations
 
@@ -39,4 +40,5 @@ def build(device: Any, options: WinrmOptions, shared: Shared) -> PostureCollecto
     posture = options_of(device) or PostureOptions(enabled=False, checks=[])
     where = target(device.name, options, address=device.address, port=device.port)
     return PostureCollector(device.name, posture, state_dir=shared.state_dir(), os="windows",
-                            runner=functools.partial(_run, where), server=True)
+                            runner=functools.partial(_run, where), server=True,
+                            auth_metric="winrm_auth_failed")

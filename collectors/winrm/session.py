@@ -22,6 +22,7 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 
 from collectors.base import MAX_ANSWER
+from collectors.posture.transport import LoginRefused
 from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ def run_script(target: WinrmTarget, command: str) -> str:
     try:
         return _run(target, command)
     except InvalidCredentialsError:
-        raise CollectError(f"{where}: login refused for user {target.username!r} at {target.endpoint} "
-                           "(wrong user name or password, or the account may not use WinRM)") from None
+        raise LoginRefused(f"{where}: login refused for user {target.username!r} at {target.endpoint} "
+                           "(wrong user name or password, or the account may not use WinRM)",
+                           metric="winrm_auth_failed") from None
     except (requests.Timeout, WinRMOperationTimeoutError):
         raise CollectError(f"{where}: {target.endpoint} did not answer within "
                            f"{target.read_timeout:g}s") from None

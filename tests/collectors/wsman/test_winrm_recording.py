@@ -76,7 +76,7 @@ def test_winrm_recording_readings_and_every_check(tmp_path: Path, monkeypatch: p
     assert set(flags) == set(CHECKS) and flags["software"] == 1  # no approved baseline: 无法检查
     assert sum(flags.values()) == 1
     assert all(r.labels["device"] == "win-old-01" for r in readings)
-    assert "ssh_host_key_unknown" not in got  # no SSH involved
+    assert "ssh_host_key_unknown" not in got and got["winrm_auth_failed"] == 0  # no SSH involved
 
 
 def test_winrm_recording_posture_off_keeps_the_server_readings(tmp_path: Path,
@@ -87,8 +87,8 @@ def test_winrm_recording_posture_off_keeps_the_server_readings(tmp_path: Path,
         port = int(wsman.endpoint.rsplit(":", 1)[1].split("/")[0])
         got = _by(_poll(_settings(tmp_path, _tls(port, wsman.ca_file), extra="posture = false")))
     assert wsman.scripts == [windows_script.script([], server=True)]
-    assert got == {"up": 1.0, "cpu_percent": 7.0, "memory_percent": 75.0, "uptime_seconds": 2.5 * 86400,
-                   "disk_used_percent,mount=C:": 90.0}
+    assert got == {"up": 1.0, "winrm_auth_failed": 0.0, "cpu_percent": 7.0, "memory_percent": 75.0,
+                   "uptime_seconds": 2.5 * 86400, "disk_used_percent,mount=C:": 90.0}
 
 
 def test_winrm_recording_wrong_password_is_a_clear_error_without_it(
@@ -101,10 +101,11 @@ def test_winrm_recording_wrong_password_is_a_clear_error_without_it(
         [job] = wiring.build_jobs(settings)
         with caplog.at_level(logging.DEBUG):
             readings = asyncio.run(collect_once(job, NOW))
-    assert _by(readings) == {"up": 0.0} and not wsman.scripts
-    assert job.failing is not None and "login refused for user 'roomwatch'" in job.failing
-    assert PASSWORD not in job.failing and PASSWORD not in caplog.text
-    assert "login refused" in caplog.text
+    # It answered: not down, but nothing was checked (its own rule, as ssh_auth_failed).
+    assert _by(readings) == {"up": 1.0, "winrm_auth_failed": 1.0} and not wsman.scripts
+    assert "login refused for user 'roomwatch'" in caplog.text
+    assert "wrong user name or password" in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_winrm_recording_untrusted_certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
