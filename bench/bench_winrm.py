@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 POLLS = 50
 NOW = 1_796_300_000.0
-PASSWORD = "bench-only-7"  # noqa: S105 - the loopback listener's throw-away password
+PASSWORD = "bench-only-7"
 ROOT = Path(__file__).resolve().parent.parent
 RECORDING = ROOT / "tests/collectors/posture/data/windows_ps51_en.json"
 
