@@ -84,7 +84,8 @@ SECURITY_CATEGORY = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
 
 def patches(doc: Mapping[str, Any], now: float) -> Outcome:
     """Days since the newest hotfix's InstalledOn (Get-HotFix) and pending security updates
-    (the Update Agent's searcher: an update with an MSRC severity or in Security Updates)."""
+    (the Update Agent's cached searcher: an update with an MSRC severity or in Security
+    Updates), with the age of the agent's last successful search that the cache reflects."""
     fixes = _list(doc.get("HotFix"))
     times = [t for f in fixes if (t := when(f.get("InstalledOn"))) is not None]
     pending = doc.get("PendingUpdates")
@@ -92,14 +93,18 @@ def patches(doc: Mapping[str, Any], now: float) -> Outcome:
         return unavailable("Get-HotFix listed no dated hotfix and the update searcher answered nothing"
                            + _why(doc.get("PendingUpdatesError")))
     b = Builder()
-    if pending is not None:
-        updates = _list(pending)
-        security = [u for u in updates if u.get("MsrcSeverity")
+    searched = when(doc.get("LastUpdateSearch"))
+    if pending is None:
+        b.lack("the update searcher answered nothing" + _why(doc.get("PendingUpdatesError")))
+    elif searched is None:
+        # An agent that never searched has an empty cache: "0 pending" would be 正常 unproven.
+        b.lack("Windows Update has never searched successfully: pending updates unknown")
+    else:
+        b.add("patch_search_age_days", max(0.0, now - searched) / DAY)
+        security = [u for u in _list(pending) if u.get("MsrcSeverity")
                     or SECURITY_CATEGORY in [str(c).lower() for c in _strings(u.get("Categories"))]]
         b.add("patch_security_pending", len(security))
         b.details("patch_pending_update", [_kb(u) for u in security], "update")
-    else:
-        b.lack("the update searcher answered nothing" + _why(doc.get("PendingUpdatesError")))
     if times:
         b.add("patch_age_days", max(0.0, now - max(times)) / DAY)
     else:

@@ -15,10 +15,12 @@ BLOCKS: dict[str, str] = {
   Select-Object AMServiceEnabled, AntivirusEnabled, RealTimeProtectionEnabled, AntivirusSignatureAge,
     AntivirusSignatureLastUpdated, FullScanEndTime""",
     # Pending updates from the Windows Update Agent's own cache (Online = $false): the check
-    # never makes the server contact Windows Update or WSUS. The searcher refuses callers
+    # never makes the server contact Windows Update or WSUS, so the cache is only as fresh as
+    # the agent's last successful search (LastUpdateSearch). The searcher refuses callers
     # without administrator rights; its message says so in PendingUpdatesError.
     "patches": r"""$r.HotFix = @(Get-HotFix | Select-Object HotFixID, Description, InstalledOn)
 try {
+  $r.LastUpdateSearch = (New-Object -ComObject Microsoft.Update.AutoUpdate).Results.LastSearchSuccessDate
   $us = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher(); $us.Online = $false
   $r.PendingUpdates = @($us.Search('IsInstalled=0 and IsHidden=0').Updates | ForEach-Object {
     [ordered]@{ Title = $_.Title; MsrcSeverity = $_.MsrcSeverity; KB = @($_.KBArticleIDs);

@@ -51,6 +51,10 @@ def test_recording_ps51_every_check() -> None:
     assert patches["patch_pending_update,update=KB5048661"] == 1
     assert patches["patch_pending_update,update=KB5047000"] == 1
     assert "patch_pending_update,update=KB2267602" not in patches
+    assert patches["patch_search_age_days"] == pytest.approx(1.0)  # the cache is a day old
+    # An agent that never searched has an empty cache: its "nothing pending" proves nothing.
+    never = windows.patches({**doc, "LastUpdateSearch": None, "PendingUpdates": []}, NOW)
+    assert "patch_security_pending" not in values(never) and "never searched" in never.unavailable
     media = values(windows.removable_media(doc))
     assert media["usb_storage_allowed"] == 1 and media["optical_drive_enabled"] == 1
     assert media["removable_media_mounted"] == 1 and media["removable_media_mount,mount=E:"] == 1
