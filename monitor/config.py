@@ -14,6 +14,7 @@ from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
 from collectors.snmp.options import SnmpSettings
 from collectors.ssh.options import SshSettings
+from collectors.syslog import SyslogOptions
 from collectors.traps import TrapOptions
 from monitor import statedir
 from monitor.core import textfiles
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    syslog: SyslogOptions | None = Field(
+        None, description="Syslog receiver and its evidence store (absent: 运行日志 is 未配置).")
     backups: list[Backup] = Field(
         default_factory=list, description="Backup jobs (restic, borg, files, exec) checked for item 8."
     )

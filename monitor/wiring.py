@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -22,6 +23,7 @@ from collectors.base import ArpTableReader, Collector, Listener, Shared
 from collectors.posture import build as build_posture
 from collectors.posture import options_of as posture_options
 from collectors.probe.collector import LinkCollector
+from collectors.syslog.receiver import SyslogListener
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
@@ -30,6 +32,7 @@ from monitor.core.host import local_name
 from monitor.facility import HoursStamp
 from monitor.inventory import Device
 from monitor.scheduler import Job
+from monitor.store.evidence import Evidence
 from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
 from rules.engine import Engine
@@ -293,11 +296,27 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
         listeners.append(TrapListener(
             settings.traps, trap_senders(settings.devices), device=local_name(),
             interfaces=lambda device: getattr(named.get(device), "interface_names", None)))
+    if settings.syslog is not None and settings.syslog.enabled:
+        conf, path, zone = settings.syslog, evidence_path(settings), report_zone(settings)
+        listeners.append(SyslogListener(
+            conf, trap_senders(settings.devices), device=local_name(), windows=settings.maintenance,
+            archive=lambda: Evidence(path, retention_s=conf.retention, zone=zone)))
     return listeners
 
 
+def evidence_path(settings: config_mod.Settings) -> Path:
+    """The syslog evidence database (its digest file lies beside it)."""
+    return config_mod.state_dir(settings)[0] / "syslog.db"
+
+
+def report_zone(settings: config_mod.Settings) -> ZoneInfo | None:
+    """The zone days are counted in (``[report] timezone``; None: this machine's zone)."""
+    return ZoneInfo(settings.report.timezone) if settings.report.timezone else None
+
+
 def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
-    """Inventory address → device labels, so a trap carries its sender's name, kind, level, room."""
+    """Inventory address → device labels, so a trap or a syslog message carries its sender's
+    name, kind, level, room."""
     senders: dict[str, dict[str, str]] = {}
     for dev in devices:
         if dev.address:
