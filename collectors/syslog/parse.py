@@ -168,3 +168,14 @@ class Framer:
             elif frame:
                 out.append((frame, False))
         return out
+
+    def close(self) -> list[tuple[bytes, bool]]:
+        """What is left when the stream ends: a last line without its newline (kept whole), or
+        the part of an octet-counted frame that arrived (marked truncated)."""
+        buf, self._buf = self._buf, bytearray()
+        if not buf or self._skip or self._discard:
+            return []
+        sp = buf.find(b" ", 0, 12)
+        if sp > 0 and buf[:sp].isdigit():
+            return [(bytes(buf[sp + 1:sp + 1 + self.limit]), True)] if len(buf) > sp + 1 else []
+        return [(bytes(buf[:self.limit]).rstrip(b"\r"), len(buf) > self.limit)]

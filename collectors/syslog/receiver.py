@@ -96,6 +96,7 @@ class SyslogListener:
     async def run(self, emit: Emit, stop: asyncio.Event) -> None:
         """Receive until ``stop`` is set; reports ``syslog_listen_up{listen}`` and the counters."""
         self._emit = emit
+        self._wake = asyncio.Event()  # of this run's loop (a reload runs a new listener, tests a new loop)
         try:
             self.archive = await asyncio.to_thread(self.open_archive)
         except Exception as err:  # without its store the receiver would lose evidence: refuse
@@ -283,6 +284,8 @@ class _Stream(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.listener.connections -= 1
+        for frame, cut in self.framer.close():  # a sender that hung up mid-message: keep what came
+            self.listener.take(frame, self.peer, cut)
 
 
 def _udp_socket(host: str, port: int) -> socket.socket:
