@@ -23,7 +23,7 @@ _NOTE = 500            # characters of the message carried as payload
 class Tally:
     """Turns events into readings: ``login_failed_total{user,source}`` (counter),
     ``login_failures_recent{source}`` (failures in the last ``window`` seconds),
-    ``config_saved{user,in_window,window}`` and ``log_cleared``."""
+    ``config_saved{user,in_window,window}`` and ``device_log_cleared``."""
 
     def __init__(self, *, window: float, windows: Sequence[Window] = ()) -> None:
         self.window = window
@@ -46,7 +46,8 @@ class Tally:
             tags = {**labels, "user": event.user or "?", "in_window": "1" if window else "0", "window": name}
             return [Reading("config_saved", 1.0, tags, now, note)]
         if event.event == "log_cleared":
-            return [Reading("log_cleared", 1.0, dict(labels), now, {**note, "user": event.user or "?"})]
+            note["user"] = event.user or "?"
+            return [Reading("device_log_cleared", 1.0, dict(labels), now, note)]
         return []
 
     def recent(self, now: float) -> list[Reading]:
