@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -31,6 +30,7 @@ from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
 from monitor.facility import HoursStamp
 from monitor.inventory import Device
+from monitor.report import period
 from monitor.scheduler import Job
 from monitor.store.evidence import Evidence
 from monitor.store.fanout import FanOut, Output
@@ -296,22 +296,23 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
         listeners.append(TrapListener(
             settings.traps, trap_senders(settings.devices), device=local_name(),
             interfaces=lambda device: getattr(named.get(device), "interface_names", None)))
-    if settings.syslog is not None and settings.syslog.enabled:
-        conf, path, zone = settings.syslog, evidence_path(settings), report_zone(settings)
+    if settings.syslog is not None and syslog_on(settings):
+        conf, path, zone = settings.syslog, evidence_path(settings), period.zone(settings.report.timezone)
         listeners.append(SyslogListener(
             conf, trap_senders(settings.devices), device=local_name(), windows=settings.maintenance,
             archive=lambda: Evidence(path, retention_s=conf.retention, zone=zone)))
     return listeners
 
 
+def syslog_on(settings: config_mod.Settings) -> bool:
+    """Whether the syslog receiver runs (``[syslog] enabled``)."""
+    return settings.syslog is not None and settings.syslog.enabled
+
+
 def evidence_path(settings: config_mod.Settings) -> Path:
     """The syslog evidence database (its digest file lies beside it)."""
     return config_mod.state_dir(settings)[0] / "syslog.db"
 
-
-def report_zone(settings: config_mod.Settings) -> ZoneInfo | None:
-    """The zone days are counted in (``[report] timezone``; None: this machine's zone)."""
-    return ZoneInfo(settings.report.timezone) if settings.report.timezone else None
 
 
 def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:

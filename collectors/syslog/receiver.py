@@ -90,6 +90,7 @@ class SyslogListener:
         self._emit: Emit = lambda readings: None
         self._buckets: dict[str, list[float]] = {}
         self._allowed: dict[str, bool] = {}
+        self._senders: dict[str, tuple[dict[str, str], list[int]]] = {}  # device -> labels, [count]
         self._wake = asyncio.Event()
         self._servers: list[Any] = []
 
@@ -113,7 +114,7 @@ class SyslogListener:
                 if now - last_prune >= _PRUNE_S:
                     await asyncio.to_thread(self._maintain, now)
                     last_prune = now
-                emit([*self.counters(now), *self.tally.recent(now)])
+                emit([*self.counters(now), *self.senders(now), *self.tally.recent(now)])
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.options.stats_interval)
         finally:
@@ -134,6 +135,14 @@ class SyslogListener:
         out += [Reading("syslog_listen_up", 1.0 if url in self.bound else 0.0, {**me, "listen": url}, now)
                 for url in self.options.listen]
         out.append(Reading("syslog_queued_messages", float(len(self.queue)), dict(me), now))
+        return out
+
+    def senders(self, now: float) -> list[Reading]:
+        """``syslog_messages`` of each device that sent since the last call (its count then):
+        a day without any is a day without evidence (the daily record's 运行日志 says 无数据)."""
+        out = [Reading("syslog_messages", float(n[0]), dict(labels), now)
+               for labels, n in self._senders.values() if n[0]]
+        self._senders.clear()
         return out
 
     def take(self, raw: bytes, address: str, truncated: bool = False) -> None:
@@ -177,6 +186,11 @@ class SyslogListener:
             if readings:
                 self._emit(readings)
         self.queue.append(msg)
+        sender = self._senders.get(msg.device)
+        if sender is None and len(self._senders) < _SOURCES:
+            sender = self._senders[msg.device] = (dict(labels or {"device": source}), [0])
+        if sender is not None:
+            sender[1][0] += 1
         if len(self.queue) >= _BATCH:
             self._wake.set()
 

@@ -26,6 +26,7 @@ from monitor.commands.common import (
     load,
 )
 from monitor.core.durations import parse_duration
+from monitor.report import period
 from monitor.store import evidence_check
 from monitor.store.evidence import SEVERITIES, connect
 
@@ -61,7 +62,7 @@ def verify(args: argparse.Namespace) -> int:
     db = _open(args)
     if db is None:
         return EXIT_USAGE
-    zone = wiring.report_zone(args.settings)
+    zone = period.zone(args.settings.report.timezone)
     try:
         since = _day(args.since, zone) if args.since else ""
     except ValueError as err:
@@ -86,7 +87,7 @@ def search(args: argparse.Namespace) -> int:
     db = _open(args)
     if db is None:
         return EXIT_USAGE
-    zone = wiring.report_zone(args.settings)
+    zone = period.zone(args.settings.report.timezone)
     try:
         since = _when(args.since, zone) if args.since else None
         until = _when(args.until, zone) if args.until else None
@@ -115,19 +116,19 @@ def _open(args: argparse.Namespace) -> sqlite3.Connection | None:
     return connect(args.path, readonly=True)
 
 
-def _when(text: str, zone: dt.tzinfo | None) -> float:
+def _when(text: str, zone: dt.tzinfo) -> float:
     """Seconds since the epoch of a date/time in ``zone``, or of a duration back from now."""
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"):
         try:
             parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return parsed.replace(tzinfo=zone).timestamp() if zone else parsed.timestamp()
+        return parsed.replace(tzinfo=zone).timestamp()
     try:
         return time.time() - parse_duration(text)
     except ValueError:
         raise ValueError(f"{text!r} is neither YYYY-MM-DD[ HH:MM[:SS]] nor a duration (24h, 7d)") from None
 
 
-def _day(text: str, zone: dt.tzinfo | None) -> str:
+def _day(text: str, zone: dt.tzinfo) -> str:
     return dt.datetime.fromtimestamp(_when(text, zone), zone).strftime("%Y-%m-%d")

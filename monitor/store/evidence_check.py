@@ -45,6 +45,8 @@ class DaySummary:
     events: dict[str, int]
     attention: list[Found]
     digest: str
+    devices: dict[str, dict[str, int]]
+    """device -> {"total", "severe" (err or worse), "warning", "events"}."""
 
 
 def digest_lines(db_path: Path) -> dict[str, tuple[int, str]]:
@@ -149,8 +151,12 @@ def summary(db: sqlite3.Connection, day: str, *, attention: int = 10) -> DaySumm
         "FROM messages WHERE day = ? AND (severity <= 3 OR event IN ('login_failed', 'log_cleared', "
         "'config_saved')) ORDER BY severity, received LIMIT ?", (day, attention))]
     digest = db.execute("SELECT digest FROM days WHERE day = ?", (day,)).fetchone()
+    devices = {str(device): {"total": total, "severe": severe, "warning": warning, "events": events_n}
+               for device, total, severe, warning, events_n in db.execute(
+                   "SELECT device, COUNT(*), SUM(severity <= 3), SUM(severity = 4), SUM(event != '') "
+                   "FROM messages WHERE day = ? GROUP BY device ORDER BY device", (day,))}
     return DaySummary(total=sum(by_severity.values()), by_severity=by_severity, events=events,
-                      attention=worst, digest=digest[0] if digest else "")
+                      attention=worst, digest=digest[0] if digest else "", devices=devices)
 
 
 def _found(r: tuple[object, ...]) -> Found:

@@ -152,7 +152,7 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "egress_mail", "log_truncated", "log_removed", "journal_cleared", "log_cleared",
                    "software_unapproved", "software_removed", "privileged_account_unapproved",
                    # syslog: any save outside a window, any cleared log
-                   "config_saved_outside_window", "device_log_cleared"}
+                   "config_saved_outside_window", "logs_cleared_on_device"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)

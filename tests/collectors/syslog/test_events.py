@@ -96,5 +96,5 @@ def test_a_cleared_log_is_critical() -> None:
     tally, engine = Tally(window=300.0), Engine(load_pack("regulation"))
     _feed(tally, engine, b"<189>Dec  3 16:00:00 core-sw %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged "
           b"command:!exec: clear logging", T0)
-    [alert] = [a for a in engine.evaluate(T0) if a.rule == "device_log_cleared"]
+    [alert] = [a for a in engine.evaluate(T0) if a.rule == "logs_cleared_on_device"]
     assert alert.severity.value == "critical" and alert.summary == "core-sw 的日志被清除（设备 syslog 报告）"
