@@ -202,7 +202,7 @@ def logs_item(configured: bool) -> Item:
     return Item(key="logs", number=10, zh="运行日志", en="Run logs",
                 clause="《公司信息化工作报告》第四部分 信息化运维；《学校网络中心管理制度》第四、六条",
                 checks=(Check(metric="login_failures_recent", high=4.0), _bad("device_log_cleared")),
-                present=("syslog_messages",),
+                present=("syslog_messages", "config_saved"),
                 rule_words=("login_brute", "logs_cleared"), configured=configured)
 
 

@@ -1,5 +1,7 @@
-"""Row 10 (运行日志) details from the syslog evidence store: counts per device and severity, the
-messages that need attention, and the day's chain digest (printed, so the paper record keeps it)."""
+"""Row 10 (运行日志): the daily details from the syslog evidence store (counts per device and
+severity, the messages that need attention, the day's chain digest, printed so the paper record
+keeps it), and the weekly report's section from the readings (messages, brute-force peaks,
+configuration saves and cleared logs per device)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from monitor.report.judge import Loaded, device_of
 from monitor.store.evidence import connect
 from monitor.store.evidence_check import summary
 
@@ -32,3 +35,29 @@ def details(path: Path, day: str, zone: dt.tzinfo | None) -> tuple[dict[str, Any
     if day_sum.digest:
         rows.append({"digest": day_sum.digest})
     return tuple(rows)
+
+
+def week_rows(data: Loaded, start: float, end: float) -> list[dict[str, Any]]:
+    """One row per device that sent syslog in ``[start, end)``: messages received, the highest
+    login-failure burst from one source, configuration saves (outside a window) and cleared logs."""
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(labels: Any) -> dict[str, Any]:
+        device = device_of(dict(labels))
+        return rows.setdefault(device, {"device": device, "messages": 0, "brute_max": 0, "saves": 0,
+                                        "saves_outside": 0, "cleared": 0})
+    for metric, field in (("syslog_messages", "messages"), ("login_failures_recent", "brute_max"),
+                          ("config_saved", "saves"), ("device_log_cleared", "cleared")):
+        for r in data.rollups.get(metric, []):
+            if not start <= r.hour < end:
+                continue
+            mine = row(r.labels)
+            if field == "brute_max":
+                mine[field] = max(mine[field], int(r.max))
+            elif field == "messages":
+                mine[field] += round(r.avg * r.count)  # each reading is the count since the last
+            else:
+                mine[field] += r.count  # each reading is one event
+                if field == "saves" and r.labels.get("in_window") != "1":
+                    mine["saves_outside"] += r.count
+    return sorted(rows.values(), key=lambda r: r["device"])

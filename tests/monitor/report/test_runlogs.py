@@ -71,3 +71,23 @@ def test_details_count_per_device_list_what_needs_attention_and_the_digest(tmp_p
     [digest] = [r["digest"] for r in rows if "digest" in r]
     assert len(digest) == 64
     assert runlogs.details(tmp_path / "none.db", "2026-12-02", UTC) == ()
+
+
+def test_week_rows(seed: ModuleType, tmp_path: Path) -> None:
+    store = seed.open_store(tmp_path / "s.db")
+    store.write([Reading("syslog_messages", 10.0, SW, T0 + 60), Reading("syslog_messages", 5.0, SW, T0 + 120),
+                 Reading("syslog_messages", 3.0, {"device": "web1"}, T0 + 86400 * 2),
+                 Reading("login_failures_recent", 3.0, {**SW, "source": "192.0.2.66"}, T0 + 60),
+                 Reading("login_failures_recent", 8.0, {**SW, "source": "192.0.2.66"}, T0 + 90),
+                 Reading("config_saved", 1.0, {**SW, "user": "admin", "in_window": "0"}, T0 + 300),
+                 Reading("config_saved", 1.0, {**SW, "user": "ops", "in_window": "1"}, T0 + 900),
+                 Reading("device_log_cleared", 1.0, {"device": "web1"}, T0 + 86400 * 2 + 60)])
+    store.flush()
+    try:
+        data = load(store, T0, T0 + 7 * 86400, ["syslog_messages", "login_failures_recent", "config_saved",
+                                                 "device_log_cleared"])
+    finally:
+        store.close()
+    assert runlogs.week_rows(data, T0, T0 + 7 * 86400) == [
+        {"device": "core-sw", "messages": 15, "brute_max": 8, "saves": 2, "saves_outside": 1, "cleared": 0},
+        {"device": "web1", "messages": 3, "brute_max": 0, "saves": 0, "saves_outside": 0, "cleared": 1}]
