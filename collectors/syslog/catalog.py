@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT = Path(__file__).with_name("catalog.toml")
@@ -40,11 +40,25 @@ class Catalog:
     """Known messages, tried in file order; the first that matches wins."""
 
     patterns: tuple[Pattern, ...]
+    # Every pattern's literal in one expression: one search finds which literals a message
+    # holds, so only their patterns are tried (most messages hold none).
+    literals: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    within: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = sorted({p.contains for p in self.patterns}, key=len, reverse=True)
+        object.__setattr__(self, "literals", re.compile("|".join(map(re.escape, words)) or "(?!)"))
+        # a longer literal found ("LOGIN_FAILED") means the shorter ones in it are there too
+        object.__setattr__(self, "within", {w: frozenset(v for v in words if v in w) for w in words})
 
     def match(self, text: str) -> Event | None:
         """The event ``text`` reports, or None when no pattern knows it."""
+        found = self.literals.findall(text)
+        if not found:
+            return None
+        held = frozenset().union(*(self.within[w] for w in found))
         for p in self.patterns:
-            if p.contains in text:
+            if p.contains in held:
                 m = p.regex.search(text)
                 if m is not None:
                     fields = m.groupdict()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import ipaddress
 import logging
 import socket
@@ -90,6 +89,7 @@ class SyslogListener:
         self._emit: Emit = lambda readings: None
         self._buckets: dict[str, list[float]] = {}
         self._allowed: dict[str, bool] = {}
+        self._norms: dict[str, str] = {}  # a sender's address as the socket gives it -> normalised
         self._senders: dict[str, tuple[dict[str, str], list[int]]] = {}  # device -> labels, [count]
         self._wake = asyncio.Event()
         self._servers: list[Any] = []
@@ -148,7 +148,11 @@ class SyslogListener:
     def take(self, raw: bytes, address: str, truncated: bool = False) -> None:
         """One message from ``address``: judge the sender, parse, match, queue."""
         self.received += 1
-        source = norm_address(address)
+        source = self._norms.get(address)
+        if source is None:
+            if len(self._norms) >= _SOURCES:
+                self._norms.clear()
+            source = self._norms[address] = norm_address(address)
         allowed = self._allowed.get(source)
         if allowed is None:
             allowed = self._allow(source)
@@ -181,7 +185,7 @@ class SyslogListener:
         event = self.catalog.match(msg.text)
         if event is not None:
             self.matched += 1
-            msg = dataclasses.replace(msg, event=event.event)
+            msg = msg._replace(event=event.event)
             readings = self.tally.readings(msg, event, labels or {"device": source})
             if readings:
                 self._emit(readings)

@@ -96,7 +96,8 @@ def search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with contextlib.closing(db):
         for found in evidence_check.search(db, device=args.device, since=since, until=until, text=args.text,
-                                           severity=args.severity, event=args.event, limit=args.limit):
+                                           severity=args.severity, event=args.event, limit=args.limit,
+                                           zone=zone):
             if args.json:
                 print(json.dumps(asdict(found), ensure_ascii=False))
             else:

@@ -22,6 +22,7 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
+_sha256 = hashlib.sha256
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 _SEP = b"\x1f"
 
@@ -45,8 +46,6 @@ CREATE TABLE IF NOT EXISTS messages (
     hash BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_day ON messages(day, seq);
-CREATE INDEX IF NOT EXISTS messages_device ON messages(device, received);
-CREATE INDEX IF NOT EXISTS messages_received ON messages(received);
 CREATE TABLE IF NOT EXISTS days (
     day TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
@@ -96,12 +95,12 @@ def genesis(day: str) -> bytes:
 def link(prev: bytes, day: str, seq: int, received: float, source: str, device: str, facility: int,
          severity: int, stamp: str, host: str, app: str, text: str, raw: bytes, truncated: int,
          event: str) -> bytes:
-    """One row's hash: the previous hash and every stored field of the row."""
-    head = _SEP.join((day.encode(), str(seq).encode(), repr(float(received)).encode(), source.encode(),
-                      device.encode(), str(facility).encode(), str(severity).encode(), stamp.encode(),
-                      host.encode(), app.encode(), text.encode("utf-8", "surrogatepass"),
-                      str(int(truncated)).encode(), event.encode()))
-    return hashlib.sha256(prev + head + _SEP + raw).digest()
+    """One row's hash: the previous hash and every stored field of the row, text fields with
+    their length first so that no two different rows spell the same bytes."""
+    head = (f"{day}|{seq}|{float(received)!r}|{facility}|{severity}|{int(truncated)}|{len(source)}:{source}"
+            f"{len(device)}:{device}{len(stamp)}:{stamp}{len(host)}:{host}{len(app)}:{app}{len(event)}:{event}"
+            f"{len(text)}:{text}{len(raw)}:")
+    return _sha256(prev + head.encode("utf-8", "surrogatepass") + raw).digest()
 
 
 def day_of(ts: float, zone: dt.tzinfo | None = None) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store.evidence import COLUMNS, SEVERITIES, digests_path, genesis, link
+from monitor.store.evidence import COLUMNS, SEVERITIES, day_of, digests_path, genesis, link
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,11 +112,19 @@ def _check_day(db: sqlite3.Connection, day: str, row: tuple[int, bytes, str] | N
 
 def search(db: sqlite3.Connection, *, device: str = "", since: float | None = None,
            until: float | None = None, text: str = "", severity: str = "", event: str = "",
-           limit: int = 100) -> Iterator[Found]:
+           limit: int = 100, zone: dt.tzinfo | None = None) -> Iterator[Found]:
     """Stored messages, oldest first: of ``device``, received in [since, until), whose text holds
-    ``text`` (case-insensitive for ASCII), at ``severity`` or worse, of catalog ``event``."""
+    ``text`` (case-insensitive for ASCII), at ``severity`` or worse, of catalog ``event``.
+    The time range narrows the days read first (the one index is by day; a day either side
+    covers a store written in another ``zone``)."""
     where: list[str] = ["1"]
     args: list[object] = []
+    if since is not None:
+        where.append("day >= ?")
+        args.append(day_of(since - 86400, zone))
+    if until is not None:
+        where.append("day <= ?")
+        args.append(day_of(until + 86400, zone))
     if device:
         where.append("device = ?")
         args.append(device)
@@ -135,7 +144,7 @@ def search(db: sqlite3.Connection, *, device: str = "", since: float | None = No
         where.append("event = ?")
         args.append(event)
     sql = ("SELECT received, device, source, severity, facility, host, app, text, event, truncated "
-           f"FROM messages WHERE {' AND '.join(where)} ORDER BY received, id LIMIT ?")
+           f"FROM messages WHERE {' AND '.join(where)} ORDER BY id LIMIT ?")
     for r in db.execute(sql, (*args, limit)):
         yield _found(r)
 

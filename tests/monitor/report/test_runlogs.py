@@ -4,7 +4,6 @@ messages, 异常 on a brute-force burst or a cleared log; its details come from 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -58,7 +57,7 @@ def test_details_count_per_device_list_what_needs_attention_and_the_digest(tmp_p
              (b"<188>Dec  2 10:00:03 core-sw %%01IFNET/4/LINK_STATE(l)[1]:The line protocol on GE0/0/1 "
               b"turned to DOWN.", "core-sw", ""),
              (b"<190>Dec  2 10:00:04 core-sw %%01SHELL/6/DISPLAY_CMDRECORD:display | version", "core-sw", "")]
-    ev.append([replace(parse(raw, received=T0 + 36000 + i, source="192.0.2.7", device=dev), event=event)
+    ev.append([parse(raw, received=T0 + 36000 + i, source="192.0.2.7", device=dev)._replace(event=event)
                for i, (raw, dev, event) in enumerate(lines)])
     ev.seal(T0 + 86400 + 60)
     ev.close()
