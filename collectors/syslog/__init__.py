@@ -8,6 +8,7 @@ Ruijie, Linux sshd/sudo/PAM, Windows events forwarded by NXLog). This module hol
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,7 +83,7 @@ class SyslogOptions(BaseModel):
     def _charsets(cls, value: dict[str, str]) -> dict[str, str]:
         for who, name in value.items():
             try:
-                b"".decode(name)
+                codecs.lookup(name)
             except LookupError:
                 raise ValueError(f"{who}: unknown charset {name!r}") from None
         return value

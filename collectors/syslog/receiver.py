@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import socket
 import ssl
 import time
 from collections import deque
@@ -24,7 +23,8 @@ from typing import Any, Protocol
 from collectors.syslog import SyslogOptions, endpoint
 from collectors.syslog.catalog import Catalog, load
 from collectors.syslog.events import Tally
-from collectors.syslog.parse import Framer, Message, parse
+from collectors.syslog.parse import Message, parse
+from collectors.syslog.transport import Datagrams, Stream, udp_socket
 from monitor.core.addresses import norm_address
 from monitor.core.model import Reading
 from monitor.core.windows import Window
@@ -37,8 +37,6 @@ _FLUSH_S = 0.2           # how long a message may wait for the disk when few arr
 _PRUNE_S = 3600.0
 _SOURCES = 10000         # senders whose bucket / verdict is remembered (a flood of spoofed
                          # addresses resets these maps rather than growing them)
-_CONNECTIONS = 512
-_UDP_BUFFER = 4 << 20    # socket receive buffer: a burst waits in the kernel, not dropped there
 
 
 class Archive(Protocol):
@@ -247,12 +245,12 @@ class SyslogListener:
             try:
                 if scheme == "udp":
                     transport, _ = await loop.create_datagram_endpoint(
-                        lambda: _Datagrams(self), sock=_udp_socket(host, port))
+                        lambda: Datagrams(self), sock=udp_socket(host, port))
                     self._servers.append(transport)
                     self.bound[url] = transport.get_extra_info("sockname")[:2]
                 else:
                     tls = self._tls() if scheme == "tls" else None
-                    server = await loop.create_server(lambda: _Stream(self), host, port, ssl=tls,
+                    server = await loop.create_server(lambda: Stream(self), host, port, ssl=tls,
                                                       reuse_address=True)
                     self._servers.append(server)
                     self.bound[url] = server.sockets[0].getsockname()[:2]
@@ -265,58 +263,3 @@ class SyslogListener:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(str(self.options.tls_cert), str(self.options.tls_key))
         return ctx
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, listener: SyslogListener) -> None:
-        self.listener = listener
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        limit = self.listener.options.max_message
-        data = data.rstrip(b"\r\n\x00")
-        if len(data) > limit:
-            self.listener.take(data[:limit], addr[0], True)
-        elif data:
-            self.listener.take(data, addr[0])
-
-
-class _Stream(asyncio.Protocol):
-    def __init__(self, listener: SyslogListener) -> None:
-        self.listener = listener
-        self.framer = Framer(listener.options.max_message)
-        self.peer = ""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.peer = str(transport.get_extra_info("peername")[0])
-        self.listener.connections += 1
-        if self.listener.connections > _CONNECTIONS:
-            log.warning("syslog: more than %d connections; closing the one from %s", _CONNECTIONS, self.peer)
-            transport.abort()
-
-    def data_received(self, data: bytes) -> None:
-        for frame, cut in self.framer.feed(data):
-            self.listener.take(frame, self.peer, cut)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.listener.connections -= 1
-        for frame, cut in self.framer.close():  # a sender that hung up mid-message: keep what came
-            self.listener.take(frame, self.peer, cut)
-
-
-def _udp_socket(host: str, port: int) -> socket.socket:
-    v6 = ":" in host
-    sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        if v6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _UDP_BUFFER)
-        sock.bind((host, port))
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
