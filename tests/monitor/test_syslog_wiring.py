@@ -4,10 +4,8 @@ field."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from collectors.syslog.receiver import SyslogListener
 from monitor import config as config_mod
 from monitor import daemon, wiring
 from monitor.core.errors import ConfigError
+from tests.procs import running
 
 CLEARED = (b'<189>Dec  3 2026 16:00:00 core-sw %%01SHELL/5/CMDRECORD(s)[31]:Recorded command information. '
            b'(Task=VT0, Ip=192.0.2.7, VpnName=, User=admin, AuthenticationMethod="Password", '
@@ -42,10 +41,7 @@ def test_a_cleared_log_is_told_at_once_and_kept_as_evidence(tmp_path: Path, rece
     parts = wiring.build(settings, "r.toml")
     [listener] = [lst for lst in parts.listeners if isinstance(lst, SyslogListener)]
     d = daemon.Daemon(settings, parts, config_path=path)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(d.run(signals=False),), daemon=True)
-    thread.start()
-    try:
+    with running(d):
         deadline = time.monotonic() + 10
         while not listener.bound and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -69,10 +65,6 @@ def test_a_cleared_log_is_told_at_once_and_kept_as_evidence(tmp_path: Path, rece
                 break
             time.sleep(0.05)
         assert rows == [("core-sw", "log_cleared")]
-    finally:
-        loop.call_soon_threadsafe(d.stop.set)
-        thread.join(timeout=15)
-        loop.close()
 
 
 def test_syslog_absent_by_default_and_no_listener(tmp_path: Path) -> None:
