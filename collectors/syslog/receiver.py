@@ -109,8 +109,10 @@ class SyslogListener:
         try:
             while not stop.is_set():
                 now = time.time()
+                # Seal every tick (a day's digest is ready minutes after midnight, before the
+                # daily record is written); prune hourly.
+                await asyncio.to_thread(self._maintain, now, now - last_prune >= _PRUNE_S)
                 if now - last_prune >= _PRUNE_S:
-                    await asyncio.to_thread(self._maintain, now)
                     last_prune = now
                 emit([*self.counters(now), *self.senders(now), *self.tally.recent(now)])
                 with contextlib.suppress(TimeoutError):
@@ -230,11 +232,12 @@ class SyslogListener:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
 
-    def _maintain(self, now: float) -> None:
+    def _maintain(self, now: float, prune: bool) -> None:
         assert self.archive is not None
         try:
             self.archive.seal(now)
-            self.archive.prune(now)
+            if prune:
+                self.archive.prune(now)
         except Exception as err:
             log.error("syslog: cannot seal or prune the evidence store: %s", err)
 

@@ -150,7 +150,8 @@ def search(db: sqlite3.Connection, *, device: str = "", since: float | None = No
 
 
 def summary(db: sqlite3.Connection, day: str, *, attention: int = 10) -> DaySummary:
-    """``day``'s counts by severity and event, and the worst messages (err or worse, and events)."""
+    """``day``'s counts by severity and event, the worst messages (err or worse, and events), and
+    its digest (the chain's head while the day is not sealed yet)."""
     by_severity = {SEVERITIES[s] if 0 <= s < 8 else str(s): n for s, n in db.execute(
         "SELECT severity, COUNT(*) FROM messages WHERE day = ? GROUP BY severity ORDER BY severity", (day,))}
     events = dict(db.execute(
@@ -159,7 +160,9 @@ def summary(db: sqlite3.Connection, day: str, *, attention: int = 10) -> DaySumm
         "SELECT received, device, source, severity, facility, host, app, text, event, truncated "
         "FROM messages WHERE day = ? AND (severity <= 3 OR event IN ('login_failed', 'log_cleared', "
         "'config_saved')) ORDER BY severity, received LIMIT ?", (day, attention))]
-    digest = db.execute("SELECT digest FROM days WHERE day = ?", (day,)).fetchone()
+    # A day not sealed yet (the receiver seals at its next tick) shows its head: the same hash.
+    digest = db.execute("SELECT CASE digest WHEN '' THEN lower(hex(head)) ELSE digest END FROM days "
+                        "WHERE day = ?", (day,)).fetchone()
     devices = {str(device): {"total": total, "severe": severe, "warning": warning, "events": events_n}
                for device, total, severe, warning, events_n in db.execute(
                    "SELECT device, COUNT(*), SUM(severity <= 3), SUM(severity = 4), SUM(event != '') "

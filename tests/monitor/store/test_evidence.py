@@ -131,4 +131,6 @@ def test_search_and_summary(store: Evidence) -> None:
     day = summary(db, "2026-12-01")
     assert day.total == 4 and day.by_severity == {"err": 1, "info": 3}
     assert day.digest and [f.severity for f in day.attention] == ["err"]
+    [(head,)] = db.execute("SELECT head FROM days WHERE day = '2026-12-02'")  # open: shows its head
+    assert summary(db, "2026-12-02").digest == bytes(head).hex()
     db.close()
