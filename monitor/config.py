@@ -13,6 +13,7 @@ from collectors import transports
 from collectors.arp import ArpOptions
 from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
+from collectors.syslog import SyslogOptions
 from collectors.traps import TrapOptions
 from monitor import statedir
 from monitor.cluster import ClusterSettings
@@ -107,6 +108,8 @@ class BaseConfig(BaseSettings):
         default_factory=list, description="Network channels and services to probe (ICMP, TCP, HTTP)."
     )
     traps: TrapOptions = Field(default_factory=TrapOptions, description="SNMP trap receiver.")
+    syslog: SyslogOptions | None = Field(
+        None, description="Syslog receiver and its evidence store (absent: 运行日志 is 未配置).")
     backups: list[Backup] = Field(
         default_factory=list, description="Backup jobs (restic, borg, files, exec) checked for item 8."
     )

@@ -17,6 +17,7 @@ from monitor.core import logs
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.host import local_name
 from monitor.core.model import Reading
+from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
 from monitor.wiring import (
@@ -56,11 +57,13 @@ class Daemon:
         self._judge_now = asyncio.Event()
         self._kick: asyncio.Task[None] | None = None
         self._finite = FiniteGate()
+        # A device's syslog "configuration saved by USER" names who made its next config_changed.
+        self._saved_by = SavedBy()
 
     def sink(self, readings: list[Reading]) -> None:
         """Where every source's readings go: the finite ones are stored and judged."""
         # Every source (polled jobs, push listeners, the store's own health) comes through here.
-        readings = self._finite(readings)
+        readings = self._saved_by.annotate(self._finite(readings))
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
         for r in readings:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib import resources
 
 from alerts.notifiers import kinds
-from collectors import arp, backup, posture, probe, transports, traps
+from collectors import arp, backup, posture, probe, syslog, transports, traps
 
 _INVENTORY = """\
 # The inventory. Addresses in this sample are documentation addresses (RFC 5737).
@@ -21,7 +21,8 @@ _INVENTORY = """\
 def render() -> str:
     """The whole sample, every option shown with its default or an example."""
     general = resources.files("monitor").joinpath("sample_sections.toml").read_text(encoding="utf-8")
-    parts = [general, kinds.commented(), arp.SAMPLE, traps.SAMPLE, probe.SAMPLE, _backups(), _INVENTORY]
+    parts = [general, kinds.commented(), arp.SAMPLE, traps.SAMPLE, syslog.SAMPLE, probe.SAMPLE, _backups(),
+             _INVENTORY]
     parts += [t.sample for t in transports()]
     parts.append(posture.SAMPLE)  # a per-device option of servers, after the transports it rides on
     return "\n".join(part.rstrip("\n") + "\n" for part in parts)

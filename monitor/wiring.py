@@ -16,6 +16,7 @@ from alerts.outbox import Outbox
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
 from collectors.base import ArpTableReader, Listener
+from collectors.syslog.receiver import SyslogListener
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
@@ -23,7 +24,9 @@ from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
 from monitor.inventory import Device
 from monitor.jobs import build_jobs
+from monitor.report import period
 from monitor.scheduler import Job
+from monitor.store.evidence import Evidence
 from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
 from rules.engine import Engine
@@ -203,11 +206,28 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
         listeners.append(TrapListener(
             settings.traps, trap_senders(settings.devices), device=local_name(),
             interfaces=lambda device: getattr(named.get(device), "interface_names", None)))
+    if settings.syslog is not None and syslog_on(settings):
+        conf, path, zone = settings.syslog, evidence_path(settings), period.zone(settings.report.timezone)
+        listeners.append(SyslogListener(
+            conf, trap_senders(settings.devices), device=local_name(), windows=settings.maintenance,
+            archive=lambda: Evidence(path, retention_s=conf.retention, zone=zone)))
     return listeners
 
 
+def syslog_on(settings: config_mod.Settings) -> bool:
+    """Whether the syslog receiver runs (``[syslog] enabled``)."""
+    return settings.syslog is not None and settings.syslog.enabled
+
+
+def evidence_path(settings: config_mod.Settings) -> Path:
+    """The syslog evidence database (its digest file lies beside it)."""
+    return config_mod.state_dir(settings)[0] / "syslog.db"
+
+
+
 def trap_senders(devices: Sequence[Device]) -> dict[str, dict[str, str]]:
-    """Inventory address → device labels, so a trap carries its sender's name, kind, level, room."""
+    """Inventory address → device labels, so a trap or a syslog message carries its sender's
+    name, kind, level, room."""
     senders: dict[str, dict[str, str]] = {}
     for dev in devices:
         if dev.address:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import socketserver
 import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -40,3 +42,17 @@ def serving(server: socketserver.BaseServer) -> Iterator[None]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def running(daemon: Any) -> Iterator[None]:
+    """Run a ``monitor.daemon.Daemon`` on its own event loop thread; stop it and join after."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(daemon.run(signals=False),), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(daemon.stop.set)
+        thread.join(timeout=15)
+        loop.close()

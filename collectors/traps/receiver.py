@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 import time
@@ -25,6 +24,8 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from collectors.traps import TrapOptions
 from collectors.traps.catalog import TRAP_ADDRESS, TRAP_COMMUNITY, TRAP_OID, Catalog, load
 from collectors.traps.usm import Users
+from monitor.core.addresses import is_ip as _is_ip
+from monitor.core.addresses import norm_address as _norm
 from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
@@ -249,22 +250,3 @@ def _plain(value: Any) -> str | int:
     if name == "OctetString":
         return bytes(value).decode("utf-8", "replace")
     return str(value.prettyPrint())
-
-
-def _norm(address: str) -> str:
-    """One spelling per IP address (IPv4-mapped IPv6 as IPv4); names are left as they are."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address.strip().lower()
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ip)
-
-
-def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True

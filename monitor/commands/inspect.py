@@ -14,9 +14,10 @@ from dataclasses import replace
 from typing import Any
 
 from monitor import config as config_mod
+from monitor import wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 from monitor.core import logs
-from monitor.report import backups, items, period, render
+from monitor.report import backups, items, period, render, runlogs
 from monitor.report.book import InspectionBook
 from monitor.report.judge import judge
 from monitor.report.judge import load as load_data
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     span = period.day_span(day, tz)
     state, _ = config_mod.state_dir(settings)
     table = items.items(settings.report.backup_max_age / 3600,
-                        backup_jobs=tuple(j.name for j in settings.backups))
+                        backup_jobs=tuple(j.name for j in settings.backups),
+                        syslog=wiring.syslog_on(settings))
     book = InspectionBook(state / "inspections.db")
     try:
         if args.show:
@@ -65,6 +67,9 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
             results = judge(store, data, table, span.start, span.end)
             jobs = tuple(backups.job_lines(data, span.start, span.end, (j.name for j in settings.backups)))
             results = [replace(r, details=jobs) if r.key == "backup" else r for r in results]
+            if wiring.syslog_on(settings):  # row 10: the day's messages as the evidence store holds them
+                runs = runlogs.details(wiring.evidence_path(settings), span.label, tz)
+                results = [replace(r, details=runs) if r.key == "logs" else r for r in results]
         finally:
             store.close()
         entry = book.add(day=span.label, start=span.start, end=span.end, now=now, items=results,

@@ -12,6 +12,7 @@ from typing import Any
 
 from collectors.backup import LOG_NAME, restore
 from monitor import config as config_mod
+from monitor import wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 from monitor.core import logs
 from monitor.core.errors import NotifyError
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     book = InspectionBook(state / "inspections.db")
     store = open_store(settings, state)
     tests = [asdict(r) for r in restore.records(state / LOG_NAME)]
-    table = items.items(conf.backup_max_age / 3600, backup_jobs=tuple(j.name for j in settings.backups))
+    table = items.items(conf.backup_max_age / 3600, backup_jobs=tuple(j.name for j in settings.backups),
+                        syslog=wiring.syslog_on(settings))
     try:
         report = weekly.build(store, year=year, week=week, tz=tz, tz_name=conf.timezone or str(tz),
                               now=now, table=table, book=book,

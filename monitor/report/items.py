@@ -91,10 +91,12 @@ CONFIG_JOB = (("job", "config"),)
 设备配置备份 (item 7), never evidence of a data backup (item 8)."""
 
 
-def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = ()) -> tuple[Item, ...]:
+def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = (),
+          syslog: bool = False) -> tuple[Item, ...]:
     """The rows, 1–5 verbatim from 《中心机房巡检管理制度》一、检查项目要求, then IP–MAC,
-    configuration, backups and server security. Row 8 reads 未配置 until ``backup_jobs``
-    ([[backups]] names) exist, and 无数据 while one of them has no data."""
+    configuration, backups, server security and run logs. Row 8 reads 未配置 until
+    ``backup_jobs`` ([[backups]] names) exist, and 无数据 while one of them has no data; row 10
+    reads 未配置 without ``syslog`` (the receiver enabled) and 无数据 on a day no message came."""
     return (
         Item(key="power", number=1, zh="电源、UPS", en="Power, UPS",
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
@@ -159,6 +161,7 @@ def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = 
              rule_words=("backup", "restore"), configured=bool(backup_jobs),
              expect=tuple(("job", name) for name in backup_jobs)),
         POSTURE,
+        logs_item(syslog),
     )
 
 
@@ -189,6 +192,19 @@ POSTURE = Item(
     rule_words=("av_", "patch", "security_updates", "usb_", "removable", "optical", "password", "egress_",
                 "log_", "journal", "software", "privileged", "account_", "posture"))
 """Row 9, 服务器安全: the posture checks (thresholds as in the posture rule pack)."""
+
+
+# --- Row 10, 运行日志 (syslog, issue 19) --------------------------------------------------------
+def logs_item(configured: bool) -> Item:
+    """Row 10, 运行日志: 「每日必须登录服务器分析运行日志」. Data is ``syslog_messages`` (only
+    devices that sent something that day), so a day without messages is 无数据, never 正常;
+    abnormal are brute-force bursts and cleared logs. Counts by severity, what needs attention
+    and the day's chain digest come from the evidence store (``details``)."""
+    return Item(key="logs", number=10, zh="运行日志", en="Run logs",
+                clause="《公司信息化工作报告》第四部分 信息化运维；《学校网络中心管理制度》第四、六条",
+                checks=(Check(metric="login_failures_recent", high=4.0), _bad("device_log_cleared")),
+                present=("syslog_messages", "config_saved"),
+                rule_words=("login_brute", "logs_cleared"), configured=configured)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

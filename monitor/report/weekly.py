@@ -10,7 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from monitor.core.model import Ack
-from monitor.report import backups, period
+from monitor.report import backups, period, runlogs
 from monitor.report.book import InspectionBook
 from monitor.report.facility import METRICS as FACILITY_METRICS
 from monitor.report.facility import facility_rows
@@ -75,6 +75,7 @@ class Report:
     restore_tests: list[dict[str, Any]] = field(default_factory=list)
     facility: list[dict[str, Any]] = field(default_factory=list)
     posture: list[dict[str, Any]] = field(default_factory=list)
+    runlogs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -157,6 +158,8 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     report.facility = facility_rows(store, data, by_key["environment"], span.start, span.end)
     if "posture" in by_key:
         report.posture = posture_rows(data, by_key["posture"], span.start, span.end)
+    if "logs" in by_key:
+        report.runlogs = runlogs.week_rows(data, span.start, span.end)
     return report
 
 

@@ -3,10 +3,8 @@ once, not at the next evaluation tick or poll; config errors name the field; sec
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor import daemon, wiring
 from monitor.core.errors import ConfigError
+from tests.procs import running
 
 UPS = "127.0.0.3"
 COMMUNITY = "wiring-trap-s3cret"
@@ -43,10 +42,7 @@ def test_a_trap_reaches_the_rule_engine_and_the_receiver_at_once(tmp_path: Path,
     parts = wiring.build(settings, "r.toml")
     [listener] = [lst for lst in parts.listeners if isinstance(lst, TrapListener)]
     d = daemon.Daemon(settings, parts, config_path=path)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(d.run(signals=False),), daemon=True)
-    thread.start()
-    try:
+    with running(d):
         deadline = time.monotonic() + 10
         while listener.bound is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -63,10 +59,6 @@ def test_a_trap_reaches_the_rule_engine_and_the_receiver_at_once(tmp_path: Path,
         assert "ups-1" in body["message"] or "ups-1" in body["title"]
         alert = next(a for a in parts.engine.active() if a.labels.get("device") == "ups-1")
         assert alert.labels["room"] == "UPS间" and alert.labels["kind"] == "ups"
-    finally:
-        loop.call_soon_threadsafe(d.stop.set)
-        thread.join(timeout=15)
-        loop.close()
 
 
 def test_traps_off_by_default_and_no_listener(tmp_path: Path) -> None:

@@ -151,7 +151,9 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "optical_drive_enabled", "password_too_short", "password_classes_weak", "egress_public",
                    "egress_mail", "log_truncated", "log_removed", "journal_cleared", "log_cleared",
                    "software_unapproved", "software_removed", "privileged_account_unapproved",
-                   "journal_gap"}
+                   "journal_gap",
+                   # syslog: any save outside a window, any cleared log
+                   "config_saved_outside_window", "logs_cleared_on_device"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
@@ -169,7 +171,8 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
               "window": "周六维护", "switch": "acc-sw-3", "port": "GE0/0/5", "from_port": "GE0/0/6",
               "interface": "eth1", "reason": "no CAP_NET_RAW", "output": "influxdb",
               "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1",
-              "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security"}
+              "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security",
+              "user": "admin", "source": "192.0.2.66"}
     text = rule.render(labels, 1.0, rule.condition)
     assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)
 

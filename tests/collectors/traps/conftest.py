@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from collectors.base import Listener
 from collectors.traps import TrapOptions
 from collectors.traps.receiver import TrapListener
 from monitor.core.model import Reading
@@ -64,7 +65,7 @@ class Trapd:
                     and (metric is None or r.metric == metric)]
 
 
-def run_listener(listener: TrapListener, emit: Callable[[list[Reading]], None]) -> Callable[[], None]:
+def run_listener(listener: Listener, emit: Callable[[list[Reading]], None]) -> Callable[[], None]:
     """Start ``listener.run`` on a fresh loop in a thread; returns the function that stops it."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()

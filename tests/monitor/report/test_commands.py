@@ -66,8 +66,9 @@ def test_a_day_without_data_says_so(config: Path, seed: ModuleType,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert at_time(["inspect", "--config", str(config)], seed.NOW + 30 * 86400) == 0
     text = Path(capsys.readouterr().out.strip()).read_text(encoding="utf-8")
-    assert text.count("无数据") == len(items.items()) - 1 and "| √ |" not in text
+    assert text.count("无数据") == len(items.items()) - 2 and "| √ |" not in text
     assert "| 8 数据备份 |  |  | 未配置" in text  # no backup job configured: never 正常
+    assert "| 10 运行日志 |  |  | 未配置（未启用 [syslog] 接收，不代表正常） |" in text  # no [syslog]
 
 
 def test_report_timer_form_and_formats(config: Path, seed: ModuleType,

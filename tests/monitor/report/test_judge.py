@@ -44,7 +44,8 @@ def test_no_data_is_never_normal(seed: ModuleType, tmp_path: Path) -> None:
     result = run(seed, tmp_path, temps([(0, 22.0)]))
     assert result["environment"].status is Status.NORMAL
     no_data = {k for k, r in result.items() if r.status is Status.NO_DATA}
-    assert no_data == set(result) - {"environment", "backup"}
+    assert no_data == set(result) - {"environment", "backup", "logs"}
+    assert result["logs"].status is Status.NOT_CONFIGURED  # no [syslog]: never 正常
     assert result["backup"].status is Status.NOT_CONFIGURED
 
 

@@ -70,7 +70,8 @@ def test_numbers(report: weekly.Report) -> None:
     assert grid["2026-11-16"]["environment"] == "abnormal"
     assert grid["2026-11-17"]["power"] == grid["2026-11-17"]["ipmac"] == "abnormal"
     assert grid["2026-11-18"]["network"] == "abnormal" and grid["2026-11-19"]["config"] == "abnormal"
-    assert all(v == "normal" for k, v in grid["2026-11-20"].items() if k != "posture")
+    assert all(v == "normal" for k, v in grid["2026-11-20"].items() if k not in ("posture", "logs"))
+    assert grid["2026-11-20"]["logs"] == "not_configured"
     assert grid["2026-11-20"]["posture"] == "no_data"  # no server posture in this week's data
     [temp] = [f for d in doc["days"] for i in d["items"] for f in i["findings"] if f["item"] == "environment"]
     assert (temp["value"], temp["end"] - temp["start"]) == (29.4, 2400)
@@ -123,7 +124,7 @@ def test_week_without_data_says_so(seed: ModuleType, tmp_path: Path) -> None:
     text = render.weekly_markdown(rep, TZ, "zh")
     assert "本周没有任何监测数据与告警记录" in text
     assert rep.days_all_normal == 0 and rep.abnormal_cells == 0
-    assert all(i.status.value == ("not_configured" if i.key == "backup" else "no_data")
+    assert all(i.status.value == ("not_configured" if i.key in ("backup", "logs") else "no_data")
                for d in rep.days for i in d.items)
     grid_rows = [line for line in text.splitlines() if line.startswith("| 1 电源")]
     assert grid_rows == ["| 1 电源、UPS | — | — | — | — | — | — | — |"]

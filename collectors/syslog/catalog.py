@@ -1,0 +1,93 @@
+"""Which message means what: ``catalog.toml``, loaded once, applied by a pure function."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT = Path(__file__).with_name("catalog.toml")
+EVENTS = ("login_failed", "config_saved", "log_cleared", "sudo")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pattern:
+    """One known message: a literal every such message contains (a cheap first test), the
+    regular expression that reads its fields (``user``, ``source``, ``command``), and its event."""
+
+    name: str
+    vendor: str
+    contains: str
+    regex: re.Pattern[str]
+    event: str
+    example: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """What one message said: its event and the fields the pattern read."""
+
+    event: str
+    pattern: str
+    user: str = ""
+    source: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Known messages, tried in file order; the first that matches wins."""
+
+    patterns: tuple[Pattern, ...]
+    # Every pattern's literal in one expression: one search finds which literals a message
+    # holds, so only their patterns are tried (most messages hold none).
+    literals: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    within: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = sorted({p.contains for p in self.patterns}, key=len, reverse=True)
+        object.__setattr__(self, "literals", re.compile("|".join(map(re.escape, words)) or "(?!)"))
+        # a longer literal found ("LOGIN_FAILED") means the shorter ones in it are there too
+        object.__setattr__(self, "within", {w: frozenset(v for v in words if v in w) for w in words})
+
+    def match(self, text: str) -> Event | None:
+        """The event ``text`` reports, or None when no pattern knows it."""
+        found = self.literals.findall(text)
+        if not found:
+            return None
+        held = frozenset().union(*(self.within[w] for w in found))
+        for p in self.patterns:
+            if p.contains in held:
+                m = p.regex.search(text)
+                if m is not None:
+                    fields = m.groupdict()
+                    return Event(event=p.event, pattern=p.name,
+                                 user=(fields.get("user") or "").strip(),
+                                 source=(fields.get("source") or "").strip(),
+                                 command=(fields.get("command") or "").strip())
+        return None
+
+
+def load(path: Path = DEFAULT) -> Catalog:
+    """The catalog in ``path``; ValueError names the entry that is wrong (every entry's
+    ``example`` must match its own pattern, so the data cannot drift from the devices' words)."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    patterns: list[Pattern] = []
+    for i, entry in enumerate(data.get("patterns", [])):
+        where = f"{path.name}: patterns[{i}] ({entry.get('name', '?')})"
+        try:
+            pattern = Pattern(name=entry["name"], vendor=entry["vendor"], contains=entry["contains"],
+                              regex=re.compile(entry["regex"]), event=entry["event"],
+                              example=entry["example"])
+        except KeyError as err:
+            raise ValueError(f"{where}: missing {err}") from None
+        except re.error as err:
+            raise ValueError(f"{where}: regex: {err}") from None
+        if pattern.event not in EVENTS:
+            raise ValueError(f"{where}: event must be one of {', '.join(EVENTS)}")
+        if pattern.contains not in pattern.example or not pattern.regex.search(pattern.example):
+            raise ValueError(f"{where}: its example does not match contains/regex")
+        patterns.append(pattern)
+    return Catalog(tuple(patterns))
