@@ -1,4 +1,5 @@
-"""Rogue-device detection from IP–MAC observations: passive ARP (scapy) and the switches' tables.
+"""Rogue-device detection from IP–MAC observations: passive ARP (a kernel-filtered packet ring)
+and the switches' tables.
 
 Every source turns what it sees into ``Observation`` values (ip, mac, switch, port, vlan, ts);
 ``detect.Detector`` compares them with the binding registry and returns readings
