@@ -32,8 +32,8 @@ from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
 from monitor.store.influx_lines import LineEncoder
-from monitor.store.influx_wire import MAX_BACKOFF, gzip_lines, lines_of, public_url, reason, retry_after
-from monitor.store.settings import InfluxSettings
+from monitor.store.influx_wire import MAX_BACKOFF, gzip_lines, lines_of, reason, retry_after
+from monitor.store.settings import InfluxSettings, public_url
 from monitor.store.spool import Batch, Spool
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """What the InfluxDB output puts on the wire and reads back: gzip bodies, refusal reasons,
-Retry-After, and the server's URL as it may be shown."""
+Retry-After."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import email.utils
 import gzip
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 from influxdb_client.rest import ApiException
 
@@ -47,10 +46,3 @@ def retry_after(err: ApiException) -> float:
         return 0.0
     return min(MAX_BACKOFF * 10, max(0.0, when.timestamp() - time.time()))
 
-
-def public_url(url: str) -> str:
-    """The URL without user and password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
