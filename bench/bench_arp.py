@@ -131,33 +131,38 @@ def _reports(tool: str, lines: _Lines) -> dict[str, float]:
     return out
 
 
-def _one(tool: str, rate: int, ns: dict[str, str], tmp: Path, registry: Path) -> dict[str, float]:
-    if tool == "roomwatch":
-        proc, lines = _run_roomwatch(ns["dst"], registry)
-    else:
-        proc, lines = _run_arpwatch(ns["dst"], tmp)
+def _one(rate: int, ns: dict[str, str], tmp: Path, registry: Path) -> dict[str, dict[str, float]]:
+    """One burst at ``rate`` to both tools at once; per tool its loss and latencies."""
+    started: dict[str, tuple[subprocess.Popen[str], _Lines]] = {}
     try:
+        started["roomwatch"] = _run_roomwatch(ns["dst"], registry)
+        started["arpwatch"] = _run_arpwatch(ns["dst"], tmp)
         done = subprocess.run(["ip", "netns", "exec", ns["src"], sys.executable, "-c", SENDER, str(N_FRAMES),
                                str(EVERY), str(N_HOSTS), str(rate)], capture_output=True, text=True,
                               timeout=120, check=True)
         result = json.loads(done.stdout)
         sent: dict[str, float] = result["sent"]
         deadline = time.time() + SETTLE_S
-        while len(_reports(tool, lines)) < len(sent) and time.time() < deadline:
+        while (any(len(_reports(tool, lines)) < len(sent) for tool, (_, lines) in started.items())
+               and time.time() < deadline):
             time.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    got = _reports(tool, lines)
-    lat = sorted(got[m] - t for m, t in sent.items() if m in got)
-    return {"rate": N_FRAMES / result["elapsed"], "found": len(lat), "expected": len(sent),
-            "p50": statistics.median(lat) if lat else float("nan"),
-            "p99": lat[int(0.99 * (len(lat) - 1))] if lat else float("nan"),
-            "max": lat[-1] if lat else float("nan")}
+        for proc, _ in started.values():
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    out: dict[str, dict[str, float]] = {}
+    for tool, (_, lines) in started.items():
+        got = _reports(tool, lines)
+        lat = sorted(got[m] - t for m, t in sent.items() if m in got)
+        out[tool] = {"rate": N_FRAMES / result["elapsed"], "found": len(lat), "expected": len(sent),
+                     "p50": statistics.median(lat) if lat else float("nan"),
+                     "p99": lat[int(0.99 * (len(lat) - 1))] if lat else float("nan"),
+                     "max": lat[-1] if lat else float("nan")}
+    return out
 
 
 def main() -> None:
@@ -185,8 +190,7 @@ def main() -> None:
             print(f"{'tool':<10} {'offered':>9} {'sent/s':>9} {'found':>9} {'p50 ms':>8} {'p99 ms':>8} "
                   f"{'max ms':>8}")
             for rate in RATES:
-                for tool in ("roomwatch", "arpwatch"):
-                    r = _one(tool, rate, ns, tmp, registry)
+                for tool, r in _one(rate, ns, tmp, registry).items():
                     offered = f"{rate}" if rate else "max"
                     found = f"{int(r['found']):>5}/{int(r['expected']):<3}"
                     print(f"{tool:<10} {offered:>9} {r['rate']:>9.0f} {found} {r['p50'] * 1e3:>8.1f} "

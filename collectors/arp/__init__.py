@@ -1,4 +1,5 @@
-"""Rogue-device detection from IP–MAC observations: passive ARP (scapy) and the switches' tables.
+"""Rogue-device detection from IP–MAC observations: passive ARP (a kernel-filtered packet ring)
+and the switches' tables.
 
 Every source turns what it sees into ``Observation`` values (ip, mac, switch, port, vlan, ts);
 ``detect.Detector`` compares them with the binding registry and returns readings
@@ -23,7 +24,7 @@ conflict_window = "60s"        # two MACs claiming one IP within this long is a 
 port_window = "10m"            # MACs seen behind one access port within this long are counted
 repeat = "60s"                 # a violation that goes on is told again this often
 table_size = 65536             # cap of each observation table (LRU); about 200 bytes an entry
-buffer_bytes = 33554432        # kernel receive buffer per interface: absorbs bursts of ~40 000 frames
+buffer_bytes = 33554432        # capture ring per interface (kernel memory): holds ~200 000 ARP frames
 """
 
 
@@ -38,5 +39,6 @@ class ArpOptions(BaseModel):
     port_window: Duration = Field(600.0, gt=0, description="Window for counting MACs behind a port.")
     repeat: Duration = Field(60.0, gt=0, description="How often a continuing violation is re-told.")
     table_size: int = Field(65536, ge=16, description="Entries kept per observation table (LRU).")
-    buffer_bytes: int = Field(32 << 20, ge=65536, description="Socket receive buffer per interface.")
+    buffer_bytes: int = Field(32 << 20, ge=65536,
+                              description="Capture ring per interface, in 256 KiB blocks (at least 2).")
 

@@ -99,19 +99,20 @@ class Detector:
         self._port_macs: LRU[tuple[str, str], dict[str, float]] = LRU(cap)
         self._told: LRU[tuple[str, ...], float] = LRU(cap)
 
-    def observe(self, obs: Observation, now: float) -> list[Reading]:
-        """Readings for the violations this observation shows (each told at most every ``repeat``)."""
+    def observe(self, obs: Observation, now: float, count: int = 1) -> list[Reading]:
+        """Readings for the violations this observation shows (each told at most every ``repeat``).
+        ``count`` identical frames may be judged at once (the sniffer groups a block's repeats)."""
         out: list[Reading] = []
         mac = obs.mac
         if mac in _NOBODY:
             return out
         if obs.source == "arp":
-            self._flood(obs, now, out)
+            self._flood(obs, now, out, count)
         if obs.ip == "0.0.0.0":  # DHCP / RFC 5227 probe, or a forwarding-table row: claims no address
             if obs.switch and obs.port:
                 self._ports(obs, now, out)
             return out
-        self._remember(obs, now)
+        self._remember(obs, now, count)
         reg = self.registry
         allowed = reg.may_claim(obs.ip, mac)
         gateway = reg.is_gateway(obs.ip)
@@ -139,32 +140,35 @@ class Detector:
         """Everything remembered, least recently seen first."""
         return list(self.seen.values())
 
-    def _remember(self, obs: Observation, now: float) -> None:
+    def _remember(self, obs: Observation, now: float, count: int = 1) -> None:
         key = (obs.ip, obs.mac)
         s = self.seen.get(key)
         if s is None:
             s = Sighting(ip=obs.ip, mac=obs.mac, first=now, last=now, count=0)
             self.seen.put(key, s)
-        s.last, s.count = now, s.count + 1
+        s.last, s.count = now, s.count + count
         s.vlan = obs.vlan or s.vlan
         if obs.switch:
             s.switch, s.port = obs.switch, obs.port
 
-    def _flood(self, obs: Observation, now: float, out: list[Reading]) -> None:
+    def _flood(self, obs: Observation, now: float, out: list[Reading], count: int) -> None:
         window = self._rate.get(obs.mac)
         if window is None or now - window[0] >= 1.0:
             window = [now, 0.0]
             self._rate.put(obs.mac, window)
-        window[1] += 1
-        if window[1] == self.options.flood_pps + 1:  # told once per window, at the crossing
+        window[1] += count
+        if window[1] - count <= self.options.flood_pps < window[1]:  # told once per window, at the crossing
             labels = self._who(obs.ip, obs.mac)
             self._tell(out, FLOOD, obs, now, labels, value=window[1], key=(FLOOD, obs.mac))
 
     def _conflict(self, obs: Observation, now: float, out: list[Reading]) -> None:
         claims = self._claims.get(obs.ip)
         if claims is None:
-            claims = {}
-            self._claims.put(obs.ip, claims)
+            self._claims.put(obs.ip, {obs.mac: now})
+            return  # the first claim of an address conflicts with nothing
+        if len(claims) == 1 and obs.mac in claims:
+            claims[obs.mac] = now  # the usual case: the one claimant again
+            return
         window = self.options.conflict_window
         for other, when in list(claims.items()):
             if now - when > window:

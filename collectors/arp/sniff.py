@@ -1,10 +1,10 @@
-"""Passive ARP capture with scapy: one thread per interface, BPF ``arp`` (802.1Q-tagged too).
+"""Passive ARP capture: one thread per interface reading a TPACKET_V3 ring filtered to ARP.
 
 Capture and detection run in the threads, never on the event loop; only the (rare) violation
-readings cross to the loop, via ``call_soon_threadsafe``. Frames are parsed from raw bytes
-rather than dissected by scapy, which is what lets one core keep up with ARP bursts.
-Needs CAP_NET_RAW only; without it the listener says so, reports ``arp_capture_up 0`` and
-retries every minute while the rest of the daemon runs on.
+readings cross to the loop, via ``call_soon_threadsafe``. The kernel filters and batches frames
+(collectors/arp/ring.py) and only the sender's address pair and VLAN are decoded, which is what
+lets one core keep up with an ARP flood. Needs CAP_NET_RAW only; without it the listener says
+so, reports ``arp_capture_up 0`` and retries every minute while the rest of the daemon runs on.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,19 +20,18 @@ from typing import Any
 
 from collectors.arp import ArpOptions
 from collectors.arp.detect import Detector, Observation
+from collectors.arp.ring import Ring
 from collectors.arp.sources import TableSource
 from monitor.core.bindings import Registry
 from monitor.core.model import Reading
 
 log = logging.getLogger(__name__)
 
-# libpcap compiles "vlan" to the kernel's VLAN ancillary test, so tagged ARP is matched even
-# when the NIC strips the tag (scapy puts it back from PACKET_AUXDATA).
-BPF_FILTER = "arp or (vlan and arp)"
 _RETRY_S = 60.0
 _POLL_S = 0.25  # how long a capture thread blocks before it looks at the stop flag
-_SO_RCVBUFFORCE, _SOL_PACKET, _PACKET_STATISTICS = 33, 263, 6
-_ARP = struct.Struct("!HHBBH6s4s6s4s")
+# Ethertype ARP, then hardware Ethernet (1), protocol IPv4, address lengths 6 and 4.
+_ARP_ETHER_IPV4 = b"\x08\x06\x00\x01\x08\x00\x06\x04"
+_ETHER_IPV4 = _ARP_ETHER_IPV4[2:]
 
 Emit = Callable[[list[Reading]], None]
 
@@ -99,7 +97,7 @@ class ArpListener:
         told = False
         while not halt.is_set():
             try:
-                sock = _open(iface, self.options.buffer_bytes)
+                ring = Ring(iface, self.options.buffer_bytes)
             except PermissionError:
                 if not told:
                     log.error("arp: cannot capture on %s: the CAP_NET_RAW capability is missing; run as "
@@ -109,40 +107,52 @@ class ArpListener:
                 deliver([self._up(iface, 0.0, "no CAP_NET_RAW")])
                 halt.wait(_RETRY_S)
                 continue
-            except Exception as err:  # no such interface, no libpcap for the filter…
+            except OSError as err:  # no such interface, a kernel without TPACKET_V3…
                 if not told:
                     log.error("arp: cannot capture on %s: %s; retrying every %.0fs", iface,
-                              getattr(err, "strerror", None) or err, _RETRY_S)
+                              err.strerror or err, _RETRY_S)
                 told = True
                 deliver([self._up(iface, 0.0, "cannot open")])
                 halt.wait(_RETRY_S)
                 continue
-            log.info("arp: capturing on %s (filter %r)", iface, BPF_FILTER)
+            log.info("arp: capturing ARP on %s (%d ring blocks)", iface, ring.blocks)
             deliver([self._up(iface, 1.0, "")])
             try:
-                self._loop(sock, iface, deliver, halt)
+                self._loop(ring, iface, deliver, halt)
             finally:
-                self.dropped += _drops(sock)
-                sock.close()
+                with contextlib.suppress(OSError):
+                    self.dropped += ring.drops()
+                ring.close()
             return
 
-    def _loop(self, sock: Any, iface: str, deliver: Emit, halt: threading.Event) -> None:
+    def _loop(self, ring: Ring, iface: str, deliver: Emit, halt: threading.Event) -> None:
         observe, lock = self.detector.observe, self._lock
         while not halt.is_set():
             try:
-                _, data, ts = sock.recv_raw(65535)
-            except TimeoutError:
-                continue
+                frames = ring.read(_POLL_S)
             except OSError as err:  # interface went away: say so, stop this thread only
                 log.error("arp: capture on %s stopped: %s", iface, err)
                 deliver([self._up(iface, 0.0, "capture stopped")])
                 return
-            obs = parse_frame(data, iface, ts) if data else None
-            if obs is None:
-                continue
-            self.frames += 1
-            with lock:
-                readings = observe(obs, obs.ts)
+            # A flood repeats a few claims many times: judge each distinct claim of the block once,
+            # with its count and its first frame's time (the earliest evidence).
+            claims: dict[object, list[Any]] = {}
+            for data, vlan, ts in frames:
+                key = (data[22:32], vlan) if data[12:20] == _ARP_ETHER_IPV4 else (data, vlan)
+                claim = claims.get(key)
+                if claim is None:
+                    claims[key] = [data, vlan, ts, 1]
+                else:
+                    claim[3] += 1
+            readings: list[Reading] = []
+            judged = 0
+            with lock:  # once per block of frames, not per frame
+                for data, vlan, ts, count in claims.values():
+                    obs = parse_frame(data, iface, ts, vlan)
+                    if obs is not None:
+                        judged += count
+                        readings += observe(obs, ts, count)
+            self.frames += judged
             if readings:
                 deliver(readings)
 
@@ -153,47 +163,28 @@ class ArpListener:
         return Reading("arp_capture_up", value, labels, loop_time())
 
 
-def parse_frame(data: bytes, interface: str, ts: float) -> Observation | None:
+def parse_frame(data: bytes, interface: str, ts: float, vlan: int = 0) -> Observation | None:
     """The sender's claim in one Ethernet frame (802.1Q/802.1ad tags allowed), or None if not
-    an Ethernet/IPv4 ARP frame."""
-    if len(data) < 14:
-        return None
-    ethertype, offset, vlan = int.from_bytes(data[12:14], "big"), 14, 0
-    while ethertype in (0x8100, 0x88A8) and len(data) >= offset + 4:
-        vlan = vlan or int.from_bytes(data[offset:offset + 2], "big") & 0x0FFF
-        ethertype = int.from_bytes(data[offset + 2:offset + 4], "big")
-        offset += 4
-    if ethertype != 0x0806 or len(data) < offset + _ARP.size:
-        return None
-    htype, ptype, hlen, plen, _op, sha, spa, _tha, _tpa = _ARP.unpack_from(data, offset)
-    if htype != 1 or ptype != 0x0800 or hlen != 6 or plen != 4:
-        return None
-    return Observation(ip=socket.inet_ntoa(spa), mac=sha.hex(":"), ts=ts, vlan=vlan, interface=interface)
+    an Ethernet/IPv4 ARP frame. ``vlan`` is a tag the kernel already took off the frame."""
+    if data[12:20] == _ARP_ETHER_IPV4 and len(data) >= 42:  # untagged: nearly every frame
+        offset = 14
+    else:
+        if len(data) < 14:
+            return None
+        ethertype, offset = int.from_bytes(data[12:14], "big"), 14
+        while ethertype in (0x8100, 0x88A8) and len(data) >= offset + 4:
+            vlan = vlan or int.from_bytes(data[offset:offset + 2], "big") & 0x0FFF
+            ethertype = int.from_bytes(data[offset + 2:offset + 4], "big")
+            offset += 4
+        if ethertype != 0x0806 or len(data) < offset + 28 or data[offset:offset + 6] != _ETHER_IPV4:
+            return None
+    return Observation(ip=socket.inet_ntoa(data[offset + 14:offset + 18]),
+                       mac=data[offset + 8:offset + 14].hex(":"), ts=ts, vlan=vlan, interface=interface)
 
 
 def loop_time() -> float:
     """Wall-clock seconds; the capture and poll loops are the only readers of the clock here."""
     return time.time()
-
-
-def _open(iface: str, buffer_bytes: int) -> Any:
-    import scapy.layers.l2  # noqa: F401  (registers Ethernet, so scapy knows the link type)
-    from scapy.arch.linux import L2ListenSocket
-
-    sock = L2ListenSocket(iface=iface, filter=BPF_FILTER, promisc=True)
-    try:  # FORCE goes past net.core.rmem_max when we are privileged; plain RCVBUF otherwise
-        sock.ins.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, buffer_bytes)
-    except OSError:
-        sock.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_bytes)
-    sock.ins.settimeout(_POLL_S)
-    return sock
-
-
-def _drops(sock: Any) -> int:
-    with contextlib.suppress(OSError, AttributeError):
-        raw = sock.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
-        return int(struct.unpack("II", raw)[1])
-    return 0
 
 
 def _join(threads: list[threading.Thread]) -> None:

@@ -15,14 +15,14 @@ gzip batches. Each answer is read for what it means (docs/schema.md, "Delivery")
 
 from __future__ import annotations
 
-import email.utils
-import gzip
 import logging
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
@@ -32,13 +32,23 @@ from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
 from monitor.store.influx_lines import LineEncoder
+from monitor.store.influx_wire import MAX_BACKOFF, gzip_lines, lines_of, reason, retry_after
 from monitor.store.settings import InfluxSettings, public_url
 from monitor.store.spool import Batch, Spool
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 60.0
+IN_FLIGHT = 2  # requests on the wire at once: one is compressed and sent while the other is answered
 _MEMORY_BATCHES = 4  # batches held in memory before they are spilled to disk
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Flight:
+    """A posted batch waiting for its answer."""
+
+    lines: list[str]
+    body: bytes
+    answer: Future[Exception | None]
 
 
 class InfluxOutput:
@@ -67,6 +77,7 @@ class InfluxOutput:
         self._retry_after = 0.0
         self.sent = 0
         self.rejected = 0
+        self._posters = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="influx-post")
         self._thread = threading.Thread(target=self._run, name="influx-output", daemon=True)
         self._thread.start()
 
@@ -92,6 +103,7 @@ class InfluxOutput:
         with self._cond:
             self._cond.notify()
         self._thread.join()
+        self._posters.shutdown()
         self._spool.close()
         self._client.close()
 
@@ -114,8 +126,12 @@ class InfluxOutput:
     # -- the sender thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        # Batches posted and not yet answered, oldest first: while one is on the wire the next is
+        # compressed and posted. Answers are read in order, so what fails reaches the durable
+        # queue in the order it was written.
+        flight: deque[_Flight] = deque()
         while True:
-            stopping = self._wait_for_work()
+            stopping = self._wait_for_work(busy=bool(flight))
             if len(self._spool):
                 self._spill()  # what is newer goes behind the queue: replay stays in order
                 if stopping:
@@ -124,20 +140,34 @@ class InfluxOutput:
                 if batch is not None and not self._replay(batch):
                     self._backoff()
                 continue
-            lines = self._take()
-            if not lines:
-                if stopping:
-                    return
+            lines = self._take() if len(flight) < IN_FLIGHT else []
+            if lines:
+                body = gzip_lines(lines)
+                flight.append(_Flight(lines=lines, body=body, answer=self._posters.submit(self._post, body)))
                 continue
-            undelivered = self._deliver(lines)
-            if undelivered:
-                self._spool.push(_gzip(undelivered), len(undelivered))
-                if not stopping:
-                    self._backoff()
+            if flight:
+                if self._settle(flight):
+                    # Failed: everything after it is settled too (spooled in order), then wait.
+                    while flight:
+                        self._settle(flight)
+                    if not stopping:
+                        self._backoff()
+                continue
+            if stopping:
+                return
 
-    def _wait_for_work(self) -> bool:
+    def _settle(self, flight: deque[_Flight]) -> bool:
+        """Read the oldest answer; queue what it left undelivered on disk. True if it failed."""
+        head = flight.popleft()
+        undelivered = self._answered(head.answer.result(), head.lines, head.body)
+        if undelivered:
+            body = head.body if undelivered is head.lines else gzip_lines(undelivered)
+            self._spool.push(body, len(undelivered))
+        return bool(undelivered)
+
+    def _wait_for_work(self, busy: bool = False) -> bool:
         with self._cond:
-            if not (self._stop.is_set() or self._flush_asked or len(self._spool)
+            if not (busy or self._stop.is_set() or self._flush_asked or len(self._spool)
                     or self._pending_n >= self.settings.batch_size):
                 self._cond.wait(self.settings.flush_interval)
             self._flush_asked = False
@@ -160,7 +190,7 @@ class InfluxOutput:
 
     def _spill(self) -> None:
         while lines := self._take():
-            self._spool.push(_gzip(lines), len(lines))
+            self._spool.push(gzip_lines(lines), len(lines))
 
     def _replay(self, batch: Batch) -> bool:
         undelivered = self._deliver(None, batch.body, batch.points)
@@ -168,7 +198,7 @@ class InfluxOutput:
             self._spool.pop(batch)
             return True
         if len(undelivered) != batch.points:
-            self._spool.replace(batch, _gzip(undelivered), len(undelivered))
+            self._spool.replace(batch, gzip_lines(undelivered), len(undelivered))
         return False
 
     def _backoff(self) -> None:
@@ -184,21 +214,33 @@ class InfluxOutput:
             self._spill()
 
     def _deliver(self, lines: list[str] | None, body: bytes | None = None, points: int = 0) -> list[str]:
-        """Post one batch. Returns the lines still to be sent; [] when written or rejected for good."""
+        """Post one batch and wait. Returns the lines still to be sent; [] when written or rejected
+        for good."""
         if body is None:
             assert lines is not None
-            body = _gzip(lines)
+            body = gzip_lines(lines)
+        return self._answered(self._post(body), lines, body, points)
+
+    def _post(self, body: bytes) -> Exception | None:
+        """One request (in a poster thread when overlapped): the error, or None when written."""
         try:
             self._writes.post_write(org=self.settings.org, bucket=self.settings.bucket, body=body,
                                     precision=self.settings.precision, content_encoding="gzip",
                                     content_type="text/plain; charset=utf-8")
-        except ApiException as err:
-            return self._refused(err, _lines(lines, body))
-        except (urllib3.exceptions.HTTPError, OSError) as err:
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+            return err
+        return None
+
+    def _answered(self, err: Exception | None, lines: list[str] | None, body: bytes,
+                  points: int = 0) -> list[str]:
+        """What an answer means (in the sender thread): the lines still to be sent."""
+        if isinstance(err, ApiException):
+            return self._refused(err, lines_of(lines, body))
+        if err is not None:
             self._tell(f"down:{self.where}", logging.WARNING,
                        "influxdb %s unreachable (%s); queueing on disk, %d point(s) waiting",
                        self.where, type(err).__name__, self._spool.points)
-            return _lines(lines, body)
+            return lines_of(lines, body)
         if self._failures:
             log.info("influxdb %s answers again; %d point(s) still queued", self.where, self._spool.points)
         self._failures = 0
@@ -207,7 +249,7 @@ class InfluxOutput:
 
     def _refused(self, err: ApiException, lines: list[str]) -> list[str]:
         status = int(err.status or 0)
-        reason = _reason(err)
+        why = reason(err)
         if status == 413 and len(lines) > 1:
             half = len(lines) // 2
             rest = self._deliver(lines[:half])
@@ -216,17 +258,17 @@ class InfluxOutput:
             self._tell(f"auth:{self.where}", logging.ERROR,
                        "influxdb %s refused the write (HTTP %d: %s): check [store.influxdb] "
                        "token, org and bucket; %d point(s) kept in the queue until fixed",
-                       self.where, status, reason, self._spool.points + len(lines))
+                       self.where, status, why, self._spool.points + len(lines))
             return lines
         if status in (408, 429) or status >= 500 or status == 0:
-            self._retry_after = _retry_after(err)
+            self._retry_after = retry_after(err)
             self._tell(f"busy:{self.where}", logging.WARNING, "influxdb %s answered HTTP %d (%s); retrying",
-                       self.where, status, reason)
+                       self.where, status, why)
             return lines
         self.rejected += len(lines)
-        self._tell(f"bad:{self.where}:{status}:{reason}", logging.ERROR, "influxdb %s rejected %d point(s) "
+        self._tell(f"bad:{self.where}:{status}:{why}", logging.ERROR, "influxdb %s rejected %d point(s) "
                    "(HTTP %d: %s); they are dropped, sending them again cannot help", self.where, len(lines),
-                   status, reason, every=float("inf"))
+                   status, why, every=float("inf"))
         return []
 
     def _tell(self, key: str, level: int, message: str, *args: object, every: float = 60.0) -> None:
@@ -238,33 +280,3 @@ class InfluxOutput:
             self._told.clear()
         self._told[key] = now
         log.log(level, message, *args)
-
-
-def _lines(lines: list[str] | None, body: bytes) -> list[str]:
-    return lines if lines is not None else gzip.decompress(body).decode().split("\n")
-
-
-def _gzip(lines: list[str]) -> bytes:
-    # Level 1: level 9 (the client's own) costs more CPU than the whole encoding, for ~20 % less size.
-    return gzip.compress("\n".join(lines).encode(), compresslevel=1)
-
-
-def _reason(err: ApiException) -> str:
-    body = err.body.decode(errors="replace") if isinstance(err.body, bytes) else str(err.body or "")
-    return (body or str(err.reason or "")).strip()[:300]
-
-
-def _retry_after(err: ApiException) -> float:
-    headers: Mapping[str, str] = err.headers or {}
-    value = headers.get("Retry-After", "")
-    if not value:
-        return 0.0
-    try:
-        return min(MAX_BACKOFF * 10, max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return min(MAX_BACKOFF * 10, max(0.0, when.timestamp() - time.time()))

@@ -42,22 +42,27 @@ class LineEncoder:
         scale = self.scale
         lines: list[str] = []
         append, cached, finite = lines.append, self._prefixes.get, math.isfinite
+        last_ts, stamp = None, ""
         for r in readings:
-            value, labels = r.value, r.labels
+            value, labels, ts = r.value, r.labels, r.ts
             if not finite(value):
                 self._warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are "
                                 "skipped", r.metric)
                 continue
+            if ts != last_ts:  # one scrape's readings share their time: format it once
+                last_ts, stamp = ts, f" {round(ts * scale)}"
             # The key is keys then values (its length tells where they part): no pair tuples.
             key = (r.metric, *labels, *labels.values())
             prefix = cached(key)
             if prefix is None:
                 prefix = self._prefix(key, r.metric, labels)
-            notes = _fields(r.annotations) if r.annotations else ""  # the payload: string fields
-            if prefix[-1] == "=":
-                append(f"{prefix}{value!r}{notes} {round(r.ts * scale)}")
+            if r.annotations:  # the payload rides along as string fields
+                append(f"{prefix}{'' if prefix[-1] == '=' else '='}{value!r}{_extra_fields(labels)}"
+                       f"{_fields(r.annotations)}{stamp}")
+            elif prefix[-1] == "=":
+                append(f"{prefix}{value!r}{stamp}")
             else:  # the series has free-text labels: they ride along as string fields
-                append(f"{prefix}={value!r}{_extra_fields(labels)}{notes} {round(r.ts * scale)}")
+                append(f"{prefix}={value!r}{_extra_fields(labels)}{stamp}")
         return lines
 
     def alerts(self, alerts: Iterable[Alert]) -> list[str]:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import StoreError
-from monitor.core.model import Alert, AlertState, Labels, Reading, Severity, series_key
+from monitor.core.model import Alert, AlertState, Labels, Severity
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
-SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
-"""(metric, sorted label items), as made by monitor.core.model.series_key."""
-SampleRow = tuple[int, float, float]
-"""(series_id, ts, value) as inserted into samples."""
 
 # Samples and rollups are WITHOUT ROWID tables clustered on (series_id, time): one b-tree per
 # table instead of a rowid table plus an index, so a row is written once and a per-series range
@@ -212,62 +207,3 @@ def alert_from_row(row: tuple[Any, ...]) -> Alert:
                  value=float("nan") if value is None else value, active_at=active_at,
                  fired_at=fired_at, resolved_at=resolved_at, summary=summary, clause=clause,
                  annotations=json.loads(notes))
-
-
-def insert_series(conn: sqlite3.Connection, metric: str, items: tuple[tuple[str, str], ...]) -> int:
-    """Id of the series (metric, labels), inserted if new, inside the caller's transaction."""
-    text = labels_json(dict(items))
-    conn.execute(INSERT_SERIES, (metric, text))
-    row = conn.execute(SELECT_SERIES_ID, (metric, text)).fetchone()
-    return int(row[0])
-
-
-def sample_rows(conn: sqlite3.Connection, batch: Sequence[Reading], ids: Mapping[SeriesKey, int],
-                fresh: dict[SeriesKey, int]) -> tuple[list[SampleRow], int]:
-    """Rows for samples, sorted by (series, ts), and how many readings were malformed.
-
-    Series not in ``ids`` are inserted and added to ``fresh``. Of several readings of one
-    (series, ts) the first wins.
-    """
-    seen: dict[tuple[int, float], float] = {}
-    bad = 0
-    for r in batch:
-        try:
-            key = series_key(r.metric, r.labels)
-            sid = ids.get(key)
-            if sid is None:
-                sid = fresh.get(key)
-                if sid is None:
-                    sid = fresh[key] = insert_series(conn, *key)
-            ts = float(r.ts)
-            if not math.isfinite(ts):
-                raise ValueError(ts)
-            seen.setdefault((sid, ts), float(r.value))
-        except (TypeError, ValueError, AttributeError):
-            bad += 1  # skipped: one broken reading must not block the whole buffer forever
-    # Sorted by (series, ts): consecutive inserts land on the same b-tree pages.
-    return sorted([(sid, ts, value) for (sid, ts), value in seen.items()]), bad
-
-
-def rollup_rows(rows: list[SampleRow]) -> list[tuple[int, int, float, float, float, int]]:
-    """(series, hour, min, max, sum, count) of rows sorted by (series, ts), in one pass."""
-    out: list[tuple[int, int, float, float, float, int]] = []
-    cur: tuple[int, int] | None = None
-    lo = hi = total = 0.0
-    n = 0
-    for sid, ts, value in rows:
-        if value != value:  # NaN has no min, max or mean; the raw sample keeps it
-            continue
-        hour = int(ts // 3600) * 3600
-        if (sid, hour) != cur:
-            if cur is not None:
-                out.append((cur[0], cur[1], lo, hi, total, n))
-            cur, lo, hi, total, n = (sid, hour), value, value, value, 1
-        else:
-            lo = value if value < lo else lo
-            hi = value if value > hi else hi
-            total += value
-            n += 1
-    if cur is not None:
-        out.append((cur[0], cur[1], lo, hi, total, n))
-    return out

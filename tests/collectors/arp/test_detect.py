@@ -95,6 +95,19 @@ def test_flood_fires_once_at_the_crossing_and_per_repeat() -> None:
     assert [(r.metric, r.value) for r in got] == [("arp_flood_pps", 5.0)]  # probes count for floods
 
 
+def test_repeated_frames_judged_at_once_count_like_one_by_one() -> None:
+    # The sniffer judges a block's identical claims once, with their count: the crossing, the
+    # sighting count and a conflict come out as if each frame had been judged alone.
+    det = Detector(REGISTRY, ArpOptions(flood_pps=4), device="nms-01")
+    assert det.observe(obs(VIC, VIC_MAC), 0.0, count=3) == []
+    got = det.observe(obs(VIC, VIC_MAC), 0.01, count=3)
+    assert [(r.metric, r.value) for r in got] == [("arp_flood_pps", 6.0)]  # 6 frames in the window
+    assert det.observe(obs(VIC, VIC_MAC), 0.02, count=10) == []  # told once per window
+    assert [s.count for s in det.sightings()] == [16]
+    got = det.observe(obs(VIC, ATT_MAC), 0.03, count=2)
+    assert "arp_ip_conflict" in {r.metric for r in got}
+
+
 def test_mac_moved_and_extra_macs_behind_an_access_port() -> None:
     run([
         (0.0, obs(VIC, VIC_MAC, switch="acc-1", port="GE0/0/5", source="snmp"), []),

@@ -64,7 +64,7 @@ def test_each_detection_fires_within_a_second_naming_ip_and_mac(lan, sniffer) ->
     assert by[("arp_ip_mismatch", VIC)]["labels"]["owner"] == "张三"
     assert by[("arp_ip_mismatch", VIC)]["labels"]["registered_mac"] == VIC_MAC
     assert by[("arp_unknown_mac", "192.0.2.77")]["labels"]["vlan"] == "30"
-    assert by[("arp_flood_pps", "192.0.2.88")]["value"] == 21
+    assert 21 <= by[("arp_flood_pps", "192.0.2.88")]["value"] <= 25  # frames seen when it crossed 20
     assert all(r["labels"]["interface"] == "br0" and r["labels"]["device"] == "sniffer" for r in readings)
 
 

@@ -34,6 +34,8 @@ class Influx:
     script: Callable[[int, list[str]], Answer] = lambda n, lines: (204, {}, b"")
     requests: list[tuple[float, list[str], int, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: Callable[[list[str]], float] = lambda lines: 0.0  # seconds before these are answered
+    answered: dict[int, float] = field(default_factory=dict)  # request number -> when answered
 
     @property
     def url(self) -> str:
@@ -55,8 +57,11 @@ def influx() -> Iterator[Influx]:
                 raw = gzip.decompress(raw)
             lines = raw.decode().split("\n")
             with state.lock:
-                status, headers, body = state.script(len(state.requests), lines)
+                n = len(state.requests)
+                status, headers, body = state.script(n, lines)
                 state.requests.append((time.monotonic(), lines, status, dict(self.headers)))
+            time.sleep(state.delay(lines))
+            state.answered[n] = time.monotonic()
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -143,6 +148,33 @@ def test_retry_after_is_honoured_and_nothing_is_lost_or_doubled(influx: Influx, 
     times = [t for t, *_ in influx.requests]
     assert times[1] - times[0] >= 0.9  # Retry-After: 1 outweighs the 50 ms backoff
     assert sorted(influx.accepted()) == sorted(set(influx.accepted())) and len(influx.accepted()) == 10
+
+
+def test_two_requests_in_flight_and_a_failed_one_is_replayed_before_newer_points(
+        influx: Influx, tmp_path: Path) -> None:
+    first = "up,device=d0 value=1.0 1700000000000"
+    tries: list[int] = []  # request numbers of the first batch: it fails once, then goes through
+
+    def script(n: int, lines: list[str]) -> Answer:
+        if lines[0] != first:
+            return 204, {}, b""
+        tries.append(n)
+        return (503, {}, b"") if len(tries) == 1 else (204, {}, b"")
+
+    influx.script = script
+    influx.delay = lambda lines: 0.5 if lines[0] == first else 0.0  # the first batch's answer is slow
+    out = output(influx.url, tmp_path, batch_size=5)
+    out.write(points(20))
+    out.flush()
+    wait_for(lambda: out.stats()["sent"] == 20)
+    out.close()
+    second = next(t for t, lines, *_ in influx.requests if lines[0].startswith("up,device=d5 "))
+    assert second < influx.answered[tries[0]]  # the second batch was sent before the first's answer
+    # The second batch went through while the first was out; the first, once failed, went to the
+    # durable queue, and what was written after it waited behind it there.
+    expected = [f"up,device=d{i} value=1.0 {1_700_000_000_000 + i * 1000}" for i in (*range(5, 10),
+                *range(5), *range(10, 20))]
+    assert influx.accepted() == expected and out.stats()["queued"] == 0
 
 
 def test_a_refused_token_is_shouted_points_kept_until_fixed_and_never_printed(

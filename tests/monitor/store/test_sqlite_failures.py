@@ -16,7 +16,8 @@ import pytest
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, AlertState, Reading, Severity
-from monitor.store.sqlite import BUFFER_BATCHES, SQLiteStore
+from monitor.store.sqlite import SQLiteStore
+from monitor.store.sqlite_write import BUFFER_BATCHES
 
 T0 = 1_700_000_000.0
 

@@ -143,6 +143,18 @@ def test_a_point_written_twice_is_stored_and_counted_once(store: SQLiteStore) ->
     assert (hour.min, hour.max, hour.count, hour.avg) == (20.0, 22.0, 3, 21.0)
 
 
+def test_labels_in_another_order_are_the_same_series(store: SQLiteStore) -> None:
+    store.write([Reading("up", 1.0, {"device": "sw1", "room": ROOM}, T0)])
+    store.write([Reading("up", 0.0, {"room": ROOM, "device": "sw1"}, T0 + 60)])  # same, reordered
+    store.flush()
+    store.write([Reading("up", 1.0, {"room": ROOM, "device": "sw1"}, T0 + 120)])  # a later flush
+    store.flush()
+    assert store.series("up") == [("up", {"device": "sw1", "room": ROOM})]
+    assert [x.value for x in store.query("up", 0, 2e9)] == [1.0, 0.0, 1.0]
+    (hour,) = store.rollups("up", 0, 2e9)
+    assert (hour.count, hour.min, hour.max) == (3, 0.0, 1.0)
+
+
 def _life() -> list[Alert]:
     pending = Alert(rule="ups_on_battery", labels={"device": "ups1", "room": ROOM},
                     state=AlertState.PENDING, severity=Severity.CRITICAL, value=1.0, active_at=T0,
