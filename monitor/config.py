@@ -21,12 +21,13 @@ from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
+from monitor.core.paths import DEFAULT_CONFIG
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory, check_names
 from monitor.store.settings import StoreSettings
 
-DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
+DEFAULT_PATH = DEFAULT_CONFIG  # a name the CLI can read without importing this module
 
 
 class _Section(BaseModel):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import config as config_mod
+from monitor.core.paths import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from monitor import config as config_mod
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -14,11 +17,13 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """The ``--config`` option every command that reads the config takes."""
     parser.add_argument("--config", "-c", type=Path, default=None,
-                        help=f"config file (default {config_mod.DEFAULT_PATH} if it exists)")
+                        help=f"config file (default {DEFAULT_CONFIG} if it exists)")
 
 
 def load(path: Path | None) -> tuple[config_mod.Settings, str]:
     """Settings and the name used to locate problems (file name, or 'defaults')."""
+    from monitor import config as config_mod
+
     settings, chosen = config_mod.load(path)
     return settings, chosen.name if chosen else "defaults"
 
@@ -26,6 +31,8 @@ def load(path: Path | None) -> tuple[config_mod.Settings, str]:
 def looked_in(path: Path | None, settings: config_mod.Settings) -> str:
     """``config FILE, state directory DIR``: where a command looked, for its "nothing matches"
     answers (a wrong --config or state directory is the usual reason)."""
+    from monitor import config as config_mod
+
     chosen = path or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists() else None)
     state, _why = config_mod.state_dir(settings)
     return f"config {chosen or 'none (defaults)'}, state directory {state}"

@@ -13,13 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
-from monitor.core import logs
-from monitor.report import backups, items, period, render
-from monitor.report.book import InspectionBook
-from monitor.report.judge import judge
-from monitor.report.judge import load as load_data
 
 
 def register(sub: Any) -> None:
@@ -37,6 +31,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, now: float | None = None) -> int:
     """Inspect, store, save, print the saved path."""
+    from monitor import config as config_mod
+    from monitor.core import logs
+    from monitor.report import backups, items, period, render
+    from monitor.report.book import InspectionBook
+    from monitor.report.judge import judge
+    from monitor.report.judge import load as load_data
     logs.setup("warning")
     settings, _ = load(args.config)
     now = time.time() if now is None else now

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCollector
-from collectors.snmp.options import SnmpOptions
-from collectors.snmp.profiles import load_profiles
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-from monitor.core.errors import CollectError, ConfigError
 
 EXIT_UNREACHABLE = 3
 
@@ -47,6 +40,14 @@ def register(sub: Any) -> None:
 
 def run_probe(args: argparse.Namespace) -> int:
     """Exit 0 answered, 2 bad options, 3 no answer."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCollector
+    from collectors.snmp.options import SnmpOptions
+    from collectors.snmp.profiles import load_profiles
+    from monitor.core.errors import CollectError, ConfigError
     raw = {"version": args.version, "community": args.community, "user": args.user,
            "auth_protocol": args.auth_protocol, "auth_key": args.auth_key,
            "priv_protocol": args.priv_protocol, "priv_key": args.priv_key, "context": args.context,
