@@ -247,4 +247,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def state_dir(settings: Settings) -> tuple[Path, str]:
     """The state directory to use and why (see ``monitor.statedir.choose``)."""
-    return statedir.choose(settings.state_dir)
+    # Say "default" when neither the file nor ROOMWATCH_STATE_DIR set it: the log must not claim
+    # a configuration that does not exist.
+    origin = "configured" if "state_dir" in settings.model_fields_set else "default"
+    return statedir.choose(settings.state_dir, origin)

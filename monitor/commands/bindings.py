@@ -94,12 +94,15 @@ def run_learn(args: argparse.Namespace) -> int:
     from collectors.arp.sniff import ArpListener
     from monitor import wiring
     from monitor.core import bindings, logs
-    from monitor.core.durations import parse_duration
+    from monitor.core.durations import parse_typed_duration
     from monitor.core.errors import ConfigError
     from monitor.core.host import local_name
     logs.setup("warning")
     settings, _ = load(args.config)
-    seconds = parse_duration(args.duration)
+    try:
+        seconds = parse_typed_duration(args.duration)
+    except ValueError as err:
+        raise ConfigError([f"--for: {err}"]) from None
     registry = wiring.load_registry(settings) if settings.bindings.file else bindings.Registry()
     if settings.bindings.file and args.out.resolve() == settings.bindings.file.resolve():
         raise ConfigError([f"{args.out}: is the registry itself; learn writes a draft for review"])

@@ -33,12 +33,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the extra is there, then play the demo; exit 1 if a record or report failed."""
-    from monitor.core.durations import parse_duration
+    from monitor.core.durations import parse_typed_duration
     from monitor.demo import agents
     from monitor.demo.run import play
 
     try:
-        duration = parse_duration(args.duration)
+        duration = parse_typed_duration(args.duration)
     except ValueError as err:
         print(f"--duration: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
 
 
 def register(sub: Any) -> None:
@@ -54,7 +54,13 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     book = InspectionBook(state / "inspections.db")
     try:
         if args.show:
-            for entry in book.entries(span.label):
+            entries = book.entries(span.label)
+            if not entries:
+                # Silence here read as "nothing wrong"; say there is no record and where we looked.
+                print(f"no inspection record for {span.label} in {state / 'inspections.db'} "
+                      f"(write one with: roomwatch inspect --date {span.label})", file=sys.stderr)
+                return EXIT_VIOLATIONS
+            for entry in entries:
                 print(render.daily_markdown(entry, table, tz, lang))
             return EXIT_OK
         from monitor.commands.report import open_store

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -61,12 +62,12 @@ def run_add(args: argparse.Namespace) -> int:
     from alerts.matchers import alert_labels
     from alerts.silence import Silences
     from alerts.state import State
-    from monitor.core.durations import format_duration, parse_duration
+    from monitor.core.durations import format_duration, parse_typed_duration
     from monitor.core.matchers import all_match, parse_matchers
     try:
-        seconds = parse_duration(args.duration)
+        seconds = parse_typed_duration(args.duration)
     except ValueError as err:
-        print(f"--for: {err}")
+        print(f"--for: {err}", file=sys.stderr)
         return EXIT_USAGE
     now = time.time()
     db, where = open_db(args)
