@@ -12,6 +12,7 @@ from typing import Any
 
 from collectors.base import Listener
 from monitor.core.model import Alert, AlertState, Reading
+from monitor.core.numbers import plain
 from monitor.finite import FiniteGate
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
@@ -83,14 +84,14 @@ def to_table(result: CheckResult, lang: str = "zh") -> str:
     skip = ("device", "kind", "level", "site", "room")
     rows = [
         (r.labels.get("device", ""), r.metric,
-         ",".join(f"{k}={v}" for k, v in r.labels.items() if k not in skip), f"{r.value:g}")
+         ",".join(f"{k}={v}" for k, v in r.labels.items() if k not in skip), plain(r.value))
         for r in sorted(result.readings, key=lambda r: (r.labels.get("device", ""), r.metric))
     ]
     out = [f"{rtitle} ({len(rows)})", _table(rhead, rows), ""]
     if result.violations:
         vrows = [
             (sev.get(a.severity.value, a.severity.value), a.labels.get("device", ""), a.rule,
-             f"{a.value:g}", a.summary, a.clause)
+             plain(a.value), a.summary, a.clause)
             for a in result.violations
         ]
         out += [f"{vtitle} ({len(vrows)})", _table(vhead, vrows)]

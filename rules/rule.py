@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.core.matchers import Matcher, all_match, from_table
 from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Severity
+from monitor.core.numbers import Shown
 
 
 class Op(enum.Enum):
@@ -187,7 +188,9 @@ class Rule(Selection):
 
     def render(self, labels: Labels, value: float, condition: Condition) -> str:
         """The summary for one series and value; never raises (a broken template shows as is)."""
-        return render_summary(self.summary, {**labels, "value": value,
+        # The value keeps the digits that separate it from the bounds it is judged against.
+        shown = Shown(value, (condition.lo, condition.hi))
+        return render_summary(self.summary, {**labels, "value": shown,
                                              "threshold": condition.threshold, "rule": self.name})
 
 

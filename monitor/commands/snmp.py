@@ -48,6 +48,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from collectors.snmp.options import SnmpOptions
     from collectors.snmp.profiles import load_profiles
     from monitor.core.errors import CollectError, ConfigError
+    from monitor.core.numbers import plain
     raw = {"version": args.version, "community": args.community, "user": args.user,
            "auth_protocol": args.auth_protocol, "auth_key": args.auth_key,
            "priv_protocol": args.priv_protocol, "priv_key": args.priv_key, "context": args.context,
@@ -82,5 +83,5 @@ def run_probe(args: argparse.Namespace) -> int:
           f"sysDescr:    {descr}\nprofile:     {profile}\n\nreadings ({len(readings)}):")
     for r in sorted(readings, key=lambda r: (r.metric, sorted(r.labels.items()))):
         labels = ",".join(f"{k}={v}" for k, v in sorted(r.labels.items()))
-        print(f"  {r.metric}{{{labels}}} {r.value:g}")
+        print(f"  {r.metric}{{{labels}}} {plain(r.value)}")
     return EXIT_OK
