@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.commands.common import (
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     add_config_option,
@@ -48,7 +49,6 @@ def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
     from collectors.ssh.session import HostKeyRefused
     from monitor import config as config_mod
     from monitor import wiring
-    from monitor.commands.ssh import EXIT_REFUSED
     from monitor.core.errors import CollectError
     settings, where = load(args.config)
     jobs = {j.name: j for j in settings.backups}

@@ -11,7 +11,9 @@ from monitor.core.paths import DEFAULT_CONFIG
 if TYPE_CHECKING:
     from monitor import config as config_mod
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+# The exit codes every command keeps (README "Exit codes"): 3 means refused — nothing was done
+# or recorded because a device could not be read or a host key was not confirmed.
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.commands.common import (
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     add_config_option,
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from collectors.posture.software import Inventories
     from monitor import config as config_mod
 
-EXIT_REFUSED = 3
 
 
 def register(sub: Any) -> None:

@@ -6,9 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-
-EXIT_UNREACHABLE = 3
+from monitor.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, command_group
 
 
 def register(sub: Any) -> None:
@@ -69,7 +67,7 @@ def run_probe(args: argparse.Namespace) -> int:
         readings = asyncio.run(collector.collect(0.0))
     except CollectError as err:
         print(f"no answer: {err}")
-        return EXIT_UNREACHABLE
+        return EXIT_REFUSED
     profile = collector.profile.name if collector.profile else "?"
     system = collector.system
     if args.json:

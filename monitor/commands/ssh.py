@@ -6,9 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
-
-EXIT_REFUSED = 3
+from monitor.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, add_config_option, command_group, load
 
 
 def register(sub: Any) -> None:
