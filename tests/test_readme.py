@@ -48,7 +48,11 @@ def shell_lines() -> list[tuple[int, str]]:
     return out
 
 
-@pytest.mark.parametrize(("line", "body"), blocks(("toml",)), ids=lambda v: str(v) if isinstance(v, int) else "")
+def ids(value: object) -> str:
+    return f"line{value}" if isinstance(value, int) else ""
+
+
+@pytest.mark.parametrize(("line", "body"), blocks(("toml",)), ids=ids)
 def test_toml_example_is_a_valid_config(line: int, body: str, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     creds = tmp_path / "credentials"
@@ -68,7 +72,7 @@ def test_toml_example_is_a_valid_config(line: int, body: str, tmp_path: Path,
     assert problems == [] and settings is not None, f"README.md:{line}: {problems}"
 
 
-@pytest.mark.parametrize(("line", "command"), shell_lines(), ids=lambda v: str(v) if isinstance(v, int) else "")
+@pytest.mark.parametrize(("line", "command"), shell_lines(), ids=ids)
 def test_shell_example_runs_or_parses(line: int, command: str, tmp_path: Path) -> None:
     for prefix, reason in NOT_HERE.items():
         if command.startswith(prefix):
