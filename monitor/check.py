@@ -7,7 +7,7 @@ import json
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.base import Listener
@@ -24,6 +24,7 @@ class CheckResult:
 
     readings: list[Reading]
     violations: list[Alert]
+    english: dict[str, str] = field(default_factory=dict)  # fingerprint → English summary
 
 
 async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = None, *,
@@ -50,7 +51,8 @@ async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = Non
     engine.evaluate(now, ignore_for=True)
     violations = [a for a in engine.active() if a.state is AlertState.FIRING]
     violations.sort(key=lambda a: (-a.severity.rank, a.labels.get("device", ""), a.rule))
-    return CheckResult(readings, violations)
+    english = {a.fingerprint: engine.summary(a, "en") for a in violations}
+    return CheckResult(readings, violations, english)
 
 
 def to_json(result: CheckResult) -> str:
@@ -91,7 +93,8 @@ def to_table(result: CheckResult, lang: str = "zh") -> str:
     if result.violations:
         vrows = [
             (sev.get(a.severity.value, a.severity.value), a.labels.get("device", ""), a.rule,
-             plain(a.value), a.summary, a.clause)
+             plain(a.value), result.english.get(a.fingerprint, a.summary) if lang == "en" else a.summary,
+             a.clause)
             for a in result.violations
         ]
         out += [f"{vtitle} ({len(vrows)})", _table(vhead, vrows)]
