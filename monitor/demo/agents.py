@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,6 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
 @contextlib.contextmanager
 def modbus_device(address: str, port: int, holding: Mapping[int, int], unit: int = 1) -> Iterator[None]:
     """pymodbus's own Modbus-TCP server on ``address:port`` with writable holding registers."""
-    from pymodbus.server import ModbusTcpServer
     from pymodbus.simulator import DataType, SimData, SimDevice
 
     start = min(holding)
@@ -145,14 +145,23 @@ def modbus_device(address: str, port: int, holding: Mapping[int, int], unit: int
     unused = SimData(60000, values=[False], datatype=DataType.BITS)
     tables = ([unused], [unused], [SimData(start, values=values, datatype=DataType.REGISTERS)],
               [SimData(60000, values=[0], datatype=DataType.REGISTERS)])
-    device = SimDevice(id=unit, simdata=tables)
+    with modbus_thread(SimDevice(id=unit, simdata=tables), address, port):
+        yield
+
+
+@contextlib.contextmanager
+def modbus_thread(device: Any, address: str, port: int, **options: Any) -> Iterator[None]:
+    """Serve a pymodbus ``SimDevice`` on ``address:port`` from its own event loop in a thread
+    until the block ends (``options`` go to ``ModbusTcpServer``: framer, trace hooks)."""
+    from pymodbus.server import ModbusTcpServer
+
     loop = asyncio.new_event_loop()
     servers: list[ModbusTcpServer] = []
     listening = threading.Event()
 
     async def serve() -> None:
         # pymodbus binds its server to the running loop, so it is made inside the thread.
-        server = ModbusTcpServer(device, address=(address, port))
+        server = ModbusTcpServer(device, address=(address, port), **options)
         servers.append(server)
         await server.serve_forever(background=True)
         listening.set()
@@ -164,10 +173,10 @@ def modbus_device(address: str, port: int, holding: Mapping[int, int], unit: int
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(serve())
 
-    thread = threading.Thread(target=run, name=f"demo-modbus-{port}", daemon=True)
+    thread = threading.Thread(target=run, name=f"modbus-{port}", daemon=True)
     thread.start()
     if not listening.wait(20):
-        raise RuntimeError(f"the demo Modbus device did not listen on {address}:{port}")
+        raise RuntimeError(f"the Modbus server did not listen on {address}:{port}")
     try:
         yield
     finally:
