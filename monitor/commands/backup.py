@@ -48,8 +48,8 @@ def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
     from collectors.backup import LOG_NAME, restore, runner_for
     from collectors.ssh.session import HostKeyRefused
     from monitor import config as config_mod
-    from monitor import wiring
     from monitor.core.errors import CollectError
+    from monitor.jobs import backup_remote
     settings, where = load(args.config)
     jobs = {j.name: j for j in settings.backups}
     job = jobs.get(args.job)
@@ -67,7 +67,7 @@ def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
         record = restore.Record(ts=now, job=job.name, by=by, what=args.what, result=args.result,
                                 detail=args.comment, manual=True)
     else:
-        runner = runner_for(job, wiring.backup_remote(settings, job, state))
+        runner = runner_for(job, backup_remote(settings, job, state))
         try:
             record = restore.run_test(job, runner, now=now, by=by)
         except HostKeyRefused as refused:

@@ -72,7 +72,7 @@ def run_approve(args: argparse.Namespace) -> int:
     from collectors.posture import options_of
     from collectors.posture.collector import PostureCollector
     from collectors.ssh.session import HostKeyRefused
-    from monitor import wiring
+    from monitor import jobs
     from monitor.core.errors import CollectError
     found = _device(args)
     if found is None:
@@ -90,7 +90,7 @@ def run_approve(args: argparse.Namespace) -> int:
         return EXIT_OK
     options = options_of(dev)
     assert options is not None
-    collector = build_posture(dev, options, wiring.shared_of(settings))
+    collector = build_posture(dev, options, jobs.shared_of(settings))
     assert isinstance(collector, PostureCollector)
     try:
         packages = asyncio.run(collector.read_inventory())
