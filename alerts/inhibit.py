@@ -1,7 +1,9 @@
 """Inhibition: a firing source alert mutes target alerts that share the ``equal`` labels.
 
-Two rules are built in. A device that is down mutes its other alerts; a device whose
-``parent`` (inventory) is down is muted altogether — one page for a dead switch, not forty.
+Three rules are built in. A device that is down mutes its other alerts; a device whose
+``parent`` (inventory) is down is muted altogether — one page for a dead switch, not forty; a
+link that is down altogether (``website_unavailable``, ``link_unreachable``) mutes its own
+``link_loss_high``, the lesser alert the same outage raises.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ class CompiledInhibit:
     equal: tuple[str, ...]
 
 
+# One HTTP or ICMP outage is 100 % loss too: page for the outage, not also for the loss.
+BUILT_IN = (InhibitRule(source=["alertname=~website_unavailable|link_unreachable"],
+                        target=["alertname=link_loss_high"], equal=["link"]),)
+
+
 def compile_rules(rules: Sequence[InhibitRule]) -> list[CompiledInhibit]:
-    """Parse every rule's matchers once."""
+    """Parse every rule's matchers once; the built-in rules come first."""
     return [CompiledInhibit(parse_matchers(r.source), parse_matchers(r.target), tuple(r.equal))
-            for r in rules]
+            for r in (*BUILT_IN, *rules)]
 
 
 def inhibited(alerts: Iterable[Alert], rules: Sequence[CompiledInhibit], *,

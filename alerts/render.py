@@ -19,6 +19,7 @@ import jinja2
 
 from monitor.core.errors import ConfigError
 from monitor.core.model import Alert, AlertState, Severity
+from monitor.core.numbers import plain
 from monitor.core.textfiles import read_text
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,8 @@ def _view(alert: Alert) -> dict[str, Any]:
         "rule": alert.rule,
         "device": labels.get("device", "?"),
         "place": place,
-        "what": alert.summary or alert.rule,
-        "value": f"{alert.value:g}",
+        "what": _what(alert, labels.get("device", "")),
+        "value": plain(alert.value),
         "threshold": alert.annotations.get("threshold", ""),
         "severity": alert.severity.value,
         "since": _clock(alert.fired_at or alert.active_at),
@@ -157,6 +158,14 @@ def _view(alert: Alert) -> dict[str, Any]:
         "notes": "\n".join(f"{k}: {v}" if "\n" not in v else f"{k}:\n{v}"
                            for k, v in sorted(alert.annotations.items()) if k != "threshold"),
     }
+
+
+def _what(alert: Alert, device: str) -> str:
+    """The summary without its leading device name: titles and SMS put the device first already."""
+    what = alert.summary or alert.rule
+    if device and what.startswith(device + " "):
+        return what[len(device) + 1:].lstrip() or what
+    return what
 
 
 def _clock(ts: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pydantic import Field
 
 from collectors.base import DeviceInfo, Shared
 from collectors.parsers import mdstat
+from monitor.core.durations import Duration
 from monitor.core.model import Reading
 from monitor.core.options import PluginOptions
 
@@ -29,6 +31,7 @@ level = 2
 ignore_fstypes = ["tmpfs", "devtmpfs", "squashfs", "iso9660"]   # file systems whose use is not reported
 ignore_mounts = []                                            # mount points whose use is not reported
 mdstat = "/proc/mdstat"                                       # where the software RAID state is read
+cpu_sample = "500ms"     # the first collection (e.g. `roomwatch check`) measures CPU use over this
 """
 
 
@@ -43,6 +46,9 @@ class LocalOptions(PluginOptions):
         default_factory=list, description="Mount points whose use is not reported."
     )
     mdstat: str = Field("/proc/mdstat", description="Where the software RAID state is read.")
+    cpu_sample: Duration = Field(
+        0.5, description="The first collection, with no earlier one to compare with (a one-shot "
+        "`roomwatch check`), measures CPU use over this interval; later ones since the last.")
 
 
 Options = LocalOptions
@@ -127,7 +133,8 @@ class PsutilOS:
 
 
 class LocalCollector:
-    """The host the daemon runs on. CPU use is measured between two collections."""
+    """The host the daemon runs on. CPU use is measured between two collections (the first one
+    over ``cpu_sample``)."""
 
     def __init__(self, device: str, options: LocalOptions | None, *, host: HostOS | None = None):
         self.device = device
@@ -143,6 +150,10 @@ class LocalCollector:
             out.append(Reading(metric, float(value), labels, now))
 
         cpu = self.host.cpu_times()
+        if self._last_cpu is None:
+            # CPU use is a difference of two samples; the first collection has no earlier one.
+            await asyncio.sleep(self.options.cpu_sample)
+            self._last_cpu, cpu = cpu, self.host.cpu_times()
         if self._last_cpu is not None and cpu.total > self._last_cpu.total:
             busy = cpu.busy - self._last_cpu.busy
             add("cpu_percent", round(100.0 * busy / (cpu.total - self._last_cpu.total), 2))

@@ -7,11 +7,12 @@ import json
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.base import Listener
 from monitor.core.model import Alert, AlertState, Reading
+from monitor.core.numbers import plain
 from monitor.finite import FiniteGate
 from monitor.scheduler import Job, collect_once
 from rules.engine import Engine
@@ -23,6 +24,7 @@ class CheckResult:
 
     readings: list[Reading]
     violations: list[Alert]
+    english: dict[str, str] = field(default_factory=dict)  # fingerprint → English summary
 
 
 async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = None, *,
@@ -49,7 +51,8 @@ async def run_check(jobs: Sequence[Job], engine: Engine, now: float | None = Non
     engine.evaluate(now, ignore_for=True)
     violations = [a for a in engine.active() if a.state is AlertState.FIRING]
     violations.sort(key=lambda a: (-a.severity.rank, a.labels.get("device", ""), a.rule))
-    return CheckResult(readings, violations)
+    english = {a.fingerprint: engine.summary(a, "en") for a in violations}
+    return CheckResult(readings, violations, english)
 
 
 def to_json(result: CheckResult) -> str:
@@ -83,14 +86,15 @@ def to_table(result: CheckResult, lang: str = "zh") -> str:
     skip = ("device", "kind", "level", "site", "room")
     rows = [
         (r.labels.get("device", ""), r.metric,
-         ",".join(f"{k}={v}" for k, v in r.labels.items() if k not in skip), f"{r.value:g}")
+         ",".join(f"{k}={v}" for k, v in r.labels.items() if k not in skip), plain(r.value))
         for r in sorted(result.readings, key=lambda r: (r.labels.get("device", ""), r.metric))
     ]
     out = [f"{rtitle} ({len(rows)})", _table(rhead, rows), ""]
     if result.violations:
         vrows = [
             (sev.get(a.severity.value, a.severity.value), a.labels.get("device", ""), a.rule,
-             f"{a.value:g}", a.summary, a.clause)
+             plain(a.value), result.english.get(a.fingerprint, a.summary) if lang == "en" else a.summary,
+             a.clause)
             for a in result.violations
         ]
         out += [f"{vtitle} ({len(vrows)})", _table(vhead, vrows)]

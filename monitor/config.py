@@ -22,12 +22,13 @@ from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
 from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
+from monitor.core.paths import DEFAULT_CONFIG
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory, check_names
 from monitor.store.settings import AlertmanagerSettings, StoreSettings
 
-DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
+DEFAULT_PATH = DEFAULT_CONFIG  # a name the CLI can read without importing this module
 
 
 class _Section(BaseModel):
@@ -282,4 +283,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def state_dir(settings: Settings) -> tuple[Path, str]:
     """The state directory to use and why (see ``monitor.statedir.choose``)."""
-    return statedir.choose(settings.state_dir)
+    # Say "default" when neither the file nor ROOMWATCH_STATE_DIR set it: the log must not claim
+    # a configuration that does not exist.
+    origin = "configured" if "state_dir" in settings.model_fields_set else "default"
+    return statedir.choose(settings.state_dir, origin)

@@ -18,6 +18,7 @@ from monitor.core.errors import ConfigError, StoreError
 from monitor.core.host import local_name
 from monitor.core.model import Reading
 from monitor.core.savedby import SavedBy
+from monitor.core.numbers import plain
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
 from monitor.wiring import (
@@ -256,7 +257,7 @@ def summarize(readings: Sequence[Reading], most: int = 8) -> str:
         extra = {k: v for k, v in r.labels.items()
                  if k not in ("device", "kind", "level", "site", "room")}
         name = r.metric + ("{" + ",".join(f"{k}={v}" for k, v in extra.items()) + "}" if extra else "")
-        shown.append(f"{name}={r.value:g}")
+        shown.append(f"{name}={plain(r.value)}")
     more = len(readings) - len(shown)
     return f"device={device} " + " ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 

@@ -12,14 +12,15 @@ log = logging.getLogger(__name__)
 _OWN = (".db", ".db-wal", ".db-shm", ".db-journal", ".json", "known_hosts")
 
 
-def choose(wanted: Path) -> tuple[Path, str]:
-    """The state directory to use and why: ``wanted`` if writable, else ./roomwatch-state.
-    Made 0700; roomwatch's own files in it are kept 0600 (see ``private``)."""
+def choose(wanted: Path, origin: str = "configured") -> tuple[Path, str]:
+    """The state directory to use and why: ``wanted`` if writable (the reason is ``origin``:
+    configured, or the default), else ./roomwatch-state. Made 0700; roomwatch's own files in it
+    are kept 0600 (see ``private``)."""
     try:
         wanted.mkdir(mode=0o700, parents=True, exist_ok=True)
         if os.access(wanted, os.W_OK):
             private(wanted)
-            return wanted, "configured"
+            return wanted, origin
     except OSError:
         pass
     fallback = Path.cwd() / "roomwatch-state"

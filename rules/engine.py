@@ -147,6 +147,14 @@ class Engine:
         """Every pending and firing alert."""
         return [a for s in self._hot for a in s.alerts.values()]
 
+    def summary(self, alert: Alert, lang: str) -> str:
+        """``alert``'s summary in ``lang`` (its rule's English one for ``en``), else as stored."""
+        rule = self._rules.get(alert.rule)
+        eff = rule.effective(alert.labels) if rule is not None else None
+        if rule is None or eff is None:
+            return alert.summary
+        return rule.render(alert.labels, alert.value, eff.condition, lang)
+
     def replace_rules(self, rules: Sequence[Rule]) -> None:
         """Swap in a reloaded rule set; alerts of rules that still exist and apply carry over.
 

@@ -22,7 +22,7 @@ from rules import fields
 from rules.rule import Override, Rule
 
 _RULE_KEYS = ("name", "metric", "match", "matchers", *fields.BOUNDS, "hysteresis", "for", "severity",
-              "summary", "clause", "description")
+              "summary", "summary_en", "clause", "description")
 _REQUIRED = ("name", "metric", "severity", "summary", "clause")
 _SELECT_KEYS = ("match", "matchers")
 _CHANGE_KEYS = (*fields.BOUNDS, "hysteresis", "for", "severity", "disabled", "clause")
@@ -177,6 +177,9 @@ def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None
     summary = fields.text(table, "summary", at, problems)
     if summary is not None and (why := template_problem(summary)):
         problems.append(f"{at}.summary: {why}")
+    summary_en = fields.text(table, "summary_en", at, problems)
+    if summary_en and (why := template_problem(summary_en)):
+        problems.append(f"{at}.summary_en: {why}")
     clause = fields.text(table, "clause", at, problems)
     if clause is not None and not clause.strip():
         problems.append(f"{at}.clause: empty; cite the regulation (file:line and section)")
@@ -186,7 +189,8 @@ def _rule(table: Mapping[str, Any], at: str, problems: list[str]) -> Rule | None
         return None
     return Rule(name=name, metric=metric, match=match, matchers=matchers,
                 condition=bounds.with_hysteresis(hysteresis or 0.0), for_s=for_s or 0.0,
-                severity=severity, summary=summary, clause=clause, description=description or "")
+                severity=severity, summary=summary, clause=clause, description=description or "",
+                summary_en=summary_en or "")
 
 
 def template_problem(template: str) -> str | None:

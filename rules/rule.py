@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.core.matchers import Matcher, all_match, from_table
 from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Severity
+from monitor.core.numbers import Shown
 
 
 class Op(enum.Enum):
@@ -157,6 +158,7 @@ class Rule(Selection):
     summary: str
     clause: str
     description: str = ""
+    summary_en: str = ""  # the English summary (``--lang en``); same fields as ``summary``
     overrides: tuple[Override, ...] = ()
 
     def effective(self, labels: Labels) -> Effective | None:
@@ -185,9 +187,13 @@ class Rule(Selection):
             condition = bounds.with_hysteresis(hysteresis)
         return Effective(condition=condition, for_s=for_s, severity=severity)
 
-    def render(self, labels: Labels, value: float, condition: Condition) -> str:
-        """The summary for one series and value; never raises (a broken template shows as is)."""
-        return render_summary(self.summary, {**labels, "value": value,
+    def render(self, labels: Labels, value: float, condition: Condition, lang: str = "zh") -> str:
+        """The summary for one series and value (English when ``lang`` is ``en`` and the rule has
+        one); never raises (a broken template shows as is)."""
+        # The value keeps the digits that separate it from the bounds it is judged against.
+        shown = Shown(value, (condition.lo, condition.hi))
+        template = self.summary_en if lang == "en" and self.summary_en else self.summary
+        return render_summary(template, {**labels, "value": shown,
                                              "threshold": condition.threshold, "rule": self.name})
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import socketserver
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from monitor.demo.agents import stop  # one way to stop a child process, shared with the demo
+
+__all__ = ["free_port", "serving", "stop"]
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -17,18 +20,6 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL if it has not gone within ``timeout``; a process already gone is fine."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @contextmanager

@@ -58,6 +58,9 @@ def test_threshold_edges_through_exec_and_check(tmp_path: Path) -> None:
     assert table.returncode == 1 and "违规 (4)" in table.stdout and "依据条款" in table.stdout
     english = roomwatch("check", "--config", str(config), "--lang", "en")
     assert "Violations (4)" in english.stdout
+    # The rules' own English summaries, not the zh-CN ones.
+    assert "room temperature 28.1 °C, outside 18–28 °C" in english.stdout
+    assert "机房温度" not in english.stdout
 
 
 def test_check_is_clean_when_everything_is_normal(tmp_path: Path) -> None:

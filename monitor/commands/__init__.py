@@ -19,4 +19,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.server",
     "monitor.commands.backup",
     "monitor.commands.logs",
+    "monitor.commands.demo",
 )

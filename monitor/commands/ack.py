@@ -7,13 +7,7 @@ import re
 import time
 from typing import Any
 
-from alerts.ack import Acks
-from alerts.matchers import alert_labels
-from alerts.state import State
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option
-from monitor.commands.silence import open_db
-from monitor.core.matchers import all_match, parse_matchers
-from monitor.core.model import AlertState
 
 
 def register(sub: Any) -> None:
@@ -30,6 +24,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record an ack for every firing alert named."""
+    from alerts.ack import Acks
+    from alerts.matchers import alert_labels
+    from alerts.state import State
+    from monitor.commands.silence import open_db
+    from monitor.core.matchers import all_match, parse_matchers
+    from monitor.core.model import AlertState
     db, where = open_db(args)
     alerts = [a for a in State(db).alerts.values() if a.state is AlertState.FIRING]
     if len(args.what) == 1 and re.fullmatch(r"[0-9a-f]{16}", args.what[0]):

@@ -11,20 +11,15 @@ import sys
 import time
 from typing import Any
 
-from collectors.backup import LOG_NAME, restore, runner_for
-from collectors.ssh.session import HostKeyRefused
-from monitor import config as config_mod
 from monitor.commands.common import (
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     add_config_option,
     command_group,
     load,
 )
-from monitor.commands.ssh import EXIT_REFUSED
-from monitor.core.errors import CollectError
-from monitor.jobs import backup_remote
 
 
 def register(sub: Any) -> None:
@@ -50,6 +45,11 @@ def register(sub: Any) -> None:
 
 def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
     """Run or record one restore test; print the record."""
+    from collectors.backup import LOG_NAME, restore, runner_for
+    from collectors.ssh.session import HostKeyRefused
+    from monitor import config as config_mod
+    from monitor.core.errors import CollectError
+    from monitor.jobs import backup_remote
     settings, where = load(args.config)
     jobs = {j.name: j for j in settings.backups}
     job = jobs.get(args.job)

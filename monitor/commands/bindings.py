@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collectors.arp import ArpOptions
-from collectors.arp.detect import Sighting
-from collectors.arp.sniff import ArpListener
-from monitor import wiring
 from monitor.commands.common import EXIT_OK, add_config_option, load
-from monitor.core import bindings, logs
-from monitor.core.durations import parse_duration
-from monitor.core.errors import ConfigError
-from monitor.core.host import local_name
+
+if TYPE_CHECKING:
+    from collectors.arp.detect import Sighting
+    from collectors.arp.sniff import ArpListener
+    from monitor.core import bindings
 
 
 def register(sub: Any) -> None:
@@ -51,6 +47,8 @@ def register(sub: Any) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate FILE; when good, write it normalised to ``[bindings] file``."""
+    from monitor.core import bindings
+    from monitor.core.errors import ConfigError
     settings, _ = load(args.config)
     try:
         data = args.file.read_bytes()
@@ -76,6 +74,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Print or write the current registry."""
+    from monitor import wiring
+    from monitor.core import bindings
     settings, _ = load(args.config)
     registry = wiring.load_registry(settings)
     data = bindings.to_csv(registry.bindings, bom=not args.no_bom)
@@ -88,9 +88,21 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_learn(args: argparse.Namespace) -> int:
     """Sniff for ``--for`` and write a draft; Ctrl-C writes what was seen so far."""
+    import asyncio
+
+    from collectors.arp import ArpOptions
+    from collectors.arp.sniff import ArpListener
+    from monitor import wiring
+    from monitor.core import bindings, logs
+    from monitor.core.durations import parse_typed_duration
+    from monitor.core.errors import ConfigError
+    from monitor.core.host import local_name
     logs.setup("warning")
     settings, _ = load(args.config)
-    seconds = parse_duration(args.duration)
+    try:
+        seconds = parse_typed_duration(args.duration)
+    except ValueError as err:
+        raise ConfigError([f"--for: {err}"]) from None
     registry = wiring.load_registry(settings) if settings.bindings.file else bindings.Registry()
     if settings.bindings.file and args.out.resolve() == settings.bindings.file.resolve():
         raise ConfigError([f"{args.out}: is the registry itself; learn writes a draft for review"])
@@ -110,6 +122,7 @@ def run_learn(args: argparse.Namespace) -> int:
 
 def draft(sightings: list[Sighting], registry: bindings.Registry) -> list[bindings.Binding]:
     """Rows for a person to review: registry details filled in, each note says what it was."""
+    from monitor.core import bindings
     out = []
     for s in sorted(sightings, key=lambda s: (tuple(int(p) for p in s.ip.split(".")), s.mac)):
         by_mac, by_ip = registry.by_mac(s.mac), registry.by_ip(s.ip)
@@ -132,6 +145,7 @@ def draft(sightings: list[Sighting], registry: bindings.Registry) -> list[bindin
 
 
 async def _listen(listener: ArpListener, seconds: float) -> None:
+    import asyncio
     stop = asyncio.Event()
     task = asyncio.create_task(listener.run(lambda readings: None, stop))
     with contextlib.suppress(TimeoutError):

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
-from monitor import check, wiring
 from monitor.commands.common import EXIT_OK, EXIT_VIOLATIONS, add_config_option, load
-from monitor.core import logs
-from rules.engine import Engine
 
 
 def register(sub: Any) -> None:
@@ -27,6 +23,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Collect, judge, print."""
+    import asyncio
+
+    from monitor import check, wiring
+    from monitor.core import logs
+    from rules.engine import Engine
     logs.setup("warning")
     settings, where = load(args.config)
     logs.setup("warning", wiring.secrets_of(settings))

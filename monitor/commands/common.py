@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import config as config_mod
+from monitor.core.paths import DEFAULT_CONFIG
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from monitor import config as config_mod
+
+# The exit codes every command keeps (README "Exit codes"): 3 means refused — nothing was done
+# or recorded because a device could not be read or a host key was not confirmed.
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """The ``--config`` option every command that reads the config takes."""
     parser.add_argument("--config", "-c", type=Path, default=None,
-                        help=f"config file (default {config_mod.DEFAULT_PATH} if it exists)")
+                        help=f"config file (default {DEFAULT_CONFIG} if it exists)")
 
 
 def load(path: Path | None) -> tuple[config_mod.Settings, str]:
     """Settings and the name used to locate problems (file name, or 'defaults')."""
+    from monitor import config as config_mod
+
     settings, chosen = config_mod.load(path)
     return settings, chosen.name if chosen else "defaults"
 
@@ -26,6 +33,8 @@ def load(path: Path | None) -> tuple[config_mod.Settings, str]:
 def looked_in(path: Path | None, settings: config_mod.Settings) -> str:
     """``config FILE, state directory DIR``: where a command looked, for its "nothing matches"
     answers (a wrong --config or state directory is the usual reason)."""
+    from monitor import config as config_mod
+
     chosen = path or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists() else None)
     state, _why = config_mod.state_dir(settings)
     return f"config {chosen or 'none (defaults)'}, state directory {state}"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from alerts.render import check_templates
-from monitor import config as config_mod
-from monitor import sample, wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-from monitor.core.errors import ConfigError
+from monitor.core.paths import DEFAULT_CONFIG
 
 
 def register(sub: Any) -> None:
@@ -20,8 +18,8 @@ def register(sub: Any) -> None:
     validate = inner.add_parser("validate", help="Report every problem in a config file.",
                                 description="Report every problem in a config file, with where "
                                 "it is; exit 2 if there is any.")
-    validate.add_argument("file", type=config_mod.Path, nargs="?", default=None,
-                          help=f"config file (default {config_mod.DEFAULT_PATH})")
+    validate.add_argument("file", type=Path, nargs="?", default=None,
+                          help=f"config file (default {DEFAULT_CONFIG})")
     validate.set_defaults(handler=run_validate)
     sample = inner.add_parser("sample", help="Print an annotated sample config.",
                               description="Print an annotated sample config with every option.")
@@ -30,6 +28,10 @@ def register(sub: Any) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Load the file and build its rules, notifiers and templates; print every problem."""
+    from alerts.render import check_templates
+    from monitor import config as config_mod
+    from monitor import wiring
+    from monitor.core.errors import ConfigError
     path = args.file or config_mod.DEFAULT_PATH
     try:
         settings, _, problems = wiring.examine(path)
@@ -48,5 +50,6 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_sample(_args: argparse.Namespace) -> int:
     """Print the annotated sample config, put together from every part's own sample."""
+    from monitor import sample
     print(sample.render(), end="")
     return EXIT_OK

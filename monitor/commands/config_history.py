@@ -7,9 +7,6 @@ import sys
 import time
 from typing import Any
 
-from collectors.ssh.configs import unified_diff
-from collectors.ssh.history import ConfigHistory
-from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
 
 
@@ -27,6 +24,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List versions (default), print one, or diff two."""
+    from collectors.ssh.configs import unified_diff
+    from collectors.ssh.history import ConfigHistory
+    from monitor import config as config_mod
     settings, _ = load(args.config)
     state, _ = config_mod.state_dir(settings)
     history = ConfigHistory(state / "configs.db")

@@ -13,14 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from monitor import config as config_mod
-from monitor import wiring
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
-from monitor.core import logs
-from monitor.report import backups, items, period, render, runlogs
-from monitor.report.book import InspectionBook
-from monitor.report.judge import judge
-from monitor.report.judge import load as load_data
+from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load
 
 
 def register(sub: Any) -> None:
@@ -38,6 +31,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, now: float | None = None) -> int:
     """Inspect, store, save, print the saved path."""
+    from monitor import config as config_mod
+    from monitor import wiring
+    from monitor.core import logs
+    from monitor.report import backups, items, period, render, runlogs
+    from monitor.report.book import InspectionBook
+    from monitor.report.judge import judge
+    from monitor.report.judge import load as load_data
     logs.setup("warning")
     settings, _ = load(args.config)
     now = time.time() if now is None else now
@@ -56,7 +56,13 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     book = InspectionBook(state / "inspections.db")
     try:
         if args.show:
-            for entry in book.entries(span.label):
+            entries = book.entries(span.label)
+            if not entries:
+                # Silence here read as "nothing wrong"; say there is no record and where we looked.
+                print(f"no inspection record for {span.label} in {state / 'inspections.db'} "
+                      f"(write one with: roomwatch inspect --date {span.label})", file=sys.stderr)
+                return EXIT_VIOLATIONS
+            for entry in entries:
                 print(render.daily_markdown(entry, table, tz, lang))
             return EXIT_OK
         from monitor.commands.report import open_store

@@ -11,10 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import monitor
 from monitor.commands.common import EXIT_OK, EXIT_USAGE
-from monitor.units import render
-from monitor.wiring import local_name
 
 # What the units hide from the service: ProtectHome= (/root, /home, /run/user) and PrivateTmp=.
 # A roomwatch (or the Python it runs on) below one of them starts and dies at once.
@@ -54,6 +51,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check, then install (or with --dry-run print everything)."""
+    from monitor.units import render
+    from monitor.wiring import local_name
     root: Path = args.root
     steps: list[Step] = []
     if args.exe:
@@ -137,6 +136,7 @@ def interpreter_of(exe: Path) -> Path | None:
 
 def source() -> str:
     """What pip installs: this source tree when running from one, else this release."""
+    import monitor
     tree = Path(monitor.__file__).resolve().parents[1]
     if (tree / "pyproject.toml").is_file():
         return str(tree)

@@ -8,18 +8,13 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collectors.backup import LOG_NAME, restore
-from monitor import config as config_mod
-from monitor import wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
-from monitor.core import logs
-from monitor.core.errors import NotifyError
-from monitor.report import items, period, render, send, weekly
-from monitor.report.acks import ack_times
-from monitor.report.book import InspectionBook
-from monitor.store.base import Store
+
+if TYPE_CHECKING:
+    from monitor import config as config_mod
+    from monitor.store.base import Store
 
 log = logging.getLogger(__name__)
 SUFFIX = {"pdf": ".pdf", "html": ".html", "md": ".md", "json": ".json"}
@@ -54,6 +49,14 @@ def open_store(settings: config_mod.Settings, state: Path) -> Store:
 
 def run(args: argparse.Namespace, now: float | None = None) -> int:
     """Build, render, save, optionally send; print the path."""
+    from collectors.backup import LOG_NAME, restore
+    from monitor import config as config_mod
+    from monitor import wiring
+    from monitor.core import logs
+    from monitor.core.errors import NotifyError
+    from monitor.report import items, period, render, send, weekly
+    from monitor.report.acks import ack_times
+    from monitor.report.book import InspectionBook
     logs.setup("warning")
     settings, _ = load(args.config)
     now = time.time() if now is None else now

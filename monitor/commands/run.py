@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from typing import Any
 
-from monitor import config as config_mod
-from monitor import daemon, wiring
 from monitor.commands.common import add_config_option
-from monitor.core import logs
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +22,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build every part from the config and run until SIGTERM."""
+    import asyncio
+
+    from monitor import config as config_mod
+    from monitor import daemon, wiring
+    from monitor.core import logs
     logs.setup("info")
     settings, chosen = wiring.load_checked(args.config)
     where = chosen.name if chosen else "defaults"

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collectors.posture import build as build_posture
-from collectors.posture import options_of
-from collectors.posture.collector import PostureCollector
-from collectors.posture.software import Inventories, diff
-from collectors.ssh.session import HostKeyRefused
-from monitor import config as config_mod
-from monitor import jobs
 from monitor.commands.common import (
     EXIT_OK,
+    EXIT_REFUSED,
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     add_config_option,
     command_group,
     load,
 )
-from monitor.core.errors import CollectError
 
-EXIT_REFUSED = 3
+if TYPE_CHECKING:
+    from collectors.posture.software import Inventories
+    from monitor import config as config_mod
+
 
 
 def register(sub: Any) -> None:
@@ -55,6 +50,9 @@ def register(sub: Any) -> None:
 
 
 def _device(args: argparse.Namespace) -> tuple[config_mod.Settings, Any, Inventories] | None:
+    from collectors.posture import options_of
+    from collectors.posture.software import Inventories
+    from monitor import config as config_mod
     settings, where = load(args.config)
     servers = {d.name: d for d in settings.devices if options_of(d) is not None}
     dev = servers.get(args.device)
@@ -68,6 +66,14 @@ def _device(args: argparse.Namespace) -> tuple[config_mod.Settings, Any, Invento
 
 def run_approve(args: argparse.Namespace) -> int:
     """Read (or take the last) inventory and make it the baseline. Exit 0, 2 usage, 3 unreadable."""
+    import asyncio
+
+    from collectors.posture import build as build_posture
+    from collectors.posture import options_of
+    from collectors.posture.collector import PostureCollector
+    from collectors.ssh.session import HostKeyRefused
+    from monitor import jobs
+    from monitor.core.errors import CollectError
     found = _device(args)
     if found is None:
         return EXIT_USAGE
@@ -103,6 +109,7 @@ def run_approve(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print added/removed packages; exit 0 same, 1 differs, 2 usage, 3 nothing to compare."""
+    from collectors.posture.software import diff
     found = _device(args)
     if found is None:
         return EXIT_USAGE

@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alerts.db import Database
-from alerts.matchers import alert_labels
-from alerts.silence import Silences
-from alerts.state import State
-from monitor import config as config_mod
 from monitor.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -22,8 +18,9 @@ from monitor.commands.common import (
     load,
     looked_in,
 )
-from monitor.core.durations import format_duration, parse_duration
-from monitor.core.matchers import all_match, parse_matchers
+
+if TYPE_CHECKING:
+    from alerts.db import Database
 
 
 def register(sub: Any) -> None:
@@ -53,6 +50,8 @@ def register(sub: Any) -> None:
 def open_db(args: argparse.Namespace) -> tuple[Database, str]:
     """The pipeline database in the configured state directory, and where that is (for
     answers that found nothing)."""
+    from alerts.db import Database
+    from monitor import config as config_mod
     settings, _ = load(args.config)
     state, _why = config_mod.state_dir(settings)
     return Database(state / "alerts.db"), looked_in(args.config, settings)
@@ -60,10 +59,15 @@ def open_db(args: argparse.Namespace) -> tuple[Database, str]:
 
 def run_add(args: argparse.Namespace) -> int:
     """Store a silence and print its id."""
+    from alerts.matchers import alert_labels
+    from alerts.silence import Silences
+    from alerts.state import State
+    from monitor.core.durations import format_duration, parse_typed_duration
+    from monitor.core.matchers import all_match, parse_matchers
     try:
-        seconds = parse_duration(args.duration)
+        seconds = parse_typed_duration(args.duration)
     except ValueError as err:
-        print(f"--for: {err}")
+        print(f"--for: {err}", file=sys.stderr)
         return EXIT_USAGE
     now = time.time()
     db, where = open_db(args)
@@ -83,6 +87,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print silences as a table or JSON."""
+    from alerts.silence import Silences
+    from monitor.core.durations import format_duration
     now = time.time()
     db, where = open_db(args)
     rows = Silences(db).all(now, include_expired=args.all)
@@ -101,6 +107,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_expire(args: argparse.Namespace) -> int:
     """End one silence now."""
+    from alerts.silence import Silences
     db, where = open_db(args)
     if Silences(db).expire(args.id, time.time()):
         print(f"silence {args.id} expired")

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCollector
-from collectors.snmp.options import SnmpOptions
-from collectors.snmp.profiles import load_profiles
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, command_group
-from monitor.core.errors import CollectError, ConfigError
-
-EXIT_UNREACHABLE = 3
+from monitor.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, command_group
 
 
 def register(sub: Any) -> None:
@@ -47,6 +38,15 @@ def register(sub: Any) -> None:
 
 def run_probe(args: argparse.Namespace) -> int:
     """Exit 0 answered, 2 bad options, 3 no answer."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from collectors.snmp.collector import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SnmpCollector
+    from collectors.snmp.options import SnmpOptions
+    from collectors.snmp.profiles import load_profiles
+    from monitor.core.errors import CollectError, ConfigError
+    from monitor.core.numbers import plain
     raw = {"version": args.version, "community": args.community, "user": args.user,
            "auth_protocol": args.auth_protocol, "auth_key": args.auth_key,
            "priv_protocol": args.priv_protocol, "priv_key": args.priv_key, "context": args.context,
@@ -67,7 +67,7 @@ def run_probe(args: argparse.Namespace) -> int:
         readings = asyncio.run(collector.collect(0.0))
     except CollectError as err:
         print(f"no answer: {err}")
-        return EXIT_UNREACHABLE
+        return EXIT_REFUSED
     profile = collector.profile.name if collector.profile else "?"
     system = collector.system
     if args.json:
@@ -81,5 +81,5 @@ def run_probe(args: argparse.Namespace) -> int:
           f"sysDescr:    {descr}\nprofile:     {profile}\n\nreadings ({len(readings)}):")
     for r in sorted(readings, key=lambda r: (r.metric, sorted(r.labels.items()))):
         labels = ",".join(f"{k}={v}" for k, v in sorted(r.labels.items()))
-        print(f"  {r.metric}{{{labels}}} {r.value:g}")
+        print(f"  {r.metric}{{{labels}}} {plain(r.value)}")
     return EXIT_OK

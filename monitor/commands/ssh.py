@@ -6,13 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from collectors.ssh import hostkeys
-from collectors.ssh.collector import SshShared
-from collectors.ssh.options import SshOptions, SshSettings
-from monitor import config as config_mod
-from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
-
-EXIT_REFUSED = 3
+from monitor.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, add_config_option, command_group, load
 
 
 def register(sub: Any) -> None:
@@ -32,6 +26,10 @@ def register(sub: Any) -> None:
 
 def run_trust(args: argparse.Namespace) -> int:
     """Fetch, show, confirm, record. Exit 0 recorded, 2 usage, 3 refused."""
+    from collectors.ssh import hostkeys
+    from collectors.ssh.collector import SshShared
+    from collectors.ssh.options import SshOptions, SshSettings
+    from monitor import config as config_mod
     settings, where = load(args.config)
     devices = {d.name: d for d in settings.devices if "ssh" in d.tables()}
     dev = devices.get(args.device)

@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from alerts.channels import from_settings
-from alerts.notifiers.sms import params_of
-from alerts.render import Renderer
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, add_config_option, load, looked_in
-from monitor.core.errors import NotifyError
-from monitor.core.model import AlertState
 
 
 def register(sub: Any) -> None:
@@ -26,6 +21,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Send and report."""
+    from alerts.channels import from_settings
+    from alerts.notifiers.sms import params_of
+    from alerts.render import Renderer
+    from monitor.core.errors import NotifyError
+    from monitor.core.model import AlertState
     settings, _ = load(args.config)
     try:
         notifier = from_settings(settings.notify)

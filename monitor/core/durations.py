@@ -38,6 +38,16 @@ def parse_duration(value: str | int | float) -> float:
     return _bounded(seconds, value)
 
 
+def parse_typed_duration(text: str) -> float:
+    """Seconds in a duration a person typed on a command line, which must carry its unit: a bare
+    ``2`` after ``--for`` is refused (2 seconds or 2 hours? config files keep bare seconds)."""
+    try:
+        float(text.strip())
+    except ValueError:
+        return parse_duration(text)
+    raise ValueError(f"{text!r} has no unit: write e.g. {text.strip()}s, {text.strip()}m or {text.strip()}h")
+
+
 def _bounded(seconds: float, value: object) -> float:
     try:
         seconds = float(seconds)

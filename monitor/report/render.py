@@ -128,6 +128,7 @@ def weekly_json(report: Report) -> str:
         "ups": [{**u, "events": [f.to_dict() for f in u["events"]]} for u in report.ups],
         "availability": {"fully_up": report.fully_up, "below": report.availability},
         "interfaces": report.interfaces,
+        "idle_interfaces": report.idle_interfaces,
         "alerts": {"by_severity": report.severities, "noisiest": report.noisiest},
         "incidents": [i.to_dict() for i in report.incidents],
         "config_changes": [f.to_dict() for f in report.changes],

@@ -20,7 +20,8 @@ from monitor.report.judge import Loaded, device_of, episodes, judge, latest_aler
 from monitor.report.posture import rows as posture_rows
 from monitor.store.base import Rollup, Store
 
-EXTRA_METRICS = ("if_utilization_percent", *FACILITY_METRICS)
+EXTRA_METRICS = ("if_utilization_percent", "if_in_errors_per_second", "if_out_errors_per_second",
+                 *FACILITY_METRICS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +66,11 @@ class Report:
     ups: list[dict[str, Any]] = field(default_factory=list)
     availability: list[tuple[str, float]] = field(default_factory=list)
     fully_up: int = 0
-    interfaces: list[tuple[str, str, float]] = field(default_factory=list)
+    # (device, ifname, peak utilisation %, peak errors/s or None when unread): ports busy or in
+    # error, those in error first; idle_interfaces counts the ports seen that were neither (not
+    # listed: ten rows of zeros say nothing).
+    interfaces: list[tuple[str, str, float, float | None]] = field(default_factory=list)
+    idle_interfaces: int = 0
     severities: dict[str, int] = field(default_factory=dict)
     noisiest: list[tuple[str, int]] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
@@ -134,11 +139,7 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     _environment(report, data, by_key["environment"], store, year, week, tz)
     _ups(report, data, by_key["power"], store, designs)
     _availability(report, data.rollups.get("up", []), top)
-    peaks: dict[tuple[str, str], float] = {}
-    for row in data.rollups.get("if_utilization_percent", []):
-        port = (device_of(dict(row.labels)), row.labels.get("ifname", "—"))
-        peaks[port] = max(peaks.get(port, 0.0), row.max)
-    report.interfaces = sorted(((d, i, v) for (d, i), v in peaks.items()), key=lambda x: -x[2])[:top]
+    report.interfaces, report.idle_interfaces = _interfaces(data, top)
     fired = latest_alerts(data.alerts, span.start, span.end)
     report.severities = dict(Counter(a.severity.value for a in fired))
     report.noisiest = Counter(a.rule for a in fired).most_common(5)
@@ -222,3 +223,20 @@ def _availability(report: Report, rows: Sequence[Rollup], top: int) -> None:
     report.fully_up = sum(1 for v in pct.values() if v >= 99.995)
     report.availability = sorted(((d, v) for d, v in pct.items() if v < 99.995), key=lambda x: (x[1], x[0]))
     report.availability = report.availability[: max(top, 20)]
+
+
+def _interfaces(data: Loaded, top: int) -> tuple[list[tuple[str, str, float, float | None]], int]:
+    """Ports that carried traffic or errors in the week (ports in error first, then the busiest),
+    and how many other ports were seen idle and clean."""
+    util: dict[tuple[str, str], float] = {}
+    errors: dict[tuple[str, str], float] = {}
+    for metric, peaks in (("if_utilization_percent", util), ("if_in_errors_per_second", errors),
+                          ("if_out_errors_per_second", errors)):
+        for row in data.rollups.get(metric, []):
+            port = (device_of(dict(row.labels)), row.labels.get("ifname", "—"))
+            peaks[port] = max(peaks.get(port, 0.0), row.max)
+    ports = set(util) | set(errors)
+    busy = [(d, i, util.get((d, i), 0.0), errors.get((d, i))) for d, i in ports
+            if util.get((d, i), 0.0) > 0 or errors.get((d, i), 0.0) > 0]
+    busy.sort(key=lambda p: (-(p[3] or 0.0), -p[2], p[0], p[1]))
+    return busy[:top], len(ports) - len(busy)

@@ -44,6 +44,16 @@ def test_custom_inhibit_rule_with_equal_labels(tmp_path: Path) -> None:
     assert titles(d) == ["room_temperature on th-b", "ups_on_battery on ups-1"]
 
 
+def test_a_website_outage_pages_once_not_also_for_its_loss(tmp_path: Path) -> None:
+    d = dispatcher(tmp_path, DUTY)
+    d.submit([alert("portal", "website_unavailable", link="portal", probe="http"),
+              alert("portal", "link_loss_high", link="portal", probe="http"),
+              alert("his-line", "link_loss_high", link="his-line", probe="icmp")], 0.0)
+    d.flush(30.0)
+    # The other link's loss is its own matter and is told.
+    assert titles(d) == ["link_loss_high on his-line", "website_unavailable on portal"]
+
+
 def test_resolve_is_told_even_when_silenced_after_the_page(tmp_path: Path) -> None:
     """alertmanager#226: page, then silence, then resolve — the resolve must arrive."""
     d = dispatcher(tmp_path, DUTY)

@@ -5,7 +5,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from collectors.local import CpuTimes, LocalCollector, PsutilOS
+from collectors.local import CpuTimes, LocalCollector, LocalOptions, PsutilOS
 from collectors.parsers import mdstat
 
 DATA = Path(__file__).parent / "data"
@@ -52,11 +52,11 @@ def _by_key(readings):  # type: ignore[no-untyped-def]
 
 
 def test_full_host() -> None:
-    c = LocalCollector("nms-01", None, host=RecordedOS("host_full.json"))
+    c = LocalCollector("nms-01", LocalOptions(cpu_sample=0), host=RecordedOS("host_full.json"))
     first = _by_key(asyncio.run(c.collect(1795400000.0)))
-    assert ("cpu_percent", ()) not in first  # CPU use needs two samples
+    # The first collection samples CPU twice itself (a one-shot check has no earlier one).
+    assert first[("cpu_percent", ())] == 25.0
     second = _by_key(asyncio.run(c.collect(1795400060.0)))
-    assert second[("cpu_percent", ())] == 25.0
     assert second[("memory_percent", ())] == 61.3
     assert second[("disk_used_percent", (("mount", "/data"),))] == 91.2
     assert ("disk_used_percent", (("mount", "/run"),)) not in second  # tmpfs ignored
@@ -69,7 +69,7 @@ def test_full_host() -> None:
 
 
 def test_minimal_host_leaves_out_what_it_lacks() -> None:
-    c = LocalCollector("vm", None, host=RecordedOS("host_minimal.json"))
+    c = LocalCollector("vm", LocalOptions(cpu_sample=0), host=RecordedOS("host_minimal.json"))
     asyncio.run(c.collect(0.0))
     metrics = {r.metric for r in asyncio.run(c.collect(60.0))}
     assert metrics == {"memory_percent", "disk_used_percent", "uptime_seconds",
@@ -77,8 +77,9 @@ def test_minimal_host_leaves_out_what_it_lacks() -> None:
 
 
 def test_real_host() -> None:
-    c = LocalCollector("here", None, host=PsutilOS())
-    asyncio.run(c.collect(0.0))
+    c = LocalCollector("here", LocalOptions(cpu_sample=0.05), host=PsutilOS())
+    first = {r.metric for r in asyncio.run(c.collect(0.0))}
+    assert "cpu_percent" in first  # a one-shot check of this host has it
     readings = asyncio.run(c.collect(1.0))
     metrics = {r.metric for r in readings}
     assert {"memory_percent", "disk_used_percent", "uptime_seconds", "load1"} <= metrics

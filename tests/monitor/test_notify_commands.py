@@ -38,6 +38,15 @@ def test_silence_add_list_expire(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert silence.run_add(bad) == 2
 
 
+def test_silence_for_needs_a_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path)
+    bare = argparse.Namespace(config=cfg, matchers=["device=x"], duration="2", comment="", by="x")
+    assert silence.run_add(bare) == 2
+    err = capsys.readouterr().err
+    assert "'2' has no unit: write e.g. 2s, 2m or 2h" in err
+    assert not (tmp_path / "state" / "alerts.db").exists()  # nothing was stored
+
+
 def test_ack_by_id_and_by_matchers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _config(tmp_path)
     (tmp_path / "state").mkdir()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -43,3 +45,22 @@ def test_files_an_older_release_left_0644_are_tightened_and_others_left_alone(tm
     assert modes["engine.json"] == modes["configs.db"] == modes["ssh_known_hosts"] == 0o600
     assert modes["notes.txt"] == 0o644  # not roomwatch's: not ours to change
     assert state.stat().st_mode & 0o777 == 0o755  # a directory we did not make: only reported
+
+
+def test_the_reason_given_for_the_state_dir_is_true(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor import config
+
+    monkeypatch.delenv("ROOMWATCH_STATE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "set.toml").write_text(f'state_dir = "{tmp_path}/s"\ndevices = []\n', encoding="utf-8")
+    settings, _ = config.load(tmp_path / "set.toml")
+    assert config.state_dir(settings) == (tmp_path / "s", "configured")
+    # Nothing sets it: the default is used, and it is never called "configured" (the directory
+    # choice itself is not run here: it would create /var/lib/roomwatch on this machine).
+    monkeypatch.setattr(config.statedir, "choose", lambda wanted, origin: (wanted, origin))
+    (tmp_path / "unset.toml").write_text("devices = []\n", encoding="utf-8")
+    settings, _ = config.load(tmp_path / "unset.toml")
+    assert config.state_dir(settings) == (Path("/var/lib/roomwatch"), "default")
+    monkeypatch.setenv("ROOMWATCH_STATE_DIR", str(tmp_path / "e"))
+    settings, _ = config.load(tmp_path / "unset.toml")
+    assert config.state_dir(settings) == (tmp_path / "e", "configured")

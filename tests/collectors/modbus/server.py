@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pymodbus import FramerType
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from monitor.demo.agents import modbus_thread
 from tests.procs import free_port
 
 Values = Mapping[str, Mapping[int, int | bool]]  # function -> address -> raw value
@@ -86,36 +86,9 @@ def modbus_server(values: Values, *, unit: int = 1, port: int | None = None,
         return bytes(body)
 
     device = SimDevice(id=unit, simdata=tables, action=action)  # type: ignore[arg-type]
-    loop = asyncio.new_event_loop()
-    holder: list[ModbusTcpServer] = []
-
-    listening = threading.Event()
-
-    async def serve() -> None:
-        # pymodbus binds its server to the running loop, so it is made inside the thread.
-        server = ModbusTcpServer(device, address=("127.0.0.1", state.port), trace_packet=trace,
-                                 framer=FramerType.RTU if rtu else FramerType.SOCKET,
-                                 trace_connect=counted)
-        holder.append(server)
-        await server.serve_forever(background=True)
-        listening.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server.serving
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(serve())
-
-    thread = threading.Thread(target=run, name=f"modbus-{state.port}", daemon=True)
-    thread.start()
-    if not listening.wait(10):
-        raise RuntimeError(f"modbus test server did not listen on {state.port}")
-    try:
-        yield state
-    finally:
-        state.release.set()
-        asyncio.run_coroutine_threadsafe(holder[0].shutdown(), loop).result(10)
-        thread.join(10)
-        loop.close()
-
+    with modbus_thread(device, "127.0.0.1", state.port, trace_packet=trace, trace_connect=counted,
+                       framer=FramerType.RTU if rtu else FramerType.SOCKET):
+        try:
+            yield state
+        finally:
+            state.release.set()  # a hung request lets go, so the server can shut down

@@ -46,6 +46,14 @@ def test_inspect_writes_a_record_then_a_correction(config: Path, capsys: pytest.
     assert capsys.readouterr().out.count("中心机房日巡检记录 2026-11-16") == 2
 
 
+def test_inspect_show_says_when_a_day_has_no_record(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "--config", str(config), "--date", "2026-11-15", "--show"]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "no inspection record for 2026-11-15 in " in out.err and "inspections.db" in out.err
+    assert "roomwatch inspect --date 2026-11-15" in out.err
+
+
 def at_time(argv: list[str], now: float) -> int:
     """Run a command as its timer would at ``now`` (the handlers take the clock as a parameter)."""
     args = parser().parse_args(argv)

@@ -160,3 +160,25 @@ def test_open_incident_is_measured_to_now_not_to_the_week_end(seed: ModuleType, 
     assert incident.breach is Breach.OPEN and not report.breaches
     text = render.weekly_markdown(report, TZ, "zh")
     assert "超过 4 小时（违规）" not in text and "未修复" in text
+
+
+def test_the_interface_table_shows_what_is_busy_or_in_error_not_idle_ports() -> None:
+    from monitor.report.judge import Loaded
+    from monitor.store.base import Rollup
+
+    def rows(metric: str, peaks: dict[str, float]) -> list[Rollup]:
+        return [Rollup(metric=metric, labels={"device": "sw", "ifname": name}, hour=0.0, min=0.0, max=peak,
+                       avg=peak / 2, count=60) for name, peak in peaks.items()]
+
+    idle = {f"Gi0/{n}": 0.0 for n in range(3, 13)}  # ten ports at 0: the old table's whole content
+    data = Loaded(start=0.0, end=3600.0, rollups={
+        "if_utilization_percent": rows("if_utilization_percent", {**idle, "Gi0/1": 62.4, "Gi0/2": 0.0}),
+        "if_in_errors_per_second": rows("if_in_errors_per_second", {**idle, "Gi0/1": 0.0, "Gi0/2": 3.5}),
+    })
+    listed, idle_count = weekly._interfaces(data, top=10)
+    assert listed == [("sw", "Gi0/2", 0.0, 3.5), ("sw", "Gi0/1", 62.4, 0.0)]
+    assert idle_count == 10
+    # A port whose errors were never read shows no error figure rather than a made-up 0.
+    only_util = Loaded(start=0.0, end=3600.0, rollups={"if_utilization_percent": rows(
+        "if_utilization_percent", {"Gi0/1": 5.0})})
+    assert weekly._interfaces(only_util, top=10) == ([("sw", "Gi0/1", 5.0, None)], 0)

@@ -1,0 +1,134 @@
+"""The demo machine room (devices, the config roomwatch runs with) and the scripted incident:
+temperature drifting to 29 °C and back, the UPS on battery, an uplink down, all put right."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.demo.agents import SnmpDevice
+
+IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
+UPS_OUTPUT_SOURCE = "1.3.6.1.2.1.33.1.4.1.0"  # RFC 1628: normal(3), battery(5)
+UPLINK_IFINDEX, UPLINK = 6, "GigabitEthernet0/0/1"  # the core switch recording's first GE port
+ON_MAINS, ON_BATTERY, IF_UP, IF_DOWN = 3, 5, 1, 2
+
+# Each device has a loopback address of its own, as real devices have their own addresses.
+CORE = SnmpDevice(name="core-sw-1", recording="network/router/huawei-s5720", address="127.0.0.11",
+                  writable=(f"{IF_OPER_STATUS}.{UPLINK_IFINDEX}",))
+ACCESS = SnmpDevice(name="access-sw-1", recording="network/switch/h3c-comware-lsq1wcmd0",
+                    address="127.0.0.12")
+FIREWALL = SnmpDevice(name="fw-1", recording="network/firewall/sangfor-ad1800-fp2", address="127.0.0.13")
+UPS = SnmpDevice(name="ups-1", recording="UPS/eaton-93e-80", address="127.0.0.14",
+                 writable=(UPS_OUTPUT_SOURCE,))
+PDU = SnmpDevice(name="pdu-a1", recording="UPS/apc-7902b", address="127.0.0.15")
+SNMP_DEVICES = (CORE, ACCESS, FIREWALL, UPS, PDU)
+KINDS = {"core-sw-1": "switch", "access-sw-1": "switch", "fw-1": "firewall", "ups-1": "ups",
+         "pdu-a1": "sensor"}
+PARENTS = {"access-sw-1": "core-sw-1", "fw-1": "core-sw-1"}
+SENSOR, SENSOR_ADDRESS = "th-1", "127.0.0.16"
+TEMPERATURE, HUMIDITY = 0, 1  # the sensor's holding registers, tenths of °C and of %RH
+RECEIVER = "duty"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One scripted change at a share ``at`` (0–1) of the run: what people see, what is done."""
+
+    at: float
+    says: str
+    temperature: float | None = None  # the sensor's new reading, °C
+    ups_source: int | None = None
+    uplink: int | None = None
+
+
+STEPS = (
+    Step(at=0.0, says="一切正常：温度 24.0 °C，UPS 市电供电，上联口 up", temperature=24.0),
+    Step(at=0.1, says="空调效率下降，温度 26.0 °C", temperature=26.0),
+    Step(at=0.2, says="温度 27.5 °C", temperature=27.5),
+    Step(at=0.3, says="温度 29.0 °C（超出 18–28 °C）", temperature=29.0),
+    Step(at=0.4, says="市电中断：UPS 转电池供电", ups_source=ON_BATTERY),
+    Step(at=0.5, says=f"核心交换机上联口 {UPLINK} 断开", uplink=IF_DOWN),
+    Step(at=0.65, says="市电恢复；空调恢复，温度 26.5 °C", ups_source=ON_MAINS, temperature=26.5),
+    Step(at=0.75, says=f"上联口 {UPLINK} 恢复", uplink=IF_UP),
+    Step(at=0.85, says="温度回到 24.0 °C", temperature=24.0),
+)
+# The rules this scenario must break, each told to the receiver with its clause.
+EXPECTED_RULES = ("room_temperature", "ups_on_battery", "uplink_down")
+
+
+def config(*, state: Path, snmp_port: int, modbus_port: int, sink_url: str, interval: str) -> str:
+    """The TOML roomwatch runs with in the demo."""
+    devices = []
+    for d in SNMP_DEVICES:
+        roles = f'\ninterface_roles = {{ "{UPLINK}" = "uplink" }}' if d is CORE else ""
+        parent = f'\nparent = "{PARENTS[d.name]}"' if d.name in PARENTS else ""
+        devices.append(f'''[[devices]]
+name = "{d.name}"
+kind = "{KINDS[d.name]}"
+room = "一号机房"
+level = 1
+address = "{d.address}"
+port = {snmp_port}{parent}
+[devices.snmp]
+version = "2c"
+community = "{d.community}"
+timeout = "2s"
+retries = 0{roles}
+''')
+    registers = ",\n  ".join(_inline(r) for r in _registers())
+    return f'''# roomwatch demo: simulated devices on loopback (see `roomwatch demo --help`)
+state_dir = "{state}"
+
+[defaults]
+interval = "{interval}"
+jitter = "0s"
+
+[rules]
+evaluate_interval = "1s"
+
+# Time is shortened for the demo: the pack waits 1 minute before calling an uplink down.
+[[rules.overrides]]
+rule = "uplink_down"
+for = "0s"
+
+[store.sqlite]
+flush_interval = "1s"
+
+[notify]
+urls = ["{sink_url}"]
+retry_initial = "500ms"
+retry_max = "2s"
+
+{"".join(devices)}
+[[devices]]
+name = "{SENSOR}"
+kind = "sensor"
+room = "一号机房"
+level = 1
+address = "{SENSOR_ADDRESS}"
+port = {modbus_port}
+[devices.modbus]
+unit_id = 1
+timeout = "2s"
+registers = [
+  {registers}
+]
+'''
+
+
+def _inline(value: object) -> str:
+    """A TOML inline value (tables, strings, numbers) for the registers list."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_inline(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _registers() -> list[dict[str, object]]:
+    return [
+        {"metric": "temperature_celsius", "address": TEMPERATURE, "function": "holding", "type": "int16",
+         "scale": 0.1, "labels": {"sensor": "north"}},
+        {"metric": "humidity_percent", "address": HUMIDITY, "function": "holding", "type": "int16",
+         "scale": 0.1, "labels": {"sensor": "north"}},
+    ]
