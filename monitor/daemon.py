@@ -17,8 +17,8 @@ from monitor.core import logs
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.host import local_name
 from monitor.core.model import Reading
-from monitor.core.savedby import SavedBy
 from monitor.core.numbers import plain
+from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
 from monitor.wiring import (

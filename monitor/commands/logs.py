@@ -10,13 +10,11 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import sqlite3
 import sys
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import wiring
 from monitor.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -25,10 +23,10 @@ from monitor.commands.common import (
     command_group,
     load,
 )
-from monitor.core.durations import parse_duration
-from monitor.report import period
-from monitor.store import evidence_check
-from monitor.store.evidence import SEVERITIES, connect
+from monitor.core.severities import SEVERITIES
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def register(sub: Any) -> None:
@@ -59,6 +57,8 @@ def register(sub: Any) -> None:
 
 def verify(args: argparse.Namespace) -> int:
     """Print each day's verdict; exit 1 if any day is broken."""
+    from monitor.report import period
+    from monitor.store import evidence_check
     db = _open(args)
     if db is None:
         return EXIT_USAGE
@@ -84,6 +84,8 @@ def verify(args: argparse.Namespace) -> int:
 
 def search(args: argparse.Namespace) -> int:
     """Print the messages that match."""
+    from monitor.report import period
+    from monitor.store import evidence_check
     db = _open(args)
     if db is None:
         return EXIT_USAGE
@@ -108,6 +110,8 @@ def search(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> sqlite3.Connection | None:
+    from monitor import wiring
+    from monitor.store.evidence import connect
     settings, _ = load(args.config)
     args.settings = settings
     args.path = wiring.evidence_path(settings)
@@ -119,6 +123,7 @@ def _open(args: argparse.Namespace) -> sqlite3.Connection | None:
 
 def _when(text: str, zone: dt.tzinfo) -> float:
     """Seconds since the epoch of a date/time in ``zone``, or of a duration back from now."""
+    from monitor.core.durations import parse_duration
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"):
         try:
             parsed = dt.datetime.strptime(text, fmt)

@@ -23,7 +23,6 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 _sha256 = hashlib.sha256
-SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 _SEP = b"\x1f"
 
 SCHEMA = """

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.store.evidence import COLUMNS, SEVERITIES, day_of, digests_path, genesis, link
+from monitor.core.severities import SEVERITIES
+from monitor.store.evidence import COLUMNS, day_of, digests_path, genesis, link
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
