@@ -24,7 +24,7 @@ route:
   receiver: hook
   group_by: ['alertname', 'device']
   group_wait: 1s
-  group_interval: 2s
+  group_interval: 4s
   repeat_interval: 1h
 receivers:
 - name: hook
