@@ -204,6 +204,9 @@ class NotifySettings(_Model):
     routes: list[Route] = Field(default_factory=list, description="The routing tree, in order.")
     inhibit: list[InhibitRule] = Field(default_factory=list, description="Extra inhibition rules.")
     down_rule: str = Field("device_down", description="Rule whose alert mutes the device and its children.")
+    parent_grace: Duration = Field(
+        150.0, ge=0, description="Children stay muted this long after their parent's down alert "
+        "resolves: their own recovery is judged a poll or two later.")
     oncall: OnCall = Field(default_factory=OnCall, description="The on-call rota.")
     escalations: list[Escalation] = Field(default_factory=list, description="Escalation policies.")
     repair_notices: list[Duration] = Field(

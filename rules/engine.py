@@ -6,23 +6,19 @@ for every (rule, series) pair that can change, and alert state that survives res
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import ConfigError
-from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading, Severity
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading
+from rules import snapshot as disk
 from rules.rule import Effective, Rule, step
 
 log = logging.getLogger(__name__)
-
-SNAPSHOT_VERSION = 1
 
 _FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
 
@@ -218,9 +214,9 @@ class Engine:
 
     def snapshot(self) -> dict[str, Any]:
         """The live alerts as plain JSON-ready data (see ``restore``)."""
-        rows = [_row(s.metric, s.value, s.ts, a) for s in self._hot for a in s.alerts.values()]
-        rows += [_row("", a.value, a.active_at, a) for a in self._orphans]  # resolved on restore
-        return {"version": SNAPSHOT_VERSION, "alerts": rows}
+        rows = [disk.row(s.metric, s.value, s.ts, a) for s in self._hot for a in s.alerts.values()]
+        rows += [disk.row("", a.value, a.active_at, a) for a in self._orphans]  # resolved on restore
+        return {"version": disk.VERSION, "alerts": rows}
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
         """Replace the alert state with a ``snapshot()``; raises ValueError if it is malformed.
@@ -230,10 +226,10 @@ class Engine:
         evaluation to report again before it counts as absent. An alert whose rule is gone (or
         no longer applies to its series) is resolved at the next evaluation if it was firing.
         """
-        if snapshot.get("version") != SNAPSHOT_VERSION:
+        if snapshot.get("version") != disk.VERSION:
             raise ValueError(f"engine state version {snapshot.get('version')!r}, "
-                             f"expected {SNAPSHOT_VERSION}")
-        rows = [_parse_row(row) for row in snapshot.get("alerts", [])]
+                             f"expected {disk.VERSION}")
+        rows = [disk.parse_row(row) for row in snapshot.get("alerts", [])]
         self._index(list(self._rules.values()))
         self._dirty, self._hot, self._orphans, self._restored = [], {}, [], []
         for metric, value, ts, alert in rows:
@@ -255,24 +251,8 @@ class Engine:
             self._hot[s] = None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write ``snapshot()`` atomically: temporary file, fsync, rename, fsync the directory."""
-        target = Path(path)
-        data = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)  # the rename itself must survive a power cut
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        """Write ``snapshot()`` atomically (see :func:`rules.snapshot.write`)."""
+        disk.write(path, self.snapshot())
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Restore from a file written by ``save``; a missing or unreadable file starts empty.
@@ -281,30 +261,10 @@ class Engine:
         daemon that cannot start. The next ``save`` overwrites it.
         """
         try:
-            self.restore(json.loads(Path(path).read_text(encoding="utf-8")))
+            self.restore(disk.read(path))
         except FileNotFoundError:
             return
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
             log.error("engine state %s unreadable, starting without alerts: %s", path, err)
-            self.restore({"version": SNAPSHOT_VERSION, "alerts": []})
+            self.restore({"version": disk.VERSION, "alerts": []})
 
-
-def _row(metric: str, value: float, ts: float, a: Alert) -> dict[str, Any]:
-    return {"rule": a.rule, "metric": metric, "labels": dict(a.labels), "state": a.state.value,
-            "severity": a.severity.value, "value": a.value, "active_at": a.active_at,
-            "fired_at": a.fired_at, "summary": a.summary, "clause": a.clause,
-            "series_value": value, "series_ts": ts}
-
-
-def _parse_row(row: Mapping[str, Any]) -> tuple[str, float, float, Alert]:
-    labels = {str(k): str(v) for k, v in dict(row["labels"]).items()}
-    state = AlertState(row["state"])
-    if state is _RESOLVED:
-        raise ValueError("a resolved alert in engine state")
-    fired_at = row.get("fired_at")
-    alert = Alert(rule=str(row["rule"]), labels=labels, state=state,
-                  severity=Severity(row["severity"]), value=float(row["value"]),
-                  active_at=float(row["active_at"]),
-                  fired_at=None if fired_at is None else float(fired_at),
-                  summary=str(row.get("summary", "")), clause=str(row.get("clause", "")))
-    return str(row["metric"]), float(row["series_value"]), float(row["series_ts"]), alert
