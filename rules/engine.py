@@ -16,7 +16,8 @@ from typing import Any
 from monitor.core.errors import ConfigError
 from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading
 from rules import snapshot as disk
-from rules.rule import Effective, Rule, step
+from rules.flap import Flap, advance
+from rules.rule import Effective, Rule
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,8 @@ _FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
 class _Series:
     """One watched series: latest value, the rules that apply to it, and its live alerts."""
 
-    __slots__ = ("alerts", "dirty", "grace_until", "hi", "labels", "lo", "metric", "notes", "pairs",
-                 "ts", "value")
+    __slots__ = ("alerts", "dirty", "flaps", "grace_until", "hi", "labels", "lo", "metric", "notes",
+                 "pairs", "seen", "ts", "value")
 
     def __init__(self, metric: str, labels: Labels,
                  pairs: list[tuple[Rule, Effective, float, float]]) -> None:
@@ -39,6 +40,8 @@ class _Series:
         self.value, self.ts, self.grace_until = 0.0, -math.inf, -math.inf
         self.notes: Labels = NO_ANNOTATIONS  # the newest reading's payload
         self.alerts: dict[str, Alert] = {}
+        self.flaps: dict[str, Flap] = {}  # rule → recent state changes (rules.flap), if any
+        self.seen = -math.inf  # ts of the newest reading already judged
         self.dirty = False
 
 
@@ -83,9 +86,9 @@ class Engine:
             s.value = value = r.value
             s.ts = ts
             s.notes = r.annotations
-            # Only a breach or a live alert can make a transition; a normal value on a quiet
-            # series is fully handled here, and evaluate never looks at it.
-            if not s.dirty and (s.alerts or not s.lo <= value <= s.hi):
+            # Only a breach, a live alert or a recent state change (flap damping counts every
+            # result) can make a transition; a normal value on a quiet series is handled here.
+            if not s.dirty and (s.alerts or s.flaps or not s.lo <= value <= s.hi):
                 s.dirty = True
                 dirty.append(s)
 
@@ -111,32 +114,33 @@ class Engine:
         for s in batch:
             s.dirty = False
             value: float | None = s.value if s.ts >= cutoff or s.grace_until > now else None
-            alerts = s.alerts
-            if not alerts:  # nothing live: only a rule this value breaches can start one
-                if value is None:
-                    continue
-                for rule, eff, lo, hi in s.pairs:
-                    if not lo <= value <= hi:
-                        new = step(None, value, now, rule=rule, labels=s.labels, eff=eff,
-                                   ignore_for=ignore_for, annotations=s.notes)
-                        if new is not None:
-                            out.append(new)
-                            alerts[rule.name] = new
-                if alerts:
-                    hot[s] = None
+            fresh, s.seen = s.ts > s.seen, s.ts
+            alerts, flaps = s.alerts, s.flaps
+            quiet = not alerts and not flaps
+            if quiet and value is None:
                 continue
-            for rule, eff, _, _ in s.pairs:
-                prev = alerts.get(rule.name)
-                new = step(prev, value, now, rule=rule, labels=s.labels, eff=eff,
-                           ignore_for=ignore_for, annotations=s.notes)
+            judged = math.nan if value is None else value
+            for rule, eff, lo, hi in s.pairs:
+                if quiet and lo <= judged <= hi:
+                    continue  # nothing live and a normal value: this rule cannot change
+                name = rule.name
+                prev = alerts.get(name)
+                new, flap = advance(prev, flaps.get(name), value, now, fresh=fresh, rule=rule,
+                                    labels=s.labels, eff=eff, ignore_for=ignore_for, annotations=s.notes)
+                if flap is not None:
+                    flaps[name] = flap
+                elif name in flaps:
+                    del flaps[name]
                 if new is not None and (prev is None or new.state is not prev.state):
                     out.append(new)
                 if new is None or new.state is _RESOLVED:
-                    alerts.pop(rule.name, None)
+                    alerts.pop(name, None)
                 else:
-                    alerts[rule.name] = new
-            if not alerts:
-                del hot[s]
+                    alerts[name] = new
+            if alerts:
+                hot[s] = None
+            else:
+                hot.pop(s, None)
         return out
 
     def active(self) -> list[Alert]:
@@ -159,7 +163,7 @@ class Engine:
                 self._orphan(s.alerts.values())
                 continue
             fresh = self._new_series(s.metric, s.labels)
-            fresh.value, fresh.ts, fresh.grace_until = s.value, s.ts, s.grace_until
+            fresh.value, fresh.ts, fresh.grace_until, fresh.seen = s.value, s.ts, s.grace_until, s.seen
             names = {rule.name for rule, *_ in fresh.pairs}
             self._orphan(a for name, a in s.alerts.items() if name not in names)
             fresh.alerts = {name: a for name, a in s.alerts.items() if name in names}
