@@ -146,6 +146,12 @@ class Engine:
                 hot.pop(s, None)
         return out
 
+    @property
+    def touched(self) -> bool:
+        """Whether ingested readings wait to be judged (a breach, or a series with a live
+        alert or recent changes): the daemon evaluates at once rather than at its next tick."""
+        return bool(self._dirty)
+
     def active(self) -> list[Alert]:
         """Every pending and firing alert."""
         return [a for s in self._hot for a in s.alerts.values()]
