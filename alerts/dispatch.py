@@ -218,7 +218,8 @@ class Dispatcher:
         muted = mute.muted(alerts.values(), now, rules=self.inhibit_rules,
                            down_rule=self.settings.down_rule, parents=self.parents,
                            silences=self.silences.active(now), windows=self.windows,
-                           settling=self.recovered.within(now, self.settings.parent_grace))
+                           settling=self.recovered.within(now, self.settings.parent_grace),
+                           record_only={k for k, v in self.settings.levels.items() if v.record_only})
         self._muted = mute.log_changes(self._muted, muted, alerts)
         acks = self.acks.all()
         queued = 0

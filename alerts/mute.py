@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 def muted(alerts: Iterable[Alert], now: float, *, rules: Sequence[CompiledInhibit],
           down_rule: str, parents: Mapping[str, str], silences: Sequence[Silence],
-          windows: Sequence[Window], settling: Set[str] = frozenset()) -> dict[str, str]:
+          windows: Sequence[Window], settling: Set[str] = frozenset(),
+          record_only: Set[str] = frozenset()) -> dict[str, str]:
     """fingerprint → why, for every firing alert that must not be told at ``now``; ``settling``
     are parents whose down alert resolved moments ago (see :class:`Recovered`)."""
     alerts = list(alerts)
@@ -30,6 +31,9 @@ def muted(alerts: Iterable[Alert], now: float, *, rules: Sequence[CompiledInhibi
         if alert.state is not AlertState.FIRING or alert.fingerprint in out:
             continue
         labels = alert_labels(alert)
+        if labels.get("level") in record_only:
+            out[alert.fingerprint] = f"level {labels['level']}: daily record only"
+            continue
         for s in live:
             if s.covers(labels):
                 out[alert.fingerprint] = f"silence {s.id}"

@@ -195,3 +195,15 @@ def test_a_repeated_page_says_which_reminder_it_is(tmp_path: Path) -> None:
     d.submit([alert("th-1", state=AlertState.RESOLVED, resolved=50000.0)], 50000.0)
     d.flush(50000.0)
     assert [t for _, _, t in queued(d)] == ["[恢复][警告] th-1 room_temperature on th-1"]
+
+
+@pytest.mark.parametrize(("levels", "told"), [
+    (None, ["room_temperature on pc-2"]),  # default: level 3 only goes to the daily record
+    ({"3": {}}, ["room_temperature on pc-2", "room_temperature on pc-3"]),  # a site tells level 3 too
+])
+def test_level_3_devices_go_to_the_daily_record_only(tmp_path: Path, levels: dict | None,  # type: ignore[type-arg]
+                                                     told: list[str]) -> None:
+    d = dispatcher(tmp_path, DUTY | ({"levels": levels} if levels is not None else {}))
+    d.submit([alert("pc-2", level="2"), alert("pc-3", level="3")], 0.0)
+    d.flush(30.0)
+    assert titles(d) == told
