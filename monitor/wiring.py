@@ -52,10 +52,22 @@ def build_rules(settings: config_mod.Settings, where: str) -> list[Rule]:
             problems.extend(err.problems)
     if problems:
         raise ConfigError(problems)
-    overrides = inventory_overrides(settings.devices, {r.name for r in rules})
-    overrides.extend(level_overrides(rules, settings.notify.levels))  # before the site's: they win
-    overrides.extend(settings.rules.overrides)
-    return apply_overrides(rules, overrides, f"{where}: rules.overrides")
+    source = f"{where}: rules.overrides"
+    # Ours first (the site's, attached after, win), in their own pass: the site's problems name
+    # the site's own index, rules.overrides[0], not one shifted by ours.
+    ours = inventory_overrides(settings.devices, {r.name for r in rules})
+    ours.extend(level_overrides(rules, settings.notify.levels))
+    try:
+        rules = apply_overrides(rules, ours, source)
+    except ConfigError as err:  # a rule name defined twice: said again, with the site's problems
+        problems = err.problems
+    try:
+        rules = apply_overrides(rules, settings.rules.overrides, source)
+    except ConfigError as err:
+        problems += [p for p in err.problems if p not in problems]
+    if problems:
+        raise ConfigError(problems)
+    return rules
 
 
 def level_overrides(rules: Sequence[Rule], levels: Mapping[LevelName, DeviceLevel]) -> list[dict[str, Any]]:
