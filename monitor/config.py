@@ -15,6 +15,7 @@ from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
 from collectors.traps import TrapOptions
 from monitor import statedir
+from monitor.cluster import ClusterSettings
 from monitor.core import textfiles
 from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
@@ -23,7 +24,7 @@ from monitor.core.host import local_name
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory, check_names
-from monitor.store.settings import StoreSettings
+from monitor.store.settings import AlertmanagerSettings, StoreSettings
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 
@@ -111,6 +112,11 @@ class BaseConfig(BaseSettings):
     )
     facility: FacilitySettings = Field(
         default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
+    # -- scale: many pollers, one store (issue 23) --
+    cluster: ClusterSettings = Field(
+        default_factory=ClusterSettings, description="Shard, site and poller of this daemon.")
+    alertmanager: AlertmanagerSettings = Field(
+        default_factory=AlertmanagerSettings, description="Prometheus Alertmanager output.")
 
     @classmethod
     def settings_customise_sources(

@@ -21,8 +21,11 @@ from monitor.scheduler import Job
 def build_jobs(settings: config_mod.Settings) -> list[Job]:
     """One polling job per device; constructing validates and opens nothing."""
     shared = shared_of(settings)
+    cluster = settings.cluster
     jobs = []
     for dev in settings.devices:
+        if not cluster.owns(dev.name):
+            continue  # another shard polls it ([cluster] shard)
         collector = with_posture(dev, shared)
         if settings.facility.working_hours:
             collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
@@ -35,7 +38,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
         # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
-        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
+        jobs.append(Job(device=dev.name, labels={**cluster.labels(), **dev.labels()}, collector=collector,
                         interval=interval, timeout=timeout, constants=constants))
     return jobs + build_link_jobs(settings) + build_backup_jobs(settings)
 
@@ -66,8 +69,11 @@ def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
     devices = {d.name: d for d in settings.devices}
     jobs = []
     for link in settings.links:
+        if not settings.cluster.owns(link.device or f"link:{link.name}"):
+            continue  # polled by the shard that owns its device ([cluster] shard)
         owner = devices.get(link.device or "")
         base = owner.labels() if owner is not None else {"device": local_name()}
+        base = {**settings.cluster.labels(), **base}
         # The collector bounds every attempt itself; the job's timeout only catches a bug.
         jobs.append(Job(device=f"link:{link.name}", labels={**base, **link.labels()},
                         collector=LinkCollector(link), interval=link.cycle(settings.defaults.interval),
@@ -86,8 +92,11 @@ def build_backup_jobs(settings: config_mod.Settings) -> list[Job]:
     state, _ = config_mod.state_dir(settings)
     jobs = []
     for entry in settings.backups:
+        if not settings.cluster.owns(entry.device or f"backup:{entry.name}"):
+            continue  # checked by the shard that owns its device ([cluster] shard)
         owner = devices.get(entry.device or "")
         base = owner.labels() if owner is not None else {"device": local_name()}
+        base = {**settings.cluster.labels(), **base}
         collector = backup.build(entry, remote=backup_remote(settings, entry, state), state_dir=state)
         # A check, a size walk and a restore test may all fall in one cycle.
         jobs.append(Job(device=f"backup:{entry.name}", collector=collector, interval=entry.interval,

@@ -189,13 +189,19 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
 
 
 def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
-    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set."""
+    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set, Alertmanager
+    when ``[alertmanager] urls`` are."""
+    outputs: list[Output] = []
     influx = settings.store.influxdb
-    if not influx.url:
-        return []
-    from monitor.store.influx import InfluxOutput  # the client library loads only when used
+    if influx.url:
+        from monitor.store.influx import InfluxOutput  # the client library loads only when used
 
-    return [InfluxOutput(influx, state / "influx-queue.db")]
+        outputs.append(InfluxOutput(influx, state / "influx-queue.db"))
+    if settings.alertmanager.urls:
+        from monitor.store.alertmanager import AlertmanagerOutput
+
+        outputs.append(AlertmanagerOutput(settings.alertmanager, state))
+    return outputs
 
 
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:
