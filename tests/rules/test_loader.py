@@ -150,7 +150,8 @@ REGULATION_ONLY = {"ups_battery_replace", "raid_degraded", "config_changed",
                    "av_not_installed", "av_realtime_off", "usb_storage_allowed", "removable_media_mounted",
                    "optical_drive_enabled", "password_too_short", "password_classes_weak", "egress_public",
                    "egress_mail", "log_truncated", "log_removed", "journal_cleared", "log_cleared",
-                   "software_unapproved", "software_removed", "privileged_account_unapproved"}
+                   "software_unapproved", "software_removed", "privileged_account_unapproved",
+                   "journal_gap"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)
@@ -167,7 +168,7 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
               "link": "互联网", "ip": "192.0.2.9", "mac": "00:00:5e:00:53:01", "job": "oa-db",
               "window": "周六维护", "switch": "acc-sw-3", "port": "GE0/0/5", "from_port": "GE0/0/6",
               "interface": "eth1", "reason": "no CAP_NET_RAW", "output": "influxdb",
-              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1", "line": "2",
+              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1",
               "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security",
               "disk": "sda", "fan": "1", "psu": "2"}
     text = rule.render(labels, 1.0, rule.condition)
