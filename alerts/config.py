@@ -25,6 +25,7 @@ from alerts.notifiers.smstools import SmstoolsOptions
 from alerts.notifiers.tencent import TencentSmsOptions, TencentVoiceOptions
 from monitor.core.durations import Duration
 from monitor.core.matchers import parse_matchers
+from monitor.core.model import Severity
 from monitor.core.secrets import Secret, secrets_in
 from monitor.core.windows import TimeZone
 
@@ -192,6 +193,22 @@ class Escalation(_Model):
     levels: list[Level] = Field(min_length=1, description="Steps, each with after and receiver.")
 
 
+LevelName = Literal["1", "2", "3"]
+
+
+class DeviceLevel(_Model):
+    """What a device's ``level`` (003: 1 highest … 3) means for its alerts."""
+
+    severity_floor: Severity | None = Field(
+        None, description="Alerts of devices at this level are at least this severe.")
+    record_only: bool = Field(False, description="Never told: only the daily record and the report.")
+
+
+def default_levels() -> dict[LevelName, DeviceLevel]:
+    """Level 1 (main DB servers, core network) is critical; level 3 (department PCs) is only recorded."""
+    return {"1": DeviceLevel(severity_floor=Severity.CRITICAL), "3": DeviceLevel(record_only=True)}
+
+
 class NotifySettings(_Model):
     """Where alerts go. ``urls = [...]`` alone is shorthand for one receiver ``default`` that
     gets every alert at once, each on its own (no grouping)."""
@@ -204,6 +221,12 @@ class NotifySettings(_Model):
     routes: list[Route] = Field(default_factory=list, description="The routing tree, in order.")
     inhibit: list[InhibitRule] = Field(default_factory=list, description="Extra inhibition rules.")
     down_rule: str = Field("device_down", description="Rule whose alert mutes the device and its children.")
+    levels: dict[LevelName, DeviceLevel] = Field(
+        default_factory=default_levels, description="Severity floor and record-only per device level; "
+        "a [notify.levels] table replaces the defaults (1: critical, 3: record only).")
+    parent_grace: Duration = Field(
+        150.0, ge=0, description="Children stay muted this long after their parent's down alert "
+        "resolves: their own recovery is judged a poll or two later.")
     oncall: OnCall = Field(default_factory=OnCall, description="The on-call rota.")
     escalations: list[Escalation] = Field(default_factory=list, description="Escalation policies.")
     repair_notices: list[Duration] = Field(

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS nflog (
     receiver TEXT NOT NULL,
     firing TEXT NOT NULL,
     ts REAL NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (group_key, receiver)
 );
 CREATE TABLE IF NOT EXISTS groups (

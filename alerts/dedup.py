@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """What one receiver was last told about one group: the firing alerts, and when."""
+    """What one receiver was last told about one group: the firing alerts, when, and how many
+    messages in a row told exactly that (the page and its reminders)."""
 
     firing: frozenset[str]
     ts: float
+    sent: int = 1
 
 
 def needs_update(entry: Entry | None, *, firing: Set[str], resolved: Set[str],
@@ -32,6 +34,15 @@ def needs_update(entry: Entry | None, *, firing: Set[str], resolved: Set[str],
     if not firing <= entry.firing or resolved:
         return True
     return bool(unacked) and now >= entry.ts + repeat
+
+
+def reminder(entry: Entry | None, *, firing: Set[str], resolved: Set[str]) -> int:
+    """The ordinal of this message if it repeats the last one unchanged (2 for the first
+    reminder, shown as 第 2 次提醒), else 0: a page repeated every ``repeat_interval`` while
+    nobody acknowledges it says so, so people can tell a new problem from an old one."""
+    if entry is None or not firing or resolved or not firing <= entry.firing:
+        return 0
+    return entry.sent + 1
 
 
 def told_after(entry: Entry | None, *, firing: Set[str], still_firing: Set[str]) -> frozenset[str]:

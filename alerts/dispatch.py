@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from alerts import dedup, followup, mute
 from alerts.ack import Acks, is_acked
-from alerts.config import NotifySettings, Receiver, Route, default_route
+from alerts.config import NotifySettings, Receiver, Route
 from alerts.delivery import Delivery
 from alerts.group import Group, flush_due
 from alerts.inhibit import compile_rules
@@ -24,7 +24,7 @@ from alerts.notifiers.apprise import AppriseNotifier
 from alerts.notifiers.sms import params_of
 from alerts.outbox import Outbox
 from alerts.render import Renderer, state_of
-from alerts.route import CompiledRoute, compile_routes, match
+from alerts.route import CompiledRoute, compile_routes, match, routes_of
 from alerts.silence import Silences
 from alerts.state import State
 from monitor.core.errors import StoreError
@@ -55,6 +55,7 @@ class Dispatcher:
         self._muted: dict[str, str] = {}  # fingerprint → why, as last logged
         self._waiting: list[Alert] = []  # transitions not yet written (alerts.db failing)
         self._failing = False  # alerts.db writes fail: said once, until they work again
+        self.recovered = mute.Recovered()
         self.reconfigure(settings or NotifySettings(), notifier, parents=parents or {}, windows=windows)
         if lang is not None:
             self.lang = lang
@@ -89,14 +90,7 @@ class Dispatcher:
         self.renderer = Renderer(settings.templates_dir)
         self.inhibit_rules = compile_rules(settings.inhibit)
         self.policies = followup.compile_policies(settings.escalations)
-        routes = list(settings.routes)
-        if not routes and settings.urls:
-            routes = [Route.model_validate(default_route())]
-        elif not routes and settings.receivers:
-            routes = [Route(receiver=settings.receivers[0].name)]
-        elif not routes and notifier.receivers:  # built from bare URLs (tests, test-notify)
-            routes = [Route.model_validate(default_route() | {"receiver": next(iter(notifier.receivers))})]
-        self.routes = compile_routes(routes)
+        self.routes = compile_routes(routes_of(settings, list(notifier.receivers)))
         self.receivers = {r.name: r for r in settings.receivers}
         for person in settings.oncall.people:
             self.receivers[f"oncall:{person.name}"] = Receiver.model_construct(
@@ -137,6 +131,7 @@ class Dispatcher:
                         alert.rule, alert.state.value, alert.severity.value,
                         alert.labels.get("device", "?"), alert.value, alert.summary)
         self._waiting += alerts
+        self.recovered.note(alerts, self.settings.down_rule, now)
         self._record(now)
         return self._flush_logged(now)
 
@@ -222,8 +217,10 @@ class Dispatcher:
         alerts = self.state.alerts
         muted = mute.muted(alerts.values(), now, rules=self.inhibit_rules,
                            down_rule=self.settings.down_rule, parents=self.parents,
-                           silences=self.silences.active(now), windows=self.windows)
-        self._log_muted(muted)
+                           silences=self.silences.active(now), windows=self.windows,
+                           settling=self.recovered.within(now, self.settings.parent_grace),
+                           record_only={k for k, v in self.settings.levels.items() if v.record_only})
+        self._muted = mute.log_changes(self._muted, muted, alerts)
         acks = self.acks.all()
         queued = 0
         live = {(r.index, r.spec.receiver) for r in self.routes}
@@ -245,7 +242,8 @@ class Dispatcher:
             if dedup.needs_update(entry, firing=firing, resolved=resolved, unacked=unacked, now=now,
                                   repeat=spec.repeat_interval):
                 after = dedup.told_after(entry, firing=firing, still_firing=firing_all)
-                queued += self._tell(group, firing, resolved, dedup.Entry(after, now), now)
+                nth = dedup.reminder(entry, firing=firing, resolved=resolved)
+                queued += self._tell(group, firing, resolved, dedup.Entry(after, now, max(nth, 1)), now)
                 told = after
             group.members = {f for f in group.members if f in firing_all or f in told}
             if not group.members:
@@ -257,15 +255,6 @@ class Dispatcher:
         self._forget_finished()
         return queued
 
-    def _log_muted(self, muted: Mapping[str, str]) -> None:
-        # Once per alert and reason, not per flush: people asking "why was I not paged?" find it.
-        for fingerprint, why in muted.items():
-            if self._muted.get(fingerprint) != why and fingerprint in self.state.alerts:
-                alert = self.state.alerts[fingerprint]
-                log.info("alert=%s device=%s muted (%s): evaluated and stored, not told", alert.rule,
-                         alert.labels.get("device", "?"), why)
-        self._muted = dict(muted)
-
     def _tell(self, group: Group, firing: set[str], resolved: set[str], entry: dedup.Entry,
               now: float) -> int:
         alerts = self.state.alerts
@@ -273,7 +262,8 @@ class Dispatcher:
         fire = sorted((alerts[f] for f in firing), key=lambda a: (-a.severity.rank, a.active_at))
         done = sorted((alerts[f] for f in resolved), key=lambda a: a.resolved_at or 0.0)
         title, body = self.renderer.render(form=rec.format, lang=rec.lang or self.lang,
-                                           firing=fire, resolved=done)
+                                           firing=fire, resolved=done,
+                                           extra={"reminder": entry.sent} if entry.sent > 1 else None)
         targets = self.notifier.targets_of(group.receiver)
         params = params_of(fire, done)
         with self.db.transaction() as tx:

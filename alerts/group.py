@@ -2,7 +2,10 @@
 
 A group's timing is Alertmanager's: the first message waits ``group_wait`` after the group
 appears (so that a dead switch's forty alerts arrive, and are inhibited, together); changes
-are told no sooner than ``group_interval`` after the last message.
+are told no sooner than ``group_interval`` after the last message. One difference, chosen:
+Alertmanager ticks every ``group_interval`` from the first message, so a change after a quiet
+spell waits for the next tick; here it is told as soon as ``group_interval`` has passed since the
+last message (a page is never later than Alertmanager's; see the README).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ link that is down altogether (``website_unavailable``, ``link_unreachable``) mut
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from alerts.config import InhibitRule
@@ -38,8 +38,10 @@ def compile_rules(rules: Sequence[InhibitRule]) -> list[CompiledInhibit]:
 
 
 def inhibited(alerts: Iterable[Alert], rules: Sequence[CompiledInhibit], *,
-              down_rule: str, parents: Mapping[str, str]) -> dict[str, str]:
-    """fingerprint → reason for every firing alert some other firing alert mutes."""
+              down_rule: str, parents: Mapping[str, str],
+              settling: Set[str] = frozenset()) -> dict[str, str]:
+    """fingerprint → reason for every firing alert some other firing alert mutes; a child of a
+    ``settling`` device (its parent came back moments ago) is muted too."""
     firing = [(a, alert_labels(a)) for a in alerts if a.state is AlertState.FIRING]
     down = {a.labels.get("device", "") for a, _ in firing if a.rule == down_rule}
     down.discard("")
@@ -50,6 +52,8 @@ def inhibited(alerts: Iterable[Alert], rules: Sequence[CompiledInhibit], *,
             out[alert.fingerprint] = f"device {device} is down"
         elif parents.get(device) in down:
             out[alert.fingerprint] = f"parent {parents[device]} of {device} is down"
+        elif parents.get(device) in settling:
+            out[alert.fingerprint] = f"parent {parents[device]} of {device} has just come back"
     for rule in rules:
         sources = [labels for a, labels in firing if all_match(rule.source, labels)]
         if not sources:

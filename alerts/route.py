@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from alerts.config import Route
+from alerts.config import NotifySettings, Route, default_route
 from alerts.group import GroupKey
 from monitor.core.matchers import Matcher, all_match, from_dict, parse_matchers
 
@@ -46,3 +46,18 @@ def match(routes: Sequence[CompiledRoute], labels: Mapping[str, str]) -> list[Co
             if not route.spec.continue_:
                 break
     return taken
+
+
+def routes_of(settings: NotifySettings, receivers: Sequence[str]) -> list[Route]:
+    """The routing tree: the configured routes, else the one the shorthand stands for (``urls``,
+    the first receiver, or the first of ``receivers`` built from bare URLs in tests and
+    ``test-notify``)."""
+    if settings.routes:
+        return list(settings.routes)
+    if settings.urls:
+        return [Route.model_validate(default_route())]
+    if settings.receivers:
+        return [Route(receiver=settings.receivers[0].name)]
+    if receivers:
+        return [Route.model_validate(default_route() | {"receiver": receivers[0]})]
+    return []

@@ -32,8 +32,9 @@ class State:
             key = GroupKey.parse(str(text))
             self.groups[key] = Group(key=key, labels={}, created=float(created),
                                      last_flush=None if last is None else float(last))
-        for text, firing, ts in db.query("SELECT group_key, firing, ts FROM nflog"):
-            self.nflog[GroupKey.parse(str(text))] = Entry(frozenset(json.loads(str(firing))), float(ts))
+        for text, firing, ts, sent in db.query("SELECT group_key, firing, ts, sent FROM nflog"):
+            self.nflog[GroupKey.parse(str(text))] = Entry(frozenset(json.loads(str(firing))), float(ts),
+                                                          int(sent))
 
     def put_alert(self, tx: sqlite3.Connection, alert: Alert) -> None:
         """Remember the latest state of one alert."""
@@ -75,8 +76,9 @@ class State:
 
     def log(self, tx: sqlite3.Connection, group: Group, entry: Entry) -> None:
         """Record what the group's receiver was told."""
-        tx.execute("INSERT OR REPLACE INTO nflog VALUES (?, ?, ?, ?)",
-                   (str(group.key), group.receiver, json.dumps(sorted(entry.firing)), entry.ts))
+        tx.execute("INSERT OR REPLACE INTO nflog VALUES (?, ?, ?, ?, ?)",
+                   (str(group.key), group.receiver, json.dumps(sorted(entry.firing)), entry.ts,
+                    entry.sent))
         self.nflog[group.key] = entry
 
 

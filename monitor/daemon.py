@@ -67,6 +67,8 @@ class Daemon:
         readings = self._saved_by.annotate(self._finite(readings))
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
+        if self.parts.engine.touched:  # judged on arrival; the tick stays for `for`, absence
+            self._judge_now.set()
         for r in readings:
             if r.metric == "up":
                 self._up[r.labels.get("device", "?")] = r.value
@@ -180,7 +182,7 @@ class Daemon:
 
     def _push_sink(self, readings: list[Reading]) -> None:
         self.sink(readings)
-        if readings:
+        if readings:  # an event (trap, ARP) may clear an alert without touching a breach
             self._judge_now.set()
 
     async def _every(self, seconds: float, action: Any, wake: asyncio.Event | None = None) -> None:

@@ -4,12 +4,13 @@ dispatcher."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alerts.channels import from_settings
+from alerts.config import DeviceLevel, LevelName
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
@@ -54,9 +55,29 @@ def build_rules(settings: config_mod.Settings, where: str) -> list[Rule]:
             problems.extend(err.problems)
     if problems:
         raise ConfigError(problems)
-    overrides = inventory_overrides(settings.devices, {r.name for r in rules})
-    overrides.extend(settings.rules.overrides)
-    return apply_overrides(rules, overrides, f"{where}: rules.overrides")
+    source = f"{where}: rules.overrides"
+    # Ours first (the site's, attached after, win), in their own pass: the site's problems name
+    # the site's own index, rules.overrides[0], not one shifted by ours.
+    ours = inventory_overrides(settings.devices, {r.name for r in rules})
+    ours.extend(level_overrides(rules, settings.notify.levels))
+    try:
+        rules = apply_overrides(rules, ours, source)
+    except ConfigError as err:  # a rule name defined twice: said again, with the site's problems
+        problems = err.problems
+    try:
+        rules = apply_overrides(rules, settings.rules.overrides, source)
+    except ConfigError as err:
+        problems += [p for p in err.problems if p not in problems]
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+def level_overrides(rules: Sequence[Rule], levels: Mapping[LevelName, DeviceLevel]) -> list[dict[str, Any]]:
+    """A level's severity floor as overrides of the rules below it, for that level's devices."""
+    return [{"rule": r.name, "matchers": [f"level={name}"], "severity": level.severity_floor.value}
+            for name, level in sorted(levels.items()) if level.severity_floor is not None
+            for r in rules if r.severity.rank < level.severity_floor.rank]
 
 
 def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list[dict[str, Any]]:

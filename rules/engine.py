@@ -6,23 +6,20 @@ for every (rule, series) pair that can change, and alert state that survives res
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import ConfigError
-from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading, Severity
-from rules.rule import Effective, Rule, step
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading
+from rules import snapshot as disk
+from rules.flap import Flap, advance
+from rules.rule import Effective, Rule
 
 log = logging.getLogger(__name__)
-
-SNAPSHOT_VERSION = 1
 
 _FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
 
@@ -30,8 +27,8 @@ _FIRING, _RESOLVED = AlertState.FIRING, AlertState.RESOLVED
 class _Series:
     """One watched series: latest value, the rules that apply to it, and its live alerts."""
 
-    __slots__ = ("alerts", "dirty", "grace_until", "hi", "labels", "lo", "metric", "notes", "pairs",
-                 "ts", "value")
+    __slots__ = ("alerts", "dirty", "flaps", "grace_until", "hi", "labels", "lo", "metric", "notes",
+                 "pairs", "seen", "ts", "value")
 
     def __init__(self, metric: str, labels: Labels,
                  pairs: list[tuple[Rule, Effective, float, float]]) -> None:
@@ -43,6 +40,10 @@ class _Series:
         self.value, self.ts, self.grace_until = 0.0, -math.inf, -math.inf
         self.notes: Labels = NO_ANNOTATIONS  # the newest reading's payload
         self.alerts: dict[str, Alert] = {}
+        # rule → recent state changes (rules.flap); None, not {}, while there are none: one
+        # more dict per series slows ingest of 100k series measurably (the GC walks them all)
+        self.flaps: dict[str, Flap] | None = None
+        self.seen = -math.inf  # ts of the newest reading already judged
         self.dirty = False
 
 
@@ -87,9 +88,9 @@ class Engine:
             s.value = value = r.value
             s.ts = ts
             s.notes = r.annotations
-            # Only a breach or a live alert can make a transition; a normal value on a quiet
-            # series is fully handled here, and evaluate never looks at it.
-            if not s.dirty and (s.alerts or not s.lo <= value <= s.hi):
+            # Only a breach, a live alert or a recent state change (flap damping counts every
+            # result) can make a transition; a normal value on a quiet series is handled here.
+            if not s.dirty and (s.alerts or s.flaps or not s.lo <= value <= s.hi):
                 s.dirty = True
                 dirty.append(s)
 
@@ -115,33 +116,41 @@ class Engine:
         for s in batch:
             s.dirty = False
             value: float | None = s.value if s.ts >= cutoff or s.grace_until > now else None
-            alerts = s.alerts
-            if not alerts:  # nothing live: only a rule this value breaches can start one
-                if value is None:
-                    continue
-                for rule, eff, lo, hi in s.pairs:
-                    if not lo <= value <= hi:
-                        new = step(None, value, now, rule=rule, labels=s.labels, eff=eff,
-                                   ignore_for=ignore_for, annotations=s.notes)
-                        if new is not None:
-                            out.append(new)
-                            alerts[rule.name] = new
-                if alerts:
-                    hot[s] = None
+            fresh, s.seen = s.ts > s.seen, s.ts
+            alerts, flaps = s.alerts, s.flaps or {}
+            quiet = not alerts and not flaps
+            if quiet and value is None:
                 continue
-            for rule, eff, _, _ in s.pairs:
-                prev = alerts.get(rule.name)
-                new = step(prev, value, now, rule=rule, labels=s.labels, eff=eff,
-                           ignore_for=ignore_for, annotations=s.notes)
+            judged = math.nan if value is None else value
+            for rule, eff, lo, hi in s.pairs:
+                if quiet and lo <= judged <= hi:
+                    continue  # nothing live and a normal value: this rule cannot change
+                name = rule.name
+                prev = alerts.get(name)
+                new, flap = advance(prev, flaps.get(name), value, now, fresh=fresh, rule=rule,
+                                    labels=s.labels, eff=eff, ignore_for=ignore_for, annotations=s.notes)
+                if flap is not None:
+                    flaps[name] = flap
+                elif name in flaps:
+                    del flaps[name]
                 if new is not None and (prev is None or new.state is not prev.state):
                     out.append(new)
                 if new is None or new.state is _RESOLVED:
-                    alerts.pop(rule.name, None)
+                    alerts.pop(name, None)
                 else:
-                    alerts[rule.name] = new
-            if not alerts:
-                del hot[s]
+                    alerts[name] = new
+            s.flaps = flaps or None
+            if alerts:
+                hot[s] = None
+            else:
+                hot.pop(s, None)
         return out
+
+    @property
+    def touched(self) -> bool:
+        """Whether ingested readings wait to be judged (a breach, or a series with a live
+        alert or recent changes): the daemon evaluates at once rather than at its next tick."""
+        return bool(self._dirty)
 
     def active(self) -> list[Alert]:
         """Every pending and firing alert."""
@@ -171,7 +180,7 @@ class Engine:
                 self._orphan(s.alerts.values())
                 continue
             fresh = self._new_series(s.metric, s.labels)
-            fresh.value, fresh.ts, fresh.grace_until = s.value, s.ts, s.grace_until
+            fresh.value, fresh.ts, fresh.grace_until, fresh.seen = s.value, s.ts, s.grace_until, s.seen
             names = {rule.name for rule, *_ in fresh.pairs}
             self._orphan(a for name, a in s.alerts.items() if name not in names)
             fresh.alerts = {name: a for name, a in s.alerts.items() if name in names}
@@ -226,9 +235,9 @@ class Engine:
 
     def snapshot(self) -> dict[str, Any]:
         """The live alerts as plain JSON-ready data (see ``restore``)."""
-        rows = [_row(s.metric, s.value, s.ts, a) for s in self._hot for a in s.alerts.values()]
-        rows += [_row("", a.value, a.active_at, a) for a in self._orphans]  # resolved on restore
-        return {"version": SNAPSHOT_VERSION, "alerts": rows}
+        rows = [disk.row(s.metric, s.value, s.ts, a) for s in self._hot for a in s.alerts.values()]
+        rows += [disk.row("", a.value, a.active_at, a) for a in self._orphans]  # resolved on restore
+        return {"version": disk.VERSION, "alerts": rows}
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
         """Replace the alert state with a ``snapshot()``; raises ValueError if it is malformed.
@@ -238,10 +247,10 @@ class Engine:
         evaluation to report again before it counts as absent. An alert whose rule is gone (or
         no longer applies to its series) is resolved at the next evaluation if it was firing.
         """
-        if snapshot.get("version") != SNAPSHOT_VERSION:
+        if snapshot.get("version") != disk.VERSION:
             raise ValueError(f"engine state version {snapshot.get('version')!r}, "
-                             f"expected {SNAPSHOT_VERSION}")
-        rows = [_parse_row(row) for row in snapshot.get("alerts", [])]
+                             f"expected {disk.VERSION}")
+        rows = [disk.parse_row(row) for row in snapshot.get("alerts", [])]
         self._index(list(self._rules.values()))
         self._dirty, self._hot, self._orphans, self._restored = [], {}, [], []
         for metric, value, ts, alert in rows:
@@ -263,24 +272,8 @@ class Engine:
             self._hot[s] = None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write ``snapshot()`` atomically: temporary file, fsync, rename, fsync the directory."""
-        target = Path(path)
-        data = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)  # the rename itself must survive a power cut
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        """Write ``snapshot()`` atomically (see :func:`rules.snapshot.write`)."""
+        disk.write(path, self.snapshot())
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Restore from a file written by ``save``; a missing or unreadable file starts empty.
@@ -289,30 +282,10 @@ class Engine:
         daemon that cannot start. The next ``save`` overwrites it.
         """
         try:
-            self.restore(json.loads(Path(path).read_text(encoding="utf-8")))
+            self.restore(disk.read(path))
         except FileNotFoundError:
             return
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
             log.error("engine state %s unreadable, starting without alerts: %s", path, err)
-            self.restore({"version": SNAPSHOT_VERSION, "alerts": []})
+            self.restore({"version": disk.VERSION, "alerts": []})
 
-
-def _row(metric: str, value: float, ts: float, a: Alert) -> dict[str, Any]:
-    return {"rule": a.rule, "metric": metric, "labels": dict(a.labels), "state": a.state.value,
-            "severity": a.severity.value, "value": a.value, "active_at": a.active_at,
-            "fired_at": a.fired_at, "summary": a.summary, "clause": a.clause,
-            "series_value": value, "series_ts": ts}
-
-
-def _parse_row(row: Mapping[str, Any]) -> tuple[str, float, float, Alert]:
-    labels = {str(k): str(v) for k, v in dict(row["labels"]).items()}
-    state = AlertState(row["state"])
-    if state is _RESOLVED:
-        raise ValueError("a resolved alert in engine state")
-    fired_at = row.get("fired_at")
-    alert = Alert(rule=str(row["rule"]), labels=labels, state=state,
-                  severity=Severity(row["severity"]), value=float(row["value"]),
-                  active_at=float(row["active_at"]),
-                  fired_at=None if fired_at is None else float(fired_at),
-                  summary=str(row.get("summary", "")), clause=str(row.get("clause", "")))
-    return str(row["metric"]), float(row["series_value"]), float(row["series_ts"]), alert

@@ -56,7 +56,8 @@ class SnmpCollector:
             raise CollectError(f"snmp {self.device}: no sysUpTime or sysObjectID in the answer")
         self.system = {k: v.text() for k, v in system.items()}
         uptime = system[SYS_UPTIME].number() if SYS_UPTIME in system else None
-        restarted = uptime is not None and self.rates.uptime is not None and uptime < self.rates.uptime
+        previous = self.rates.uptime
+        restarted = uptime is not None and previous is not None and uptime < previous
         self.rates.restarted(uptime)
         if self.profile is None or restarted:
             self.profile = self._pick(system)
@@ -75,6 +76,9 @@ class SnmpCollector:
         for i in range(0, len(wanted), _OIDS_PER_GET):
             scalars.update(await self.client.get(wanted[i:i + _OIDS_PER_GET], f"get {profile.name}"))
         out = [Reading("uptime_seconds", uptime / 100, {}, now)] if uptime is not None else []
+        if restarted and not _wrapped(previous):
+            # A restart seen by polling: the trap may have been lost, or never configured.
+            out.append(Reading("device_restarted", 1.0, {}, now))
         self.interface_names = interfaces.names(table)
         out += interfaces.readings(table, self.rates, now, self.options.contracted_mbps, roles)
         out += evaluate(profile, scalars, table, now)
@@ -105,3 +109,9 @@ class SnmpCollector:
     async def close(self) -> None:
         """Drop the session."""
         self.client.close()
+
+
+def _wrapped(previous: float | None) -> bool:
+    """sysUpTime (TimeTicks, 1/100 s) wraps at 2**32 after 497 days: a drop from within a day of
+    the wrap is the counter turning over, not a restart."""
+    return previous is not None and previous > 2**32 - 86400 * 100

@@ -20,4 +20,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.backup",
     "monitor.commands.logs",
     "monitor.commands.demo",
+    "monitor.commands.rules",
 )

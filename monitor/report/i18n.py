@@ -46,6 +46,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "abnormal_cells": ("异常项（天×项）", "Abnormal items (day × item)"),
     "open_issues": ("遗留问题（转入下周）", "Open issues carried into next week"),
     "over_limit": ("超过 2 小时修复时限的事件", "Incidents past the 2 h repair limit"),
+    "flaps": ("频繁变化（抖动）的告警", "Alerts that flapped"),
     "grid": ("二、每日检查表", "2. Daily checklist"),
     "legend": ("√ 正常　× 异常　? 无法检查　— 无数据　○ 未配置",
                "√ normal   × abnormal   ? cannot check   — no data   ○ not configured"),

@@ -54,6 +54,12 @@ class Incident:
                 "breach": self.breach.value}
 
 
+def flaps(history: Iterable[Alert], start: float, end: float) -> int:
+    """How many alert instances active in ``[start, end)`` were told as flapping (the engine's
+    flap damping marks them ``flapping=1``): a link or sensor that keeps changing state."""
+    return sum(1 for a in latest_alerts(history, start, end) if a.annotations.get("flapping") == "1")
+
+
 def incidents(history: Iterable[Alert], acks: Mapping[str, Sequence[Ack]], start: float, end: float,
               now: float) -> list[Incident]:
     """Every alert instance active in ``[start, end)`` that fired, oldest first. Time to repair

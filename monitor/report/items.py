@@ -102,16 +102,22 @@ def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = 
              clause="《中心机房巡检管理制度》一、检查项目要求 第1条",
              checks=(Check(metric="ups_on_battery", high=0.5),
                      Check(metric="ups_on_bypass", high=0.5),
-                     Check(metric="ups_battery_replace", high=0.5)),
+                     Check(metric="ups_battery_replace", high=0.5),
+                     # issue 16: what the UPS reports of itself (its routine self-test is no alarm)
+                     Check(metric="ups_battery_low", high=0.5),
+                     Check(metric="ups_alarm", high=0.5, match=(("alarm", "!testInProgress"),))),
              present=("ups_battery_capacity_percent", "ups_battery_runtime_minutes",
                       "ups_output_load_percent", "ups_input_voltage_volts"),
              rule_words=("ups", "power", "mains")),
         Item(key="server", number=2, zh="服务器", en="Servers",
              clause="《中心机房巡检管理制度》一、检查项目要求 第2条",
              checks=(Check(metric="up", low=0.5, match=(("kind", "server"),)),
-                     Check(metric="raid_degraded", high=0.5)),
+                     Check(metric="raid_degraded", high=0.5),
+                     # issue 16: the servers' own fault lights (disks, services, fans, PSUs, clock)
+                     Check(metric="smart_healthy", low=0.5), Check(metric="systemd_failed_units", high=0.5),
+                     Check(metric="ntp_synced", low=0.5), *_fault_lights("server")),
              present=("disk_used_percent",),
-             rule_words=("server", "raid", "disk", "cpu", "memory", "host")),
+             rule_words=("server", "raid", "disk", "cpu", "memory", "host", "smart", "systemd", "ntp")),
         Item(key="environment", number=3, zh="机房环境", en="Room environment",
              clause="《信息中心机房管理制度》四、环境管理制度 第5条",
              checks=(Check(metric="temperature_celsius", low=18, high=28, match=(("kind", "sensor"),),
@@ -129,7 +135,10 @@ def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = 
         Item(key="network", number=4, zh="网络设备", en="Network devices",
              clause="《中心机房巡检管理制度》一、检查项目要求 第4条",
              checks=(Check(metric="up", low=0.5, match=(("kind", _NETWORK_KINDS),)),
-                     Check(metric="if_oper_up", low=0.5, match=(("role", "uplink"),))),
+                     Check(metric="if_oper_up", low=0.5, match=(("role", "uplink"),)),
+                     *_fault_lights(_NETWORK_KINDS),  # issue 16: fans, PSUs, interface errors
+                     Check(metric="if_in_errors_per_second", high=1.0, unit="/s"),
+                     Check(metric="if_out_errors_per_second", high=1.0, unit="/s")),
              rule_words=("if_", "interface", "uplink", "switch", "router", "firewall")),
         Item(key="channel", number=5, zh="网络通道", en="Network channels",
              clause="《中心机房巡检管理制度》一、检查项目要求 第5条",
@@ -163,6 +172,11 @@ def items(backup_max_age_hours: float = 26.0, *, backup_jobs: tuple[str, ...] = 
         POSTURE,
         logs_item(syslog),
     )
+
+
+def _fault_lights(kinds: str) -> tuple[Check, ...]:
+    """Fans and power supplies the device reports, on the row of its kind (pack thresholds)."""
+    return tuple(Check(metric=m, low=0.5, match=(("kind", kinds),)) for m in ("fan_ok", "power_supply_ok"))
 
 
 def _bad(metric: str) -> Check:

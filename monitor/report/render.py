@@ -118,7 +118,8 @@ def weekly_json(report: Report) -> str:
         "week": report.week, "start": report.start, "end": report.end, "tz": report.tz,
         "generated_at": report.generated_at, "has_data": report.has_data,
         "summary": {"days_all_normal": report.days_all_normal, "abnormal_items": report.abnormal_cells,
-                    "open_issues": len(report.open_issues), "over_limit": len(report.breaches)},
+                    "open_issues": len(report.open_issues), "over_limit": len(report.breaches),
+                    "flaps": report.flaps},
         "days": [{"day": d.day, "source": d.source, "items": [i.to_dict() for i in d.items]}
                  for d in report.days],
         "environment": {room: {m: [{"day": s.day, "min": s.min, "avg": s.avg, "max": s.max}

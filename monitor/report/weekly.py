@@ -14,7 +14,7 @@ from monitor.report import backups, period, runlogs
 from monitor.report.book import InspectionBook
 from monitor.report.facility import METRICS as FACILITY_METRICS
 from monitor.report.facility import facility_rows
-from monitor.report.incidents import Breach, Incident, incidents
+from monitor.report.incidents import Breach, Incident, flaps, incidents
 from monitor.report.items import Finding, Item, ItemResult, Status
 from monitor.report.judge import Loaded, device_of, episodes, judge, latest_alerts, load
 from monitor.report.posture import rows as posture_rows
@@ -74,6 +74,7 @@ class Report:
     severities: dict[str, int] = field(default_factory=dict)
     noisiest: list[tuple[str, int]] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    flaps: int = 0  # issue 16: alert instances told as flapping
     changes: list[Finding] = field(default_factory=list)
     ipmac: list[Finding] = field(default_factory=list)
     backups: list[dict[str, Any]] = field(default_factory=list)
@@ -144,6 +145,7 @@ def build(store: Store, *, year: int, week: int, tz: tzinfo, tz_name: str, now: 
     report.severities = dict(Counter(a.severity.value for a in fired))
     report.noisiest = Counter(a.rule for a in fired).most_common(5)
     report.incidents = incidents(data.alerts, acks, span.start, span.end, now)
+    report.flaps = flaps(data.alerts, span.start, span.end)
     for name, target in (("config", report.changes), ("ipmac", report.ipmac)):
         for check in by_key[name].checks:
             every = replace(check, exempt=())  # the section lists authorised changes too

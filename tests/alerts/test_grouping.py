@@ -94,3 +94,26 @@ def test_the_group_state_survives_a_restart(tmp_path: Path) -> None:
     third.submit([alert("th")], 100.0)
     third.flush(1000.0)
     assert queued(third) == []
+
+
+def test_after_a_quiet_group_interval_a_new_alert_is_told_at_once_not_at_the_next_tick(
+        tmp_path: Path) -> None:
+    """The chosen difference from Alertmanager 0.25 (whose group ticks every group_interval from
+    its first flush): same alerts, the page is earlier or equal, never later, never more messages."""
+    d = dispatcher(tmp_path, {"receivers": [{"name": "duty", "urls": [URL + "duty"]}],
+                              "routes": [{"receiver": "duty", "group_by": ["room"], "group_wait": "30s",
+                                          "group_interval": "5m", "repeat_interval": "24h"}]})
+    # (second, alert arriving, roomwatch's messages then, when Alertmanager would tell it)
+    timeline = [
+        (0, alert("th-1", room="A"), [], None),
+        (30, None, ["firing"], 30),  # group_wait: both tell it at 30
+        (3600, alert("ups-1", "ups_on_battery", room="A"), ["firing"], 3630),  # AM: tick 30 + 12 × 300
+        (3700, alert("th-2", room="A"), [], None),  # inside group_interval: batched, both wait
+        (3900, None, ["firing"], 3930),  # roomwatch: 3600 + 300; AM: its next tick
+    ]
+    for second, new, expected, alertmanager in timeline:
+        if new is not None:
+            d.submit([new], float(second))
+        d.flush(float(second))
+        assert [s for _, s, _ in queued(d)] == expected, second
+        assert alertmanager is None or second <= alertmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ PARENTS = {"th-1": "core-sw-1", "ups-1": "core-sw-1"}
 
 
 def titles(d) -> list[str]:  # type: ignore[no-untyped-def]
-    return sorted(t.split(" ", 2)[-1] for _, _, t in queued(d))
+    # "[告警][警告][第 2 次提醒] th-1 what": what, without the tags and the device
+    return sorted(re.sub(r"^(\[[^\]]*\])+ \S+ ", "", t) for _, _, t in queued(d))
 
 
 def test_a_dead_switch_pages_once_not_once_per_device(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_a_muted_alert_is_logged_once_with_the_silence_or_window(
     d = dispatcher(tmp_path, DUTY, windows=[window])
     sid = d.silences.add(["device=th-1"], starts=0, ends=4e9, comment="割接", created_by="x", now=0)
     saturday_2300 = 1_700_000_000 - (1_700_000_000 % 86400) + 4 * 86400 + 23 * 3600
-    with caplog.at_level(logging.INFO, logger="alerts.dispatch"):
+    with caplog.at_level(logging.INFO, logger="alerts.mute"):
         d.submit([alert("th-1", at=saturday_2300), alert("th-2", room="一号机房", at=saturday_2300)],
                  saturday_2300)
         for minute in range(5):
@@ -166,3 +168,52 @@ def test_a_muted_alert_is_logged_once_with_the_silence_or_window(
     assert muted == [
         f"alert=room_temperature device=th-1 muted (silence {sid}): evaluated and stored, not told",
         "alert=room_temperature device=th-2 muted (maintenance 周六维护): evaluated and stored, not told"]
+
+
+def test_children_answering_after_their_switch_are_never_paged(tmp_path: Path) -> None:
+    """issue 16: the switch's recovery is judged a poll before its children's — the usual order."""
+    d = dispatcher(tmp_path, DUTY, parents={"pc-1": "acc-sw-1", "pc-2": "acc-sw-1"})
+    up = AlertState.RESOLVED
+    timeline = [  # (second, transitions, expected (state, title) messages)
+        (0, [alert(d, "device_down") for d in ("acc-sw-1", "pc-1", "pc-2")], []),
+        (30, [], [("firing", "device_down on acc-sw-1")]),
+        (1800, [alert("acc-sw-1", "device_down", state=up, resolved=1800)],
+         [("resolved", "device_down on acc-sw-1")]),
+        (1810, [], []),  # the children, still down a moment longer, stay muted
+        (1840, [alert("pc-1", "device_down", state=up, resolved=1840)], []),  # answered a poll later
+        (1940, [], []),  # within parent_grace (150 s): pc-2, still down, is not told yet
+        (1950, [], [("firing", "device_down on pc-2")]),  # really down on its own: told
+    ]
+    for second, transitions, expected in timeline:
+        d.submit(transitions, float(second))
+        d.flush(float(second))
+        got = [(s, re.sub(r"^(\[[^\]]*\])+ \S+ ", "", t)) for _, s, t in queued(d)]
+        assert got == expected, second
+
+
+def test_a_repeated_page_says_which_reminder_it_is(tmp_path: Path) -> None:
+    d = dispatcher(tmp_path, DUTY)
+    d.submit([alert("th-1")], 0.0)
+    titles_by_hour = []
+    for hour in range(0, 13, 4):  # repeat_interval is 1h
+        d.flush(30.0 + hour * 3600)
+        titles_by_hour += [t for _, _, t in queued(d)]
+    assert titles_by_hour == ["[告警][警告] th-1 room_temperature on th-1",
+                              "[告警][警告][第 2 次提醒] th-1 room_temperature on th-1",
+                              "[告警][警告][第 3 次提醒] th-1 room_temperature on th-1",
+                              "[告警][警告][第 4 次提醒] th-1 room_temperature on th-1"]
+    d.submit([alert("th-1", state=AlertState.RESOLVED, resolved=50000.0)], 50000.0)
+    d.flush(50000.0)
+    assert [t for _, _, t in queued(d)] == ["[恢复][警告] th-1 room_temperature on th-1"]
+
+
+@pytest.mark.parametrize(("levels", "told"), [
+    (None, ["room_temperature on pc-2"]),  # default: level 3 only goes to the daily record
+    ({"3": {}}, ["room_temperature on pc-2", "room_temperature on pc-3"]),  # a site tells level 3 too
+])
+def test_level_3_devices_go_to_the_daily_record_only(tmp_path: Path, levels: dict | None,  # type: ignore[type-arg]
+                                                     told: list[str]) -> None:
+    d = dispatcher(tmp_path, DUTY | ({"levels": levels} if levels is not None else {}))
+    d.submit([alert("pc-2", level="2"), alert("pc-3", level="3")], 0.0)
+    d.flush(30.0)
+    assert titles(d) == told

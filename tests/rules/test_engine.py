@@ -143,19 +143,19 @@ def test_snapshot_restore_keeps_pending_timers() -> None:
 
 def test_restore_firing_gives_no_second_firing_and_still_resolves(tmp_path: Path) -> None:
     engine = Engine(PACK)
-    engine.ingest([temp(30.0, T0), Reading("ups_on_battery", 1.0, UPS, T0)])
+    engine.ingest([temp(30.0, T0), Reading("ups_on_bypass", 1.0, UPS, T0)])
     assert len(engine.evaluate(T0)) == 2
     path = tmp_path / "engine.json"
     engine.save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["engine.json"]  # no temporary file left
     after = Engine(PACK)  # a restart, e.g. after kill -9
     after.load(path)
-    assert brief(after.active()) == [("room_temperature", "room1-th", F), ("ups_on_battery", "ups-1", F)]
-    after.ingest([temp(30.5, T0 + 60), Reading("ups_on_battery", 1.0, UPS, T0 + 60)])
+    assert brief(after.active()) == [("room_temperature", "room1-th", F), ("ups_on_bypass", "ups-1", F)]
+    after.ingest([temp(30.5, T0 + 60), Reading("ups_on_bypass", 1.0, UPS, T0 + 60)])
     assert after.evaluate(T0 + 60) == []
-    after.ingest([temp(24.0, T0 + 120), Reading("ups_on_battery", 0.0, UPS, T0 + 120)])
+    after.ingest([temp(24.0, T0 + 120), Reading("ups_on_bypass", 0.0, UPS, T0 + 120)])
     resolved = after.evaluate(T0 + 120)
-    assert brief(resolved) == [("room_temperature", "room1-th", R), ("ups_on_battery", "ups-1", R)]
+    assert brief(resolved) == [("room_temperature", "room1-th", R), ("ups_on_bypass", "ups-1", R)]
     assert {a.fired_at for a in resolved} == {T0}
 
 
@@ -196,18 +196,18 @@ def test_load_of_a_corrupt_or_missing_file_starts_empty(tmp_path: Path,
 
 def test_replace_rules_keeps_state_of_rules_that_still_exist() -> None:
     engine = Engine(PACK)
-    engine.ingest([temp(30.0, T0), Reading("ups_on_battery", 1.0, UPS, T0),
+    engine.ingest([temp(30.0, T0), Reading("ups_on_bypass", 1.0, UPS, T0),
                    Reading("disk_used_percent", 95.0, {"device": "db-1", "mount": "/"}, T0)])
     assert brief(engine.evaluate(T0)) == [("disk_used", "db-1", P), ("room_temperature", "room1-th", F),
-                                          ("ups_on_battery", "ups-1", F)]
-    reloaded = apply_overrides([r for r in PACK if r.name != "ups_on_battery"], [
+                                          ("ups_on_bypass", "ups-1", F)]
+    reloaded = apply_overrides([r for r in PACK if r.name != "ups_on_bypass"], [
         {"rule": "disk_used", "above": 98},
     ], "roomwatch.toml: rules.overrides")
     engine.replace_rules(reloaded)
-    # room_temperature carries on silently; ups_on_battery is gone, so its alert resolves; the
+    # room_temperature carries on silently; ups_on_bypass is gone, so its alert resolves; the
     # disk is judged again under the new threshold without waiting for a new reading, and its
     # pending alert (nobody was told) just goes.
-    assert brief(engine.evaluate(T0 + 10)) == [("ups_on_battery", "ups-1", R)]
+    assert brief(engine.evaluate(T0 + 10)) == [("ups_on_bypass", "ups-1", R)]
     assert brief(engine.active()) == [("room_temperature", "room1-th", F)]
     engine.ingest([temp(30.0, T0 + 60)])
     assert engine.evaluate(T0 + 60) == []

@@ -87,6 +87,20 @@ def test_minimal_device_gives_what_it_has(snmpsim: Agent) -> None:
         ("if_oper_up", "port1", 1.0), ("if_oper_up", "port2", 0.0), ("uptime_seconds", "", 42.0)]
 
 
+@pytest.mark.parametrize(("previous_ticks", "restarted"), [
+    (None, False),  # first poll: nothing to compare with
+    (4200, False),  # same uptime (a static recording): no restart
+    (360_000, True),  # the last poll saw 1 h, now 42 s: it rebooted and no trap told us
+    (2**32 - 6000, False),  # TimeTicks turning over after 497 days is not a restart
+])
+def test_uptime_going_backwards_is_a_restart(snmpsim: Agent, previous_ticks: int | None,
+                                             restarted: bool) -> None:
+    col = collector(snmpsim, "minimal")
+    col.rates.uptime = previous_ticks  # what the previous poll of this device saw
+    got = asyncio.run(col.collect(100.0))
+    assert [r.value for r in got if r.metric == "device_restarted"] == ([1.0] if restarted else [])
+
+
 def test_getnext_walk_matches_getbulk(snmpsim: Agent) -> None:
     bulk = asyncio.run(collector(snmpsim, "cisco-c3560").collect(1.0))
     plain = asyncio.run(collector(snmpsim, "cisco-c3560", bulk=False, version="1").collect(1.0))

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.core.model import Ack, Alert, AlertState, Severity
 from monitor.report.acks import ack_times
-from monitor.report.incidents import Breach, incidents
+from monitor.report.incidents import Breach, flaps, incidents
 
 T0, END = 1_000_000.0, 1_000_000.0 + 7 * 86400
 LABELS = {"device": "srv-1", "kind": "server"}
@@ -66,3 +66,19 @@ def test_ack_times_reads_the_pipeline_table_and_tolerates_its_absence(tmp_path: 
         conn.execute("INSERT INTO ack_log VALUES ('abc', 5.0, '王工', '', 9.0)")
     assert ack_times(tmp_path) == {"abc": [Ack(fingerprint="abc", ts=2.0, by="李工", fired_at=1.0),
                                            Ack(fingerprint="abc", ts=9.0, by="王工", fired_at=5.0)]}
+
+
+def test_the_week_counts_alerts_told_as_flapping() -> None:
+    from dataclasses import replace
+
+    uplink = {"rule": "uplink_down", "severity": Severity.CRITICAL, "value": 0.0, "active_at": T0 + 60,
+              "fired_at": T0 + 60, "annotations": {"flapping": "1"}}
+    history = [
+        *fired(30),  # an ordinary outage: not a flap
+        Alert(state=AlertState.FIRING, labels={"device": "core-sw-1", "ifname": "Gi0/1"}, **uplink),
+        Alert(state=AlertState.RESOLVED, labels={"device": "core-sw-1", "ifname": "Gi0/1"},
+              resolved_at=T0 + 7200, **uplink),
+        Alert(state=AlertState.FIRING, labels={"device": "core-sw-2", "ifname": "Gi0/1"}, **uplink),
+    ]
+    assert flaps(history, T0, END) == 2  # one instance per series, resolved or not
+    assert flaps([replace(a, annotations={}) for a in history], T0, END) == 0

@@ -65,7 +65,8 @@ def test_markdown_matches_golden(report: weekly.Report, lang: str) -> None:
 
 def test_numbers(report: weekly.Report) -> None:
     doc = json.loads(render.weekly_json(report))
-    assert doc["summary"] == {"days_all_normal": 3, "abnormal_items": 5, "open_issues": 0, "over_limit": 1}
+    assert doc["summary"] == {"days_all_normal": 3, "abnormal_items": 5, "open_issues": 0, "over_limit": 1,
+                              "flaps": 0}
     grid = {d["day"]: {i["key"]: i["status"] for i in d["items"]} for d in doc["days"]}
     assert grid["2026-11-16"]["environment"] == "abnormal"
     assert grid["2026-11-17"]["power"] == grid["2026-11-17"]["ipmac"] == "abnormal"
