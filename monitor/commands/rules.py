@@ -7,17 +7,13 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import backtest, wiring
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
-from monitor.commands.report import open_store
-from monitor.config import state_dir
-from monitor.core import logs
-from monitor.core.durations import parse_duration
-from monitor.core.errors import ConfigError
-from rules.loader import load_file
-from rules.rule import Rule
+
+if TYPE_CHECKING:  # the handlers import what they run: ``roomwatch --help`` stays light
+    from monitor import backtest
+    from rules.rule import Rule
 
 
 def register(sub: Any) -> None:
@@ -40,6 +36,12 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, now: float | None = None) -> int:
     """Replay, compare, print."""
+    from monitor import backtest, wiring
+    from monitor.commands.report import open_store
+    from monitor.config import state_dir
+    from monitor.core import logs
+    from monitor.core.durations import parse_duration
+    from monitor.core.errors import ConfigError
     logs.setup("error")  # the replayed alerts are the output, not log lines
     settings, where = load(args.config)
     try:
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
 
 def _candidate(current: list[Rule], path: Path) -> list[Rule]:
     """The current rules with the file's rules in place of those of the same name."""
+    from rules.loader import load_file
     new = load_file(path)
     names = {r.name for r in new}
     return [r for r in current if r.name not in names] + new
@@ -81,6 +84,7 @@ def _candidate(current: list[Rule], path: Path) -> list[Rule]:
 def _rows(before: dict[str, backtest.RuleResult],
           after: dict[str, backtest.RuleResult] | None) -> list[tuple[str, Any, Any]]:
     names = sorted(set(before) | set(after or {}))
+    from monitor import backtest
     empty = backtest.RuleResult()
     return [(n, before.get(n, empty), None if after is None else after.get(n, empty)) for n in names]
 
