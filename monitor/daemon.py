@@ -19,6 +19,8 @@ from monitor.core.host import local_name
 from monitor.core.model import Reading
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
+from monitor.web import console
+from monitor.web.latest import Latest
 from monitor.wiring import (
     Parts,
     build_jobs,
@@ -56,6 +58,7 @@ class Daemon:
         self._judge_now = asyncio.Event()
         self._kick: asyncio.Task[None] | None = None
         self._finite = FiniteGate()
+        self.latest = Latest()  # the newest readings the web console shows
 
     def sink(self, readings: list[Reading]) -> None:
         """Where every source's readings go: the finite ones are stored and judged."""
@@ -63,6 +66,7 @@ class Daemon:
         readings = self._finite(readings)
         self.parts.store.write(readings)
         self.parts.engine.ingest(readings)
+        self.latest.update(readings)
         for r in readings:
             if r.metric == "up":
                 self._up[r.labels.get("device", "?")] = r.value
@@ -92,6 +96,9 @@ class Daemon:
             asyncio.create_task(self._every(3600.0, self._prune)),
             asyncio.create_task(self._every(15.0, self._status)),
         ]
+        if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
+            background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts,
+                                                              self.latest, self.stop)))
         period = systemd.watchdog_period()
         if period:
             background.append(asyncio.create_task(self._every(period, self._watchdog)))

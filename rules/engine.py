@@ -147,6 +147,10 @@ class Engine:
         """Every pending and firing alert."""
         return [a for s in self._hot for a in s.alerts.values()]
 
+    def series_count(self) -> int:
+        """How many series the engine watches (the daemon's /metrics shows it)."""
+        return sum(len({id(s) for s in by.values()}) for by in self._series.values())
+
     def replace_rules(self, rules: Sequence[Rule]) -> None:
         """Swap in a reloaded rule set; alerts of rules that still exist and apply carry over.
 

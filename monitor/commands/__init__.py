@@ -18,4 +18,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.report",
     "monitor.commands.server",
     "monitor.commands.backup",
+    "monitor.commands.user",
 )

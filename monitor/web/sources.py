@@ -1,0 +1,47 @@
+"""What the console reads and acts on, handed in by the daemon (or a test): one object."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alerts.db import Database
+from monitor import config as config_mod
+from monitor.store.fanout import FanOut
+from monitor.web.accounts import Accounts
+from monitor.web.latest import Latest
+from monitor.web.throttle import Throttle
+
+Health = Callable[[], dict[str, float]]
+"""The daemon's own health as ``name → value`` (see monitor.web.metrics for the names)."""
+
+
+@dataclass(kw_only=True)
+class Sources:
+    """The parts the console reads: the current settings (a reload swaps them), the state
+    directory, the pipeline's alerts.db (firing alerts, acks, silences), the store of record
+    (history), the accounts, the newest readings, the daemon's health, and the clock."""
+
+    settings: Callable[[], config_mod.Settings]
+    state_dir: Path
+    alerts_db: Database
+    store: FanOut
+    accounts: Accounts
+    latest: Latest
+    health: Health
+    clock: Callable[[], float]
+    throttle: Throttle = field(default_factory=Throttle)
+
+
+def session_key(state_dir: Path) -> str:
+    """The key that signs session cookies, made once and kept 0600 in the state directory, so
+    logins survive a restart and no one without the state directory can forge one."""
+    path = state_dir / "web-session.key"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        tmp.replace(path)
+    return path.read_text(encoding="ascii").strip()
