@@ -21,7 +21,7 @@ class Throttle:
 
     def wait(self, keys: list[str], now: float) -> float:
         """Seconds until these keys may try again (0: now)."""
-        return max((self._until.get(k, 0.0) - now for k in keys), default=0.0) if keys else 0.0
+        return max([0.0, *(self._until.get(k, now) - now for k in keys)])
 
     def failed(self, keys: list[str], now: float) -> None:
         """Count one wrong password against every key."""

@@ -20,7 +20,7 @@ from monitor.web.latest import Latest
 from monitor.web.sources import Sources
 
 T0 = 1_780_000_000.0
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
+PASSWORD = "correct horse battery"
 COMMUNITY = "s3cr3t-community-7781"
 NOTIFY_TOKEN = "hook-token-55aa66bb"
 

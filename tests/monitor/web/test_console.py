@@ -47,12 +47,13 @@ def test_silence_created_and_expired_from_the_page(console: Console) -> None:
     console.fire()
     client = console.login("oper1")
     token = csrf(client.get("/alerts").text)
-    answer = client.post("/silences", data={"csrf": token, "matchers": "device=th-1 alertname=room_temperature",
-                                            "duration": "2h", "comment": "割接"}, follow_redirects=False)
+    form = {"csrf": token, "matchers": "device=th-1 alertname=room_temperature", "duration": "2h",
+            "comment": "割接"}
+    answer = client.post("/silences", data=form, follow_redirects=False)
     assert answer.status_code == 303
     [silence] = Silences(console.src.alerts_db).active(T0 + 1)
     assert silence.ends == T0 + 7200 and silence.created_by == "oper1"
-    assert "已静默 #%d" % silence.id in client.get("/alerts").text
+    assert f"已静默 #{silence.id}" in client.get("/alerts").text
     console.clock.now = T0 + 10
     assert client.post(f"/silences/{silence.id}/expire", data={"csrf": token},
                        follow_redirects=False).status_code == 303
