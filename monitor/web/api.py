@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.web import actions, data, metrics
+from monitor.web import actions, data, inspection, metrics
 from monitor.web.accounts import Role, User
 from monitor.web.auth import api, api_user, from_loopback, sources
 
@@ -76,6 +76,41 @@ async def audit(request: Request, user: User) -> Response:
     """GET /api/v1/audit: the newest actions."""
     return _json([{"id": e.id, "ts": e.ts, "who": e.who, "action": e.action, "target": e.target,
                    "detail": e.detail} for e in sources(request).accounts.audit()])
+
+
+@api(Role.VIEWER)
+async def inspection_view(request: Request, user: User) -> Response:
+    """GET /api/v1/inspection?day=YYYY-MM-DD: automatic items, signed sheets, manual items."""
+    src = sources(request)
+    return _json(inspection.sheet_view(src, inspection.day_of(src, request.query_params.get("day"))))
+
+
+@api(Role.OPERATOR)
+async def inspection_sign(request: Request, user: User) -> Response:
+    """POST /api/v1/inspection/sign ``{"day": "…", "items": {"门禁": {"status": "normal", "note": ""}},
+    "corrects": null}``: sign as 巡检人."""
+    body = await _body(request)
+    src = sources(request)
+    given = body.get("items")
+    if not isinstance(given, dict):
+        raise HTTPException(400, "items: an object of item name → {status, note}")
+    marks = {str(k): (str(v.get("status", "")), str(v.get("note", "")))
+             for k, v in given.items() if isinstance(v, dict)}
+    corrects = body.get("corrects")
+    sid = inspection.sign(src, user, inspection.day_of(src, body.get("day")), marks,
+                          corrects if isinstance(corrects, int) else None)
+    return _json({"sheet": sid}, status=201)
+
+
+@api(Role.OPERATOR)
+async def inspection_review(request: Request, user: User) -> Response:
+    """POST /api/v1/inspection/review ``{"sheet": 3, "comment": "…"}``: sign as 审核人."""
+    body = await _body(request)
+    sheet = body.get("sheet")
+    if not isinstance(sheet, int):
+        raise HTTPException(400, "sheet: the sheet's id")
+    inspection.review(sources(request), user, sheet, str(body.get("comment", "")))
+    return _json({"reviewed": sheet, "by": user.name})
 
 
 @api(Role.VIEWER)

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from monitor.web import api, views
+from monitor.web import api, inspection, views
 from monitor.web.sources import Sources, session_key
 
 _HEADERS = [
@@ -57,6 +57,10 @@ def build(src: Sources, *, https: bool) -> Starlette:
         Route("/silences", views.silence_add, methods=["POST"]),
         Route("/silences/{id}/expire", views.silence_expire, methods=["POST"]),
         Route("/audit", views.audit),
+        Route("/inspection", inspection.inspection),
+        Route("/inspection/sign", inspection.sign_post, methods=["POST"]),
+        Route("/inspection/review", inspection.review_post, methods=["POST"]),
+        Route("/reports/{name}", inspection.download),
         Route("/api/v1/overview", api.overview),
         Route("/api/v1/alerts", api.alerts),
         Route("/api/v1/alerts/history", api.history),
@@ -65,6 +69,9 @@ def build(src: Sources, *, https: bool) -> Starlette:
         Route("/api/v1/silences", api.silence_add, methods=["POST"]),
         Route("/api/v1/silences/{id}", api.silence_expire, methods=["DELETE"]),
         Route("/api/v1/audit", api.audit),
+        Route("/api/v1/inspection", api.inspection_view, methods=["GET"]),
+        Route("/api/v1/inspection/sign", api.inspection_sign, methods=["POST"]),
+        Route("/api/v1/inspection/review", api.inspection_review, methods=["POST"]),
         Route("/api/v2/alerts", api.alertmanager_alerts, methods=["GET"]),
         Route("/api/v2/status", api.alertmanager_status, methods=["GET"]),
         Route("/metrics", api.prometheus),

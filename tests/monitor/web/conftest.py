@@ -24,7 +24,11 @@ PASSWORD = "correct horse battery"
 COMMUNITY = "s3cr3t-community-7781"
 NOTIFY_TOKEN = "hook-token-55aa66bb"
 
+TODAY = "2026-05-29"  # T0 in Asia/Shanghai
+
 CONFIG = f"""
+[report]
+timezone = "Asia/Shanghai"
 [notify]
 urls = ["json://127.0.0.1:9/hook?token={NOTIFY_TOKEN}"]
 [web]
