@@ -98,7 +98,7 @@ class Daemon:
         ]
         if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
             background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts,
-                                                              self.latest, self.stop)))
+                                                              self.latest, self.stop, self.reload_requested)))
         period = systemd.watchdog_period()
         if period:
             background.append(asyncio.create_task(self._every(period, self._watchdog)))

@@ -12,6 +12,7 @@ import csv
 import enum
 import io
 import ipaddress
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -268,6 +269,17 @@ def load(path: Path, settings: BindingsSettings) -> Registry:
     if problems:
         raise ConfigError(problems)
     return Registry(bindings, settings.allow)
+
+
+def save(path: Path, bindings: Iterable[Binding]) -> None:
+    """Make ``bindings`` the registry at ``path``; the previous file is kept as ``path.bak``
+    (``roomwatch bindings import`` and the console's approve both write through here)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(to_csv(bindings))
+    if path.exists():
+        path.replace(path.with_name(path.name + ".bak"))
+    os.replace(tmp, path)
 
 
 def to_csv(bindings: Iterable[Binding], *, bom: bool = True) -> bytes:

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from monitor.web import api, inspection, views
+from monitor.web import api, inspection, registry, views
 from monitor.web.sources import Sources, session_key
 
 _HEADERS = [
@@ -61,6 +61,9 @@ def build(src: Sources, *, https: bool) -> Starlette:
         Route("/inspection/sign", inspection.sign_post, methods=["POST"]),
         Route("/inspection/review", inspection.review_post, methods=["POST"]),
         Route("/reports/{name}", inspection.download),
+        Route("/bindings", registry.registry_page),
+        Route("/bindings/approve", registry.approve_post, methods=["POST"]),
+        Route("/changes", registry.config_page),
         Route("/api/v1/overview", api.overview),
         Route("/api/v1/alerts", api.alerts),
         Route("/api/v1/alerts/history", api.history),

@@ -16,12 +16,12 @@ from monitor.wiring import Parts
 
 
 def sources_of(settings: Callable[[], config_mod.Settings], parts: Parts, latest: Latest, *,
-               clock: Callable[[], float] = time.time) -> Sources:
+               clock: Callable[[], float] = time.time, reload: Callable[[], None] = lambda: None) -> Sources:
     """What the console reads, from the running daemon's own parts (one alerts.db connection,
     one store): the console sees exactly what the pipeline decided."""
     return Sources(settings=settings, state_dir=parts.state_dir, alerts_db=parts.outbox.db,
                    store=parts.store, accounts=Accounts(parts.state_dir / "web.db"), latest=latest,
-                   health=lambda: health(settings(), parts, latest), clock=clock)
+                   health=lambda: health(settings(), parts, latest), clock=clock, reload=reload)
 
 
 def health(settings: config_mod.Settings, parts: Parts, latest: Latest) -> dict[str, float]:
@@ -45,9 +45,10 @@ def health(settings: config_mod.Settings, parts: Parts, latest: Latest) -> dict[
 
 
 async def run(settings: Callable[[], config_mod.Settings], parts: Parts, latest: Latest,
-              stop: asyncio.Event) -> None:
-    """Serve the console until ``stop``; the daemon starts this when ``[web] enabled``."""
-    src = sources_of(settings, parts, latest)
+              stop: asyncio.Event, reload: asyncio.Event) -> None:
+    """Serve the console until ``stop``; the daemon starts this when ``[web] enabled``. Setting
+    ``reload`` asks the daemon to re-read its config (after the registry changed)."""
+    src = sources_of(settings, parts, latest, reload=reload.set)
     web = settings().web
     try:
         await server.serve(app_mod.build(src, https=web.tls_cert is not None), web, stop)

@@ -22,7 +22,8 @@ Health = Callable[[], dict[str, float]]
 class Sources:
     """The parts the console reads: the current settings (a reload swaps them), the state
     directory, the pipeline's alerts.db (firing alerts, acks, silences), the store of record
-    (history), the accounts, the newest readings, the daemon's health, and the clock."""
+    (history), the accounts, the newest readings, the daemon's health, the clock, and a way to
+    ask the daemon to reload."""
 
     settings: Callable[[], config_mod.Settings]
     state_dir: Path
@@ -33,6 +34,8 @@ class Sources:
     health: Health
     clock: Callable[[], float]
     throttle: Throttle = field(default_factory=Throttle)
+    reload: Callable[[], None] = lambda: None
+    """Asks the daemon to re-read its config and registry (after an approval)."""
 
 
 def session_key(state_dir: Path) -> str:
