@@ -27,9 +27,12 @@ def render(request: Request, template: str, user: User | None, *, status: int = 
     if wanted in LANGS:
         request.session["lang"] = wanted
     lang = request.session.get("lang") or sources(request).settings().web.lang
+    t = translator(lang)
+    # ?done=ack+ID after an action: said in the page's language.
+    message = " ".join(t(word) for word in request.query_params.get("done", "").split())
     html = _ENV.get_template(template).render(
-        t=translator(lang), lang=lang, user=user, csrf=csrf_token(request), clock=_clock,
-        message=request.query_params.get("done", ""), page_title=template.split(".")[0], **context)
+        t=t, lang=lang, user=user, csrf=csrf_token(request), clock=_clock,
+        message=message, page_title=template.split(".")[0], **context)
     return HTMLResponse(html, status_code=status)
 
 

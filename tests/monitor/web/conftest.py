@@ -100,16 +100,22 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
+def parts_for(tmp_path: Path, extra: str = "") -> tuple[config_mod.Settings, wiring.Parts, Clock, Sources]:
+    """Real parts from CONFIG (plus ``extra``), the console's sources over them, three accounts."""
     path = tmp_path / "roomwatch.toml"
-    path.write_text(f'state_dir = "{tmp_path / "state"}"\n' + CONFIG, encoding="utf-8")
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n' + CONFIG + extra, encoding="utf-8")
     settings, _ = config_mod.load(path)
     parts = wiring.build(settings, path.name)
     clock = Clock()
     src = sources_of(lambda: settings, parts, Latest(), clock=clock)
     for name, role in (("viewer1", Role.VIEWER), ("oper1", Role.OPERATOR), ("admin1", Role.ADMIN)):
         src.accounts.add(name, role, PASSWORD, now=T0, by="test")
+    return settings, parts, clock, src
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    settings, parts, clock, src = parts_for(tmp_path)
     app = app_mod.build(src, https=False)
     with TestClient(app) as client:
         yield Console(client=client, src=src, parts=parts, clock=clock, settings=settings)
