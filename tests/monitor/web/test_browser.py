@@ -97,6 +97,16 @@ def _shot(driver: object, tmp_path: Path, name: str) -> None:
     assert path.stat().st_size > 1000
 
 
+def _sees(driver: object, text: str, element: str = "main") -> None:
+    """Wait (bounded) until the page after a click shows ``text`` in ``element`` (an id or tag)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    where = (By.TAG_NAME, element) if element in ("main", "body") else (By.ID, element)
+    WebDriverWait(driver, 10).until(expected_conditions.text_to_be_present_in_element(where, text))
+
+
 def _login(driver: object, base: str, name: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -114,13 +124,13 @@ def test_duty_engineer_day_in_the_browser(served: tuple[str, Console], browser: 
     d: object = browser
     find = d.find_element  # type: ignore[attr-defined]
     _login(d, base, "oper1")
-    assert "一号机房" in find(By.TAG_NAME, "body").text
+    _sees(d, "一号机房")
     _shot(d, tmp_path, "1-overview")
 
     d.get(f"{base}/alerts")  # type: ignore[attr-defined]
     find(By.NAME, "comment").send_keys("空调复位中")
     find(By.CSS_SELECTOR, "button.ack").click()
-    assert "已认领 oper1" in find(By.ID, "firing").text
+    _sees(d, "已认领 oper1", "firing")
     _shot(d, tmp_path, "2-acknowledged")
 
     d.get(f"{base}/inspection")  # type: ignore[attr-defined]
@@ -128,22 +138,24 @@ def test_duty_engineer_day_in_the_browser(served: tuple[str, Console], browser: 
         find(By.ID, f"status-{n}-{'abnormal' if n == 2 else 'normal'}").click()
     find(By.ID, "note-2").send_keys("UPS 间地面有积水，已通知物业")
     find(By.ID, "sign").click()
-    assert "巡检人: oper1" in find(By.TAG_NAME, "body").text
+    _sees(d, "巡检人: oper1")
     _shot(d, tmp_path, "3-signed")
 
     find(By.ID, "logout").click()
+    _sees(d, "密码")
     _login(d, base, "admin1")
+    _sees(d, "一号机房")
     d.get(f"{base}/inspection")  # type: ignore[attr-defined]
     find(By.ID, "review-comment").send_keys("已核")
     find(By.ID, "review").click()
-    assert "审核人: admin1" in find(By.TAG_NAME, "body").text
+    _sees(d, "审核人: admin1")
     _shot(d, tmp_path, "4-reviewed")
 
     d.get(f"{base}/bindings")  # type: ignore[attr-defined]
     form = find(By.CSS_SELECTOR, "form.approve")
     form.find_element(By.NAME, "hostname").send_keys("printer-3f")
     form.find_element(By.TAG_NAME, "button").click()
-    assert "printer-3f" in find(By.ID, "registry").text
+    _sees(d, "printer-3f", "registry")
     _shot(d, tmp_path, "5-approved")
 
     actions = [e.action for e in console.src.accounts.audit()]
