@@ -49,6 +49,9 @@ NAME_PATTERN = r"[A-Za-z0-9_.\-\u4e00-\u9fff]{1,64}"
 
 TOKEN_PREFIX = "rw_"
 
+VERIFIED_FOR = 300.0
+"""Seconds a verified password is remembered (see ``Accounts.check_password``)."""
+
 
 class Role(enum.Enum):
     """What an account may do: look (viewer), act on alerts and records (operator), and change
@@ -91,6 +94,8 @@ class Accounts:
         self.path = path
         self._hasher = PasswordHasher()
         self._lock = threading.Lock()
+        self._key = secrets.token_bytes(32)  # this process's key for remembered verifications
+        self._verified: dict[str, tuple[str, float]] = {}
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -127,10 +132,18 @@ class Accounts:
             rows = self._db.execute("SELECT name, role FROM users ORDER BY name").fetchall()
         return [User(name=str(r[0]), role=Role(r[1])) for r in rows]
 
-    def check_password(self, name: str, password: str) -> User | None:
+    def check_password(self, name: str, password: str, *, now: float) -> User | None:
         """The account if ``password`` is its password; None otherwise (unknown names cost the
-        same hashing time, so timing does not tell which names exist)."""
+        same hashing time, so timing does not tell which names exist).
+
+        A success is remembered for ``VERIFIED_FOR`` seconds, keyed by a keyed hash of name and
+        password, while the stored hash is unchanged: HTTP basic auth (Grafana) sends the password
+        with every request, and argon2 is slow on purpose."""
+        key = hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).hexdigest()
         row = self._row(name)
+        remembered = self._verified.get(key)
+        if row is not None and remembered is not None and remembered[0] == row[2] and now < remembered[1]:
+            return User(name=str(row[0]), role=Role(row[1]))
         stored = row[2] if row is not None and row[2] else _dummy()
         try:
             self._hasher.verify(stored, password)
@@ -138,6 +151,9 @@ class Accounts:
             return None
         if row is None or not row[2]:
             return None
+        if len(self._verified) > 1000:
+            self._verified.clear()
+        self._verified[key] = (str(row[2]), now + VERIFIED_FOR)
         return User(name=str(row[0]), role=Role(row[1]))
 
     def check_token(self, token: str) -> User | None:

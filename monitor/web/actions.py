@@ -23,8 +23,8 @@ def ack(src: Sources, user: User, alert_id: str, comment: str) -> str:
     now = src.clock()
     comment = comment.strip()[:MAX_TEXT]
     Acks(src.alerts_db).add(chosen[0], by=user.name, comment=comment, now=now)
-    src.accounts.record(who=user.name, action="alert.ack", target=alert_id,
-                        detail=f"{chosen[0].rule} {chosen[0].labels.get('device', '')}: {comment}", now=now)
+    src.audit(who=user.name, action="alert.ack", target=alert_id,
+              detail=f"{chosen[0].rule} {chosen[0].labels.get('device', '')}: {comment}")
     return alert_id
 
 
@@ -40,8 +40,8 @@ def silence(src: Sources, user: User, matchers: list[str], duration: str, commen
                                           created_by=user.name, now=now)
     except ValueError as err:
         raise HTTPException(400, f"silence: {err}") from None
-    src.accounts.record(who=user.name, action="silence.add", target=str(sid),
-                        detail=f"{' '.join(matchers)} for {format_duration(seconds)}: {comment}", now=now)
+    src.audit(who=user.name, action="silence.add", target=str(sid),
+              detail=f"{' '.join(matchers)} for {format_duration(seconds)}: {comment}")
     return sid
 
 
@@ -50,4 +50,4 @@ def expire(src: Sources, user: User, sid: int) -> None:
     now = src.clock()
     if not Silences(src.alerts_db).expire(sid, now):
         raise HTTPException(404, f"no running silence {sid}")
-    src.accounts.record(who=user.name, action="silence.expire", target=str(sid), detail="", now=now)
+    src.audit(who=user.name, action="silence.expire", target=str(sid), detail="")

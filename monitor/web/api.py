@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,20 +16,20 @@ from monitor.web.auth import api, api_user, from_loopback, sources
 
 
 @api(Role.VIEWER)
-async def overview(request: Request, user: User) -> Response:
+def overview(request: Request, user: User) -> Response:
     """GET /api/v1/overview: rooms → devices with status and readings; alert counts."""
     return _json(data.overview(sources(request)))
 
 
 @api(Role.VIEWER)
-async def alerts(request: Request, user: User) -> Response:
+def alerts(request: Request, user: User) -> Response:
     """GET /api/v1/alerts: firing alerts with clause, ack and silences."""
     src = sources(request)
     return _json(data.alert_rows(src, src.clock()))
 
 
 @api(Role.VIEWER)
-async def history(request: Request, user: User) -> Response:
+def history(request: Request, user: User) -> Response:
     """GET /api/v1/alerts/history: transitions of the last 7 days, newest first."""
     src = sources(request)
     return _json(data.history(src, src.clock()))
@@ -43,7 +44,7 @@ async def ack(request: Request, user: User) -> Response:
 
 
 @api(Role.VIEWER)
-async def silences(request: Request, user: User) -> Response:
+def silences(request: Request, user: User) -> Response:
     """GET /api/v1/silences (``?all=1`` includes expired ones)."""
     src = sources(request)
     return _json(data.silence_rows(src, src.clock(), include_expired=bool(request.query_params.get("all"))))
@@ -72,14 +73,14 @@ async def silence_expire(request: Request, user: User) -> Response:
 
 
 @api(Role.VIEWER)
-async def audit(request: Request, user: User) -> Response:
+def audit(request: Request, user: User) -> Response:
     """GET /api/v1/audit: the newest actions."""
     return _json([{"id": e.id, "ts": e.ts, "who": e.who, "action": e.action, "target": e.target,
                    "detail": e.detail} for e in sources(request).accounts.audit()])
 
 
 @api(Role.VIEWER)
-async def inspection_view(request: Request, user: User) -> Response:
+def inspection_view(request: Request, user: User) -> Response:
     """GET /api/v1/inspection?day=YYYY-MM-DD: automatic items, signed sheets, manual items."""
     src = sources(request)
     return _json(inspection.sheet_view(src, inspection.day_of(src, request.query_params.get("day"))))
@@ -114,15 +115,15 @@ async def inspection_review(request: Request, user: User) -> Response:
 
 
 @api(Role.VIEWER)
-async def alertmanager_alerts(request: Request, user: User) -> Response:
+def alertmanager_alerts(request: Request, user: User) -> Response:
     """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only)."""
     src = sources(request)
-    return _json(data.alertmanager(src, src.clock()))
+    return _json(src.snapshot("alertmanager", lambda: data.alertmanager(src, src.clock())))
 
 
 async def alertmanager_status(request: Request) -> Response:
     """GET /api/v2/status: what Grafana's Alertmanager data source asks when it is saved."""
-    api_user(request)
+    await run_in_threadpool(api_user, request)
     return _json({"cluster": {"status": "disabled", "peers": []}, "versionInfo": {"version": "roomwatch"},
                   "config": {"original": ""}, "uptime": data.iso(sources(request).clock())})
 
@@ -130,7 +131,7 @@ async def alertmanager_status(request: Request) -> Response:
 async def prometheus(request: Request) -> Response:
     """GET /metrics: open to loopback (Prometheus on this host), a token or password otherwise."""
     if not from_loopback(request):
-        api_user(request)
+        await run_in_threadpool(api_user, request)
     body, content_type = metrics.exposition(sources(request).health())
     return Response(body, media_type=content_type)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import inspect
 import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,7 +22,7 @@ from monitor.web.sources import Sources
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Request, User], Awaitable[Response]]
+Handler = Callable[[Request, User], Awaitable[Response]] | Callable[[Request, User], Response]
 
 
 def sources(request: Request) -> Sources:
@@ -65,7 +67,7 @@ def page(role: Role) -> Callable[[Handler], Callable[[Request], Awaitable[Respon
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             if not user.role.allows(role):
                 raise HTTPException(403, f"needs the {role.value} role")
-            return await handler(request, user)
+            return await _call(handler, request, user)
 
         endpoint.__name__ = handler.__name__
         return endpoint
@@ -79,15 +81,25 @@ def api(role: Role) -> Callable[[Handler], Callable[[Request], Awaitable[Respons
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            user = api_user(request)
+            # Off the loop: a basic-auth password costs an argon2 verification.
+            user = await run_in_threadpool(api_user, request)
             if not user.role.allows(role):
                 raise HTTPException(403, f"needs the {role.value} role")
-            return await handler(request, user)
+            return await _call(handler, request, user)
 
         endpoint.__name__ = handler.__name__
         return endpoint
 
     return wrap
+
+
+async def _call(handler: Handler, request: Request, user: User) -> Response:
+    # A plain (def) handler reads SQLite and renders: it runs in a worker thread, so the
+    # daemon's loop (polling, judging, telling) never waits for a page.
+    if inspect.iscoroutinefunction(handler):
+        answer: Response = await handler(request, user)
+        return answer
+    return await run_in_threadpool(handler, request, user)  # type: ignore[arg-type]
 
 
 def api_user(request: Request) -> User:
@@ -119,7 +131,7 @@ def login(request: Request, name: str, password: str) -> User | None:
     if wait > 0:
         raise HTTPException(429, f"too many wrong passwords; try again in {wait:.0f} s",
                             headers={"Retry-After": str(int(wait) + 1)})
-    user = src.accounts.check_password(name, password) if name else None
+    user = src.accounts.check_password(name, password, now=now) if name else None
     if user is None:
         src.throttle.failed(keys, now)
         # The name may be a password typed into the wrong box: it is not logged.

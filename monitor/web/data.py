@@ -66,11 +66,16 @@ def overview(src: Sources, alerts: list[dict[str, Any]] | None = None) -> dict[s
     for dev in settings.devices:
         up = src.latest.up(dev.name)
         status = "no_data" if up is None else ("up" if up else "down")
-        readings = [{"metric": v.metric, "value": v.value, "detail": v.detail, "ts": v.ts}
-                    for v in src.latest.of(dev.name) if v.metric != "up"]
+        shown = [v for v in src.latest.of(dev.name) if v.metric != "up"]
+        # The page shows one line per device: formatted here, in Python, not in the template
+        # (a thousand rows of template loops would cost the page most of its time).
+        text = " ".join(f"{v.metric}[{v.detail}]={v.value:g}" if v.detail else f"{v.metric}={v.value:g}"
+                        for v in shown)
         rooms.setdefault((dev.site or "", dev.room or ""), []).append(
-            {"name": dev.name, "kind": dev.kind, "level": dev.level, "status": status,
-             "readings": readings, "alerts": per_device.get(dev.name, 0)})
+            {"name": dev.name, "kind": dev.kind, "level": dev.level, "status": status, "text": text,
+             "readings": [{"metric": v.metric, "value": v.value, "detail": v.detail, "ts": v.ts}
+                          for v in shown],
+             "alerts": per_device.get(dev.name, 0)})
     by_severity = Counter(r["severity"] for r in rows)
     return {"rooms": [{"site": site, "room": room, "devices": devices}
                       for (site, room), devices in sorted(rooms.items())],

@@ -70,8 +70,8 @@ def sign(src: Sources, user: User, day: str, marks: dict[str, tuple[str, str]], 
     finally:
         signoffs.close()
     detail = "; ".join(f"{c.name}={c.mark.value}" for c in checked)
-    src.accounts.record(who=user.name, action="inspection.sign" if corrects is None else "inspection.correct",
-                        target=f"{day}#{sheet.id}", detail=detail, now=src.clock())
+    src.audit(who=user.name, action="inspection.sign" if corrects is None else "inspection.correct",
+              target=f"{day}#{sheet.id}", detail=detail)
     return sheet.id
 
 
@@ -79,17 +79,18 @@ def review(src: Sources, user: User, sheet_id: int, comment: str) -> None:
     """Countersign a sheet as 审核人 ``user``; audited."""
     signoffs = SignOffs(src.state_dir / "inspections.db")
     try:
-        sheet = signoffs.review(sheet_id, reviewer=user.name, comment=comment.strip()[:500], now=src.clock())
+        sheet = signoffs.review(sheet_id, reviewer=user.name, comment=comment.strip()[:500],
+                                now=src.clock())
     except SignOffError as err:
         raise HTTPException(409, str(err)) from None
     finally:
         signoffs.close()
-    src.accounts.record(who=user.name, action="inspection.review", target=f"{sheet.day}#{sheet.id}",
-                        detail=comment.strip()[:500], now=src.clock())
+    src.audit(who=user.name, action="inspection.review", target=f"{sheet.day}#{sheet.id}",
+              detail=comment.strip()[:500])
 
 
 @page(Role.VIEWER)
-async def inspection(request: Request, user: User) -> Response:
+def inspection(request: Request, user: User) -> Response:
     """巡检: one day's record (``?day=``), default today."""
     src = sources(request)
     view = sheet_view(src, day_of(src, request.query_params.get("day")))
@@ -123,7 +124,7 @@ async def review_post(request: Request, user: User) -> Response:
 
 
 @page(Role.VIEWER)
-async def download(request: Request, user: User) -> Response:
+def download(request: Request, user: User) -> Response:
     """A saved record or weekly report from STATE_DIR/reports, by its file name."""
     name = request.path_params["name"]
     path = sources(request).state_dir / "reports" / name

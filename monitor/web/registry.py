@@ -69,8 +69,8 @@ def approve(src: Sources, user: User, form: dict[str, str]) -> str:
     if clash:
         raise HTTPException(409, f"already in the registry: {clash[0].ip} {clash[0].mac}")
     bindings.save(target, [*current, added])
-    src.accounts.record(who=user.name, action="bindings.approve", target=f"{added.ip} {added.mac}",
-                        detail=f"{added.hostname} {added.owner} {added.department}".strip(), now=src.clock())
+    src.audit(who=user.name, action="bindings.approve", target=f"{added.ip} {added.mac}",
+              detail=f"{added.hostname} {added.owner} {added.department}".strip())
     src.reload()
     return added.ip
 
@@ -93,7 +93,7 @@ def config_view(src: Sources, device: str, a: int | None, b: int | None) -> dict
 
 
 @page(Role.VIEWER)
-async def registry_page(request: Request, user: User) -> Response:
+def registry_page(request: Request, user: User) -> Response:
     """IP–MAC 台账."""
     return views.render(request, "bindings.html.j2", user, view=registry_view(sources(request)),
                         can_approve=user.role.allows(Role.ADMIN))
@@ -108,7 +108,7 @@ async def approve_post(request: Request, user: User) -> Response:
 
 
 @page(Role.VIEWER)
-async def config_page(request: Request, user: User) -> Response:
+def config_page(request: Request, user: User) -> Response:
     """配置变更: versions per device; ``?device=X&a=1&b=2`` shows a diff."""
     q = request.query_params
     view = config_view(sources(request), q.get("device", ""), _int(q.get("a")), _int(q.get("b")))

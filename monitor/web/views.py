@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -23,10 +25,7 @@ _ENV = Environment(loader=PackageLoader("monitor.web", "templates"),
 def render(request: Request, template: str, user: User | None, *, status: int = 200,
            **context: Any) -> HTMLResponse:
     """A page in the session's language (``?lang=en`` switches and is remembered)."""
-    wanted = request.query_params.get("lang")
-    if wanted in LANGS:
-        request.session["lang"] = wanted
-    lang = request.session.get("lang") or sources(request).settings().web.lang
+    lang = language(request)
     t = translator(lang)
     # ?done=ack+ID after an action: said in the page's language.
     message = " ".join(t(word) for word in request.query_params.get("done", "").split())
@@ -34,6 +33,15 @@ def render(request: Request, template: str, user: User | None, *, status: int = 
         t=t, lang=lang, user=user, csrf=csrf_token(request), clock=_clock,
         message=message, page_title=template.split(".")[0], **context)
     return HTMLResponse(html, status_code=status)
+
+
+def language(request: Request) -> str:
+    """The session's language; ``?lang=en`` switches it and is remembered."""
+    wanted = request.query_params.get("lang")
+    if wanted in LANGS:
+        request.session["lang"] = wanted
+    lang: str = request.session.get("lang") or sources(request).settings().web.lang
+    return lang
 
 
 async def login_page(request: Request) -> Response:
@@ -44,7 +52,8 @@ async def login_page(request: Request) -> Response:
 async def login_post(request: Request) -> Response:
     """Check the password (throttled); a good one starts a fresh session."""
     form = await check_csrf(request)
-    user = login(request, form.get("name", ""), form.get("password", ""))
+    # Off the loop: argon2 is slow on purpose.
+    user = await run_in_threadpool(login, request, form.get("name", ""), form.get("password", ""))
     if user is None:
         t = translator(request.session.get("lang") or "zh")
         return render(request, "login.html.j2", None, status=401, next=_local(form.get("next", "/")),
@@ -65,13 +74,17 @@ async def logout(request: Request) -> Response:
 
 
 @page(Role.VIEWER)
-async def overview(request: Request, user: User) -> Response:
+def overview(request: Request, user: User) -> Response:
     """总览: rooms → devices, readings, alert counts."""
-    return render(request, "overview.html.j2", user, view=data.overview(sources(request)))
+    src = sources(request)
+    lang = language(request)
+    body = src.snapshot(f"overview-{lang}", lambda: Markup(_ENV.get_template("overview_body.html.j2").render(
+        t=translator(lang), view=data.overview(src))))
+    return render(request, "overview.html.j2", user, body=body)
 
 
 @page(Role.VIEWER)
-async def alerts(request: Request, user: User) -> Response:
+def alerts(request: Request, user: User) -> Response:
     """告警: firing (ack), silences (add, expire), history."""
     src = sources(request)
     now = src.clock()
@@ -107,7 +120,7 @@ async def silence_expire(request: Request, user: User) -> Response:
 
 
 @page(Role.VIEWER)
-async def audit(request: Request, user: User) -> Response:
+def audit(request: Request, user: User) -> Response:
     """操作记录: every action taken through the console or API."""
     return render(request, "audit.html.j2", user, entries=sources(request).accounts.audit())
 

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from alerts.ack import Acks
+from monitor.web.accounts import Role
 from monitor.web.throttle import FREE_FAILURES
 from tests.monitor.web.conftest import COMMUNITY, NOTIFY_TOKEN, PASSWORD, T0, Console, csrf
 
@@ -140,3 +141,16 @@ def test_login_next_never_leaves_the_console(console: Console) -> None:
     answer = console.client.post("/login", data={"name": "oper1", "password": PASSWORD, "csrf": token,
                                                  "next": "//evil.example/"}, follow_redirects=False)
     assert answer.headers["location"] == "/"
+
+
+def test_a_remembered_basic_auth_password_stops_working_when_it_is_changed(console: Console) -> None:
+    def basic(password: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"oper1:{password}".encode()).decode()}
+
+    assert console.client.get("/api/v1/alerts", headers=basic(PASSWORD)).status_code == 200
+    assert console.client.get("/api/v1/alerts", headers=basic(PASSWORD)).status_code == 200  # remembered
+    console.src.accounts.add("oper1", Role.OPERATOR, "a brand new password", now=T0, by="test")
+    assert console.client.get("/api/v1/alerts", headers=basic(PASSWORD)).status_code == 401
+    assert console.client.get("/api/v1/alerts", headers=basic("a brand new password")).status_code == 200
+    console.clock.now = T0 + 10_000  # past VERIFIED_FOR: verified afresh, still fine
+    assert console.client.get("/api/v1/alerts", headers=basic("a brand new password")).status_code == 200

@@ -126,8 +126,8 @@ def test_user_add_with_password_stdin_and_token(tmp_path: Path, monkeypatch: pyt
     accounts = Accounts(tmp_path / "state" / "web.db")
     try:
         assert accounts.check_token(token).name == "张工"  # type: ignore[union-attr]
-        assert accounts.check_password("张工", PASSWORD).role is Role.OPERATOR  # type: ignore[union-attr]
-        assert accounts.check_password("张工", "wrong password") is None
+        assert accounts.check_password("张工", PASSWORD, now=0).role is Role.OPERATOR  # type: ignore[union-attr]
+        assert accounts.check_password("张工", "wrong password", now=0) is None
         assert [e.action for e in accounts.audit()] == ["user.token", "user.add"]
     finally:
         accounts.close()
