@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.web import actions, data, inspection, metrics
+from monitor.web import actions, data, inspection, metrics, registry
 from monitor.web.accounts import Role, User
 from monitor.web.auth import api, api_user, from_loopback, sources
 
@@ -112,6 +112,30 @@ async def inspection_review(request: Request, user: User) -> Response:
         raise HTTPException(400, "sheet: the sheet's id")
     inspection.review(sources(request), user, sheet, str(body.get("comment", "")))
     return _json({"reviewed": sheet, "by": user.name})
+
+
+@api(Role.VIEWER)
+def bindings_view(request: Request, user: User) -> Response:
+    """GET /api/v1/bindings: the registry and the unknown devices seen in the last 7 days."""
+    return _json(registry.registry_view(sources(request)))
+
+
+@api(Role.ADMIN)
+async def bindings_approve(request: Request, user: User) -> Response:
+    """POST /api/v1/bindings ``{"ip": "…", "mac": "…", "hostname": "…", …}``: approve into the registry."""
+    body = await _body(request)
+    ip = await run_in_threadpool(registry.approve, sources(request), user,
+                                 {k: str(v) for k, v in body.items() if v is not None})
+    return _json({"approved": ip}, status=201)
+
+
+@api(Role.VIEWER)
+def changes_view(request: Request, user: User) -> Response:
+    """GET /api/v1/changes[?device=X&a=1&b=2]: saved configuration versions; a masked diff."""
+    q = request.query_params
+    a, b = q.get("a", ""), q.get("b", "")
+    return _json(registry.config_view(sources(request), q.get("device", ""),
+                                      int(a) if a.isdigit() else None, int(b) if b.isdigit() else None))
 
 
 @api(Role.VIEWER)

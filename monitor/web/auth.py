@@ -57,32 +57,37 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def page(role: Role) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+Endpoint = Callable[[Request], Awaitable[Response]]
+Who = Callable[[Request], Awaitable["User | Response"]]
+
+
+def page(role: Role) -> Callable[[Handler], Endpoint]:
     """A console page for ``role`` and above: no session → the login page; too low a role → 403."""
 
-    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            user = session_user(request)
-            if user is None:
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            if not user.role.allows(role):
-                raise HTTPException(403, f"needs the {role.value} role")
-            return await _call(handler, request, user)
+    async def who(request: Request) -> User | Response:
+        user = session_user(request)
+        return user or RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-        endpoint.__name__ = handler.__name__
-        return endpoint
-
-    return wrap
+    return _guard(role, who)
 
 
-def api(role: Role) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def api(role: Role) -> Callable[[Handler], Endpoint]:
     """An API call for ``role`` and above: a bearer token or HTTP basic auth (never the session
     cookie, so no cross-site form can use it); 401 without, 403 for too low a role."""
 
-    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def who(request: Request) -> User | Response:
+        # Off the loop: a basic-auth password costs an argon2 verification.
+        return await run_in_threadpool(api_user, request)
+
+    return _guard(role, who)
+
+
+def _guard(role: Role, who: Who) -> Callable[[Handler], Endpoint]:
+    def wrap(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            # Off the loop: a basic-auth password costs an argon2 verification.
-            user = await run_in_threadpool(api_user, request)
+            user = await who(request)
+            if not isinstance(user, User):
+                return user
             if not user.role.allows(role):
                 raise HTTPException(403, f"needs the {role.value} role")
             return await _call(handler, request, user)

@@ -75,3 +75,16 @@ def test_config_changes_list_versions_and_show_the_masked_diff(console: Console)
     assert "th-1" in page and "（不在任何维护窗口内）" in page
     diff = client.get("/changes?device=th-1&a=1&b=2").text
     assert "+ntp server 192.0.2.1" in diff and "******" in diff
+
+
+def test_registry_and_changes_by_api(console: Console, tmp_path: Path) -> None:
+    path = _seen(console, tmp_path)
+    admin = {"Authorization": f"Bearer {console.src.accounts.new_token('admin1', now=T0, by='test')}"}
+    oper = {"Authorization": f"Bearer {console.src.accounts.new_token('oper1', now=T0, by='test')}"}
+    view = console.client.get("/api/v1/bindings", headers=oper).json()
+    assert [s["port"] for s in view["seen"]] == ["Gi0/7"] and view["rows"][0]["hostname"] == "pc-20"
+    row = {"ip": "192.0.2.77", "mac": "02:00:00:00:00:77", "hostname": "printer-3f"}
+    assert console.client.post("/api/v1/bindings", json=row, headers=oper).status_code == 403
+    assert console.client.post("/api/v1/bindings", json=row, headers=admin).status_code == 201
+    assert b"printer-3f" in path.read_bytes()
+    assert console.client.get("/api/v1/changes", headers=oper).json()["devices"] == []
