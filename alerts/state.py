@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import asdict
 
 from alerts.db import Database
 from alerts.dedup import Entry
 from alerts.group import Group, GroupKey
-from monitor.core.model import Alert, AlertState, Severity
+from monitor.core.model import Alert, alert_from_json, alert_to_json
 
 
 class State:
@@ -83,14 +82,9 @@ class State:
 
 def to_json(alert: Alert) -> str:
     """An alert as stored."""
-    doc = asdict(alert)
-    doc["state"], doc["severity"] = alert.state.value, alert.severity.value
-    doc["labels"], doc["annotations"] = dict(alert.labels), dict(alert.annotations)
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+    return alert_to_json(alert)
 
 
 def from_json(text: str) -> Alert:
     """An alert as stored, back."""
-    doc = json.loads(text)
-    doc["state"], doc["severity"] = AlertState(doc["state"]), Severity(doc["severity"])
-    return Alert(**doc)
+    return alert_from_json(text)

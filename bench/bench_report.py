@@ -71,12 +71,16 @@ def build(path: Path) -> int:
 
 
 def run_report(config: Path, fmt: str, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one ``roomwatch report`` child process."""
+    """Wall seconds and peak RSS (MB) of one ``roomwatch report`` child process, its own only."""
     # The command module alone (what `roomwatch report` runs), without the daemon's imports.
-    script = ("import argparse, resource, sys; from monitor.commands import report; "
+    # Peak RSS is the child's own VmHWM, not ru_maxrss: Linux carries the parent's high-water mark
+    # into ru_maxrss across fork + exec, so under bench/run.py every format "peaked" at whatever an
+    # earlier bench had used in the parent (the 1,392 MB of issue #24; the report itself: ~180 MB).
+    script = ("import argparse, sys; from monitor.commands import report; "
               "top = argparse.ArgumentParser(); report.register(top.add_subparsers()); "
               "args = top.parse_args(sys.argv[1:]); rc = args.handler(args); "
-              "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+              "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')); "
+              "print('RSS', hwm.split()[1], file=sys.stderr); "
               "sys.exit(rc)")
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script, "report", "--config", str(config), "--week",

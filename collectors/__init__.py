@@ -2,8 +2,9 @@
 
 A transport is one module or folder exporting ``Options`` (its device sub-table, a
 ``PluginOptions``), ``SAMPLE`` (the TOML ``roomwatch config sample`` shows for it) and
-``build(device, options, shared) -> Collector``, and one line in ``REGISTRY`` below. The
-inventory, the wiring, the secret filter and the sample config all loop over the registry.
+``build(device, options, shared) -> Collector``, optionally ``Section`` (the model of its own
+top-level table, ``[ssh]``), and one line in ``REGISTRY`` below. The inventory, the config's
+top-level sections, the wiring, the secret filter and the sample config all loop over the registry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from collectors.base import Collector, DeviceInfo, Shared
 from monitor.core.options import PluginOptions
@@ -37,6 +40,7 @@ class Transport:
     options: type[PluginOptions]
     sample: str
     build: Build
+    section: type[BaseModel] | None = None  # the top-level ``[name]`` table shared by its devices
 
 
 def transport(name: str) -> Transport:
@@ -46,10 +50,13 @@ def transport(name: str) -> Transport:
     options = getattr(module, "Options", None)
     sample = getattr(module, "SAMPLE", None)
     build = getattr(module, "build", None)
+    section = getattr(module, "Section", None)
     if not (isinstance(options, type) and issubclass(options, PluginOptions)
-            and isinstance(sample, str) and callable(build)):
-        raise TypeError(f"{REGISTRY[name]}: a transport exports Options (PluginOptions), SAMPLE and build")
-    return Transport(name=name, options=options, sample=sample, build=build)
+            and isinstance(sample, str) and callable(build)
+            and (section is None or (isinstance(section, type) and issubclass(section, BaseModel)))):
+        raise TypeError(f"{REGISTRY[name]}: a transport exports Options (PluginOptions), SAMPLE and "
+                        "build, and optionally Section (a pydantic model)")
+    return Transport(name=name, options=options, sample=sample, build=build, section=section)
 
 
 def transports() -> list[Transport]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from alerts.config import NotifySettings
+from collectors import transports
 from collectors.arp import ArpOptions
 from collectors.backup import Backup, check_backups
 from collectors.probe import Link, check_links
-from collectors.snmp.options import SnmpSettings
-from collectors.ssh.options import SshSettings
 from collectors.traps import TrapOptions
 from monitor import statedir
+from monitor.cluster import ClusterSettings
 from monitor.core import textfiles
 from monitor.core.bindings import BindingsSettings
 from monitor.core.durations import Duration
@@ -25,7 +25,7 @@ from monitor.core.host import local_name
 from monitor.core.windows import TimeZone, Window
 from monitor.facility import FacilitySettings
 from monitor.inventory import Device, check_inventory, check_names
-from monitor.store.settings import StoreSettings
+from monitor.store.settings import AlertmanagerSettings, StoreSettings
 
 DEFAULT_PATH = Path("/etc/roomwatch/roomwatch.toml")
 
@@ -112,7 +112,10 @@ def _loopback(host: str) -> bool:
 # --- end [web] ---
 
 
-class Settings(BaseSettings):
+M = TypeVar("M", bound=BaseModel)
+
+
+class BaseConfig(BaseSettings):
     """The whole configuration. Environment variables ``ROOMWATCH_<KEY>`` (nested with ``__``)
     override the file, e.g. ``ROOMWATCH_STATE_DIR`` or ``ROOMWATCH_LOG__LEVEL``."""
 
@@ -131,8 +134,6 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules.")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Stores.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
-    ssh: SshSettings = Field(default_factory=SshSettings, description="SSH transport.")
-    snmp: SnmpSettings = Field(default_factory=SnmpSettings, description="SNMP transport.")
     report: ReportSettings = Field(default_factory=ReportSettings, description="Inspection reports.")
     maintenance: list[Window] = Field(
         default_factory=list, description="Declared maintenance/change windows."
@@ -151,6 +152,11 @@ class Settings(BaseSettings):
     facility: FacilitySettings = Field(
         default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
     web: WebSettings = Field(default_factory=WebSettings, description="Web console and HTTP API.")
+    # -- scale: many pollers, one store (issue 23) --
+    cluster: ClusterSettings = Field(
+        default_factory=ClusterSettings, description="Shard, site and poller of this daemon.")
+    alertmanager: AlertmanagerSettings = Field(
+        default_factory=AlertmanagerSettings, description="Prometheus Alertmanager output.")
 
     @classmethod
     def settings_customise_sources(
@@ -163,6 +169,33 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file's content arrives as init arguments; the environment overrides it.
         return env_settings, init_settings
+
+    def section(self, name: str, model: type[M]) -> M:
+        """A transport's top-level section (``[ssh]``) as its model; its defaults when not given."""
+        given = getattr(self, name, None)
+        return given if isinstance(given, model) else model()
+
+    def sections(self) -> dict[str, BaseModel]:
+        """Every transport's top-level section, by transport name."""
+        return {t.name: section for t in transports() if t.section is not None
+                and isinstance(section := getattr(self, t.name, None), BaseModel)}
+
+
+def _with_transport_sections() -> type[BaseConfig]:
+    # A transport that exports a Section gets its top-level table (``[ssh]``) here by being
+    # registered, so adding one stays one folder plus one registry line.
+    fields: dict[str, Any] = {
+        t.name: (t.section, Field(default_factory=t.section,
+                                  description=f"{t.name} transport: settings shared by its devices."))
+        for t in transports() if t.section is not None}
+    return create_model("Settings", __base__=BaseConfig, __doc__=BaseConfig.__doc__,
+                        __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:
+    Settings = BaseConfig
+else:
+    Settings = _with_transport_sections()
 
 
 def load(path: Path | None = None) -> tuple[Settings, Path | None]:

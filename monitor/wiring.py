@@ -1,5 +1,5 @@
-"""Build every part of the daemon from one config: rules, jobs, listeners, store, dispatcher."""
-
+"""Build every part of the daemon from one config: rules, jobs (``monitor.jobs``), listeners, store,
+dispatcher."""
 
 from __future__ import annotations
 
@@ -9,26 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from alerts.channels import from_settings
 from alerts.dispatch import Dispatcher
 from alerts.notifiers.apprise import AppriseNotifier
 from alerts.outbox import Outbox
-from collectors import REGISTRY, backup, transport
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
-from collectors.base import ArpTableReader, Collector, Listener, Shared
-from collectors.posture import build as build_posture
-from collectors.posture import options_of as posture_options
-from collectors.probe.collector import LinkCollector
+from collectors.base import ArpTableReader, Listener
 from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
 from monitor.core.host import local_name
-from monitor.facility import HoursStamp
 from monitor.inventory import Device
+from monitor.jobs import build_jobs
 from monitor.scheduler import Job
 from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
@@ -72,96 +66,6 @@ def inventory_overrides(devices: Sequence[Device], rule_names: set[str]) -> list
             out.append({"rule": "ups_runtime_low", "match": {"device": dev.name},
                         "below": dev.design_runtime_minutes})
     return out
-
-
-def build_jobs(settings: config_mod.Settings) -> list[Job]:
-    """One polling job per device; constructing validates and opens nothing."""
-    shared = shared_of(settings)
-    jobs = []
-    for dev in settings.devices:
-        collector = with_posture(dev, shared)
-        if settings.facility.working_hours:
-            collector = HoursStamp(collector, settings.facility.working_hours, dev.labels())
-        interval = dev.interval or settings.defaults.interval
-        timeout = min(dev.timeout or settings.defaults.timeout, interval)
-        if dev.timeout is None:
-            # The poll's deadline follows the transport's own timeout and retries (SNMP), or a
-            # slow poll would end as "collection timed out" before the transport gave its answer.
-            timeout = dev.options().deadline(interval, timeout)
-        # The design runtime is the UPS's line on the dashboard: sent along, not only a rule threshold.
-        constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
-                     if dev.design_runtime_minutes else {})
-        jobs.append(Job(device=dev.name, labels=dev.labels(), collector=collector,
-                        interval=interval, timeout=timeout, constants=constants))
-    return jobs + build_link_jobs(settings) + build_backup_jobs(settings)
-
-
-def shared_of(settings: config_mod.Settings) -> Shared:
-    """What the transports' collectors share: the state dir (made only when one asks), the
-    maintenance windows, and each transport's own top-level section (``[ssh]``, ``[snmp]``)."""
-    sections = {name: section for name in REGISTRY
-                if isinstance(section := getattr(settings, name, None), BaseModel)}
-    return Shared(state_dir=lambda: config_mod.state_dir(settings)[0], windows=settings.maintenance,
-                  sections=sections)
-
-
-def with_posture(dev: Device, shared: Shared) -> Collector:
-    """The device's transport collector plus its posture checks (servers, unless ``posture =
-    false``); a Windows server (ssh device_type "windows") is read by the posture checks alone."""
-    options = posture_options(dev)
-    windows = options is not None and getattr(dev.options(), "device_type", "") == "windows"
-    base = None if windows else transport(dev.transport).build(dev, dev.options(), shared)
-    if options is None:
-        assert base is not None
-        return base
-    return build_posture(dev, options, shared, base)
-
-
-def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
-    """One job per ``[[links]]`` entry, named ``link:NAME`` and without ``up`` (a link is not a
-    device). Labels: the link's (link, probe) over its device's, or over ``device`` = this host,
-    where the probe runs from, when the link names no device."""
-    devices = {d.name: d for d in settings.devices}
-    jobs = []
-    for link in settings.links:
-        owner = devices.get(link.device or "")
-        base = owner.labels() if owner is not None else {"device": local_name()}
-        # The collector bounds every attempt itself; the job's timeout only catches a bug.
-        jobs.append(Job(device=f"link:{link.name}", labels={**base, **link.labels()},
-                        collector=LinkCollector(link), interval=link.cycle(settings.defaults.interval),
-                        timeout=min(link.budget + 5.0, link.cycle(settings.defaults.interval)),
-                        heartbeat=None))
-    return jobs
-
-
-def build_backup_jobs(settings: config_mod.Settings) -> list[Job]:
-    """One job per ``[[backups]]`` entry, named ``backup:NAME``: labels of the device it is
-    checked on (this host by default) with ``job`` and the job's own ``level``; heartbeat
-    ``backup_readable`` (a repository that cannot be read is an abnormality, not silence)."""
-    if not settings.backups:
-        return []
-    devices = {d.name: d for d in settings.devices}
-    state, _ = config_mod.state_dir(settings)
-    jobs = []
-    for entry in settings.backups:
-        owner = devices.get(entry.device or "")
-        base = owner.labels() if owner is not None else {"device": local_name()}
-        collector = backup.build(entry, remote=backup_remote(settings, entry, state), state_dir=state)
-        # A check, a size walk and a restore test may all fall in one cycle.
-        jobs.append(Job(device=f"backup:{entry.name}", collector=collector, interval=entry.interval,
-                        labels={**base, "job": entry.name, "level": str(entry.level)},
-                        timeout=4 * entry.timeout, heartbeat="backup_readable"))
-    return jobs
-
-
-def backup_remote(settings: config_mod.Settings, entry: backup.Backup, state: Path) -> backup.Remote | None:
-    """The device a backup job is checked on over SSH (None: this host)."""
-    owner = next((d for d in settings.devices if d.name == entry.device), None)
-    ssh = owner.tables().get("ssh") if owner is not None else None
-    if owner is None or ssh is None:
-        return None
-    return backup.Remote(device=owner.name, address=owner.address, port=owner.port, options=ssh,
-                         known_hosts=settings.ssh.known_hosts or state / "ssh_known_hosts")
 
 
 def stale_after(settings: config_mod.Settings) -> float:
@@ -264,13 +168,19 @@ def build(settings: config_mod.Settings, where: str) -> Parts:
 
 
 def build_outputs(settings: config_mod.Settings, state: Path) -> list[Output]:
-    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set."""
+    """The copies besides SQLite: InfluxDB when ``[store.influxdb] url`` is set, Alertmanager
+    when ``[alertmanager] urls`` are."""
+    outputs: list[Output] = []
     influx = settings.store.influxdb
-    if not influx.url:
-        return []
-    from monitor.store.influx import InfluxOutput  # the client library loads only when used
+    if influx.url:
+        from monitor.store.influx import InfluxOutput  # the client library loads only when used
 
-    return [InfluxOutput(influx, state / "influx-queue.db")]
+        outputs.append(InfluxOutput(influx, state / "influx-queue.db"))
+    if settings.alertmanager.urls:
+        from monitor.store.alertmanager import AlertmanagerOutput
+
+        outputs.append(AlertmanagerOutput(settings.alertmanager, state))
+    return outputs
 
 
 def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> list[Listener]:

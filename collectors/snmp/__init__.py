@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from collectors.snmp.collector import SnmpCollector
 
 Options = SnmpOptions
-__all__ = ["SAMPLE", "Options", "build"]
+Section = SnmpSettings
+__all__ = ["SAMPLE", "Options", "Section", "build"]
 
 
 def build(device: DeviceInfo, options: SnmpOptions, shared: Shared) -> SnmpCollector:

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from collectors.ssh.collector import SshCollector
 
 Options = SshOptions
-__all__ = ["SAMPLE", "Options", "build"]
+Section = SshSettings
+__all__ = ["SAMPLE", "Options", "Section", "build"]
 
 
 def build(device: DeviceInfo, options: SshOptions, shared: Shared) -> SshCollector:

@@ -14,7 +14,6 @@ from typing import Any
 from collectors.backup import LOG_NAME, restore, runner_for
 from collectors.ssh.session import HostKeyRefused
 from monitor import config as config_mod
-from monitor import wiring
 from monitor.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -25,6 +24,7 @@ from monitor.commands.common import (
 )
 from monitor.commands.ssh import EXIT_REFUSED
 from monitor.core.errors import CollectError
+from monitor.jobs import backup_remote
 
 
 def register(sub: Any) -> None:
@@ -67,7 +67,7 @@ def run_restore_test(args: argparse.Namespace, now: float | None = None) -> int:
         record = restore.Record(ts=now, job=job.name, by=by, what=args.what, result=args.result,
                                 detail=args.comment, manual=True)
     else:
-        runner = runner_for(job, wiring.backup_remote(settings, job, state))
+        runner = runner_for(job, backup_remote(settings, job, state))
         try:
             record = restore.run_test(job, runner, now=now, by=by)
         except HostKeyRefused as refused:

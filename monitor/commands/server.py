@@ -14,7 +14,7 @@ from collectors.posture.collector import PostureCollector
 from collectors.posture.software import Inventories, diff
 from collectors.ssh.session import HostKeyRefused
 from monitor import config as config_mod
-from monitor import wiring
+from monitor import jobs
 from monitor.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -84,7 +84,7 @@ def run_approve(args: argparse.Namespace) -> int:
         return EXIT_OK
     options = options_of(dev)
     assert options is not None
-    collector = build_posture(dev, options, wiring.shared_of(settings))
+    collector = build_posture(dev, options, jobs.shared_of(settings))
     assert isinstance(collector, PostureCollector)
     try:
         packages = asyncio.run(collector.read_inventory())

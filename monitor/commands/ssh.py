@@ -8,7 +8,7 @@ from typing import Any
 
 from collectors.ssh import hostkeys
 from collectors.ssh.collector import SshShared
-from collectors.ssh.options import SshOptions
+from collectors.ssh.options import SshOptions, SshSettings
 from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
 
@@ -41,7 +41,8 @@ def run_trust(args: argparse.Namespace) -> int:
               + (f" (ssh devices: {', '.join(sorted(devices))})" if devices else ""), file=sys.stderr)
         return EXIT_USAGE
     state, _ = config_mod.state_dir(settings)
-    shared = SshShared.create(state, settings.maintenance, known_hosts=settings.ssh.known_hosts)
+    known_hosts = settings.section("ssh", SshSettings).known_hosts
+    shared = SshShared.create(state, settings.maintenance, known_hosts=known_hosts)
     port = options.port or dev.port or 22
     try:
         key = hostkeys.fetch_key(dev.address, port, options.connect_timeout)

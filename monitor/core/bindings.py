@@ -1,5 +1,6 @@
-"""The IP–MAC binding registry (资产台账): the ``[bindings]`` config model, the CSV reader and
-writer, and lookups. Pure: parsing works on bytes, nothing is read at import.
+"""The IP–MAC binding registry (资产台账): the CSV reader and writer, and lookups (the
+``[bindings]`` config model lives in ``binding_settings`` and is re-exported here). Pure:
+parsing works on bytes, nothing is read at import.
 
 It belongs with ``monitor.inventory`` (the registry describes the inventory's computers) but in its
 own module because the ARP collector must look bindings up, and collectors may not import
@@ -9,130 +10,25 @@ own module because the ARP collector must look bindings up, and collectors may n
 from __future__ import annotations
 
 import csv
-import enum
 import io
-import ipaddress
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from monitor.core.binding_settings import Allow, AllowKind, BindingsSettings, normalize_mac
 from monitor.core.errors import ConfigError
 from monitor.core.textfiles import decode
+
+__all__ = ["COLUMNS", "Allow", "AllowKind", "Binding", "BindingsSettings", "Registry", "load",
+           "normalize_mac", "parse_csv", "save", "to_csv"]
 
 COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
 # Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.
 _ALIASES = {"ip地址": "ip", "mac地址": "mac", "主机名": "hostname", "使用人": "owner", "责任人": "owner",
             "部门": "department", "交换机": "switch", "端口": "port", "备注": "note"}
 _TEXT_COLUMNS = ("hostname", "owner", "department", "switch", "port", "note")
-_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
-
-
-class AllowKind(enum.Enum):
-    """What an allow-list entry is; each never alarms in its own way (see ``Allow``)."""
-
-    GATEWAY = "gateway"
-    VRRP = "vrrp"
-    HSRP = "hsrp"
-    PROXY_ARP = "proxy_arp"
-    DHCP_POOL = "dhcp_pool"
-
-
-# Well-known virtual router MACs (RFC 5798 for VRRP; Cisco HSRP v1 and v2).
-_VIRTUAL_DEFAULTS = {AllowKind.VRRP: ["00:00:5e:00:01:*"],
-                     AllowKind.HSRP: ["00:00:0c:07:ac:*", "00:00:0c:9f:f*"]}
-
-
-class Allow(BaseModel):
-    """One ``[[bindings.allow]]`` entry: something that must never alarm.
-
-    gateway: ``ip`` is a gateway and ``mac`` its own MACs; any other MAC claiming that IP is
-    gateway impersonation (critical). vrrp/hsrp: virtual MACs (default the standard ranges) that
-    may claim the IPs in ``ip`` (default any). proxy_arp: a router MAC that may answer for the IPs
-    in ``ip`` (default any). dhcp_pool: an unbound pool ``ip``; unregistered MACs there are fine.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: AllowKind = Field(description="gateway | vrrp | hsrp | proxy_arp | dhcp_pool.")
-    ip: IPv4Network | None = Field(None, description="Address or network (CIDR) it covers.")
-    mac: list[str] = Field(default_factory=list, description="MACs; a trailing * is a prefix.")
-    note: str = Field("", description="Why it is allowed (shown to people).")
-
-    @field_validator("ip", mode="before")
-    @classmethod
-    def _network(cls, value: object) -> object:
-        if isinstance(value, str):
-            try:
-                return ipaddress.ip_network(value.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{value!r} is not an IPv4 address or network") from None
-        return value
-
-    @field_validator("mac")
-    @classmethod
-    def _macs(cls, values: list[str]) -> list[str]:
-        out = []
-        for value in values:
-            stem = value.strip().lower()
-            if stem.endswith("*"):
-                prefix = stem[:-1].replace("-", ":")
-                if not re.fullmatch(r"([0-9a-f]{2}:){0,5}[0-9a-f]{0,2}", prefix):
-                    raise ValueError(f"{value!r} is not a MAC prefix (like 00:00:5e:00:01:*)")
-                out.append(prefix + "*")
-            else:
-                mac = normalize_mac(value)
-                if mac is None:
-                    raise ValueError(f"{value!r} is not a MAC address")
-                out.append(mac)
-        return out
-
-    @model_validator(mode="after")
-    def _complete(self) -> Allow:
-        if self.kind is AllowKind.GATEWAY and (self.ip is None or self.ip.num_addresses != 1 or not self.mac):
-            raise ValueError("a gateway needs one ip address and its mac(s)")
-        if self.kind is AllowKind.PROXY_ARP and not self.mac:
-            raise ValueError("a proxy_arp entry needs the router's mac")
-        if self.kind is AllowKind.DHCP_POOL and (self.ip is None or self.mac):
-            raise ValueError("a dhcp_pool needs an ip network and no mac")
-        if self.kind in _VIRTUAL_DEFAULTS and not self.mac:
-            self.mac = list(_VIRTUAL_DEFAULTS[self.kind])
-        return self
-
-    def covers_mac(self, mac: str) -> bool:
-        """True when ``mac`` is one of this entry's MACs or prefixes."""
-        return any(mac.startswith(m[:-1]) if m.endswith("*") else mac == m for m in self.mac)
-
-    def covers_ip(self, ip: str) -> bool:
-        """True when ``ip`` is inside this entry's network (no network: every IP)."""
-        return self.ip is None or IPv4Address(ip) in self.ip
-
-
-class BindingsSettings(BaseModel):
-    """The ``[bindings]`` section: where the registry is, the declared subnets, the allow-list."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    file: Path | None = Field(None, description="The registry CSV (资产台账), UTF-8 with or without BOM.")
-    subnets: list[IPv4Network] = Field(default_factory=list, description="Subnets bound IPs must be in.")
-    allow: list[Allow] = Field(default_factory=list, description="What must never alarm.")
-
-    @field_validator("subnets", mode="before")
-    @classmethod
-    def _subnets(cls, values: object) -> object:
-        if not isinstance(values, list):
-            return values
-        out = []
-        for value in values:
-            try:
-                out.append(ipaddress.IPv4Network(str(value).strip()))
-            except ValueError as err:
-                raise ValueError(f"{value!r} is not an IPv4 network ({err})") from None
-        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,14 +90,6 @@ class Registry:
     def in_pool(self, ip: str) -> bool:
         """True when ``ip`` is in an unbound DHCP pool."""
         return any(a.kind is AllowKind.DHCP_POOL and a.covers_ip(ip) for a in self.allow)
-
-
-def normalize_mac(text: str) -> str | None:
-    """``aa:bb:cc:dd:ee:ff`` from any common spelling (colons, dashes, Cisco/Huawei dots), or None."""
-    hexes = re.sub(r"[:\-.\s]", "", text.strip().lower())
-    if not _MAC_HEX.match(hexes):
-        return None
-    return ":".join(hexes[i:i + 2] for i in range(0, 12, 2))
 
 
 def parse_csv(data: bytes, source: str,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 
 Labels = Mapping[str, str]
@@ -108,3 +109,18 @@ class Ack:
     def covers(self, fired_at: float | None) -> bool:
         """Whether this ack is for the episode that fired at ``fired_at`` (to the millisecond)."""
         return self.fired_at is None or fired_at is None or abs(self.fired_at - fired_at) < 1e-3
+
+
+def alert_to_json(alert: Alert) -> str:
+    """An alert as kept on disk (the pipeline's state, the Alertmanager output's firing set)."""
+    doc = asdict(alert)
+    doc["state"], doc["severity"] = alert.state.value, alert.severity.value
+    doc["labels"], doc["annotations"] = dict(alert.labels), dict(alert.annotations)
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+
+def alert_from_json(text: str) -> Alert:
+    """An alert as kept on disk, back."""
+    doc = json.loads(text)
+    doc["state"], doc["severity"] = AlertState(doc["state"]), Severity(doc["severity"])
+    return Alert(**doc)

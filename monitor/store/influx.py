@@ -24,7 +24,6 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
 from influxdb_client import InfluxDBClient
@@ -33,7 +32,7 @@ from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
 from monitor.store.influx_lines import LineEncoder
-from monitor.store.settings import InfluxSettings
+from monitor.store.settings import InfluxSettings, public_url
 from monitor.store.spool import Batch, Spool
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class InfluxOutput:
     def __init__(self, settings: InfluxSettings, spool_path: Path, *, first_backoff: float = 1.0) -> None:
         self.settings = settings
         self.first_backoff = first_backoff
-        self.where = _public_url(settings.url)
+        self.where = public_url(settings.url)
         self._told: dict[str, float] = {}  # condition -> when it was last logged
         self._encoder = LineEncoder(settings.precision)
         token = settings.token.get_secret_value() if settings.token else ""
@@ -269,11 +268,3 @@ def _retry_after(err: ApiException) -> float:
     except (TypeError, ValueError):
         return 0.0
     return min(MAX_BACKOFF * 10, max(0.0, when.timestamp() - time.time()))
-
-
-def _public_url(url: str) -> str:
-    """The URL without user and password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

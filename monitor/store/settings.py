@@ -1,10 +1,12 @@
-"""The ``[store]`` section: the SQLite store of record and the optional InfluxDB output."""
+"""The ``[store]`` section (the SQLite store of record, the optional InfluxDB output) and the
+``[alertmanager]`` output."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -62,3 +64,38 @@ class StoreSettings(_Section):
 
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="Embedded store.")
     influxdb: InfluxSettings = Field(default_factory=InfluxSettings, description="Optional InfluxDB output.")
+
+
+# -- scale: the Alertmanager output (issue 23) --
+
+
+class AlertmanagerSettings(_Section):
+    """Prometheus Alertmanagers that get every firing and resolved alert (besides [notify])."""
+
+    urls: list[str] = Field(default_factory=list, description="Alertmanager base URLs, e.g. "
+                            "http://127.0.0.1:9093; every one gets every alert; empty: off.")
+    resend_interval: Duration = Field(60.0, gt=0, description="How often firing alerts are sent "
+                                      "again (Prometheus: 1m); endsAt is 4 of these ahead.")
+    drop_labels: list[str] = Field(default_factory=lambda: ["poller"], description="Labels left out "
+                                   "so that the daemons of a pair send the same alert.")
+    timeout: Duration = Field(10.0, gt=0, description="Time one request may take.")
+    queue_size: int = Field(100_000, ge=100, description="Alert transitions kept on disk per "
+                            "Alertmanager while it is down; beyond: oldest dropped, counted, logged.")
+    verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                raise ValueError(f"{public_url(url)!r} must be an http:// or https:// URL such as "
+                                 "http://127.0.0.1:9093")
+        return value
+
+
+def public_url(url: str) -> str:
+    """The URL without user and password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -42,8 +42,10 @@ class Batch:
 class Spool:
     """The queue of one output. Thread-safe; every change is committed before it returns."""
 
-    def __init__(self, path: Path, *, max_points: int, name: str = "influxdb") -> None:
+    def __init__(self, path: Path, *, max_points: int, name: str = "influxdb",
+                 setting: str = "[store.influxdb] queue_size") -> None:
         self.path = path
+        self.setting = setting  # the option that sizes this queue, named when it overflows
         self.max_points = max_points
         self.name = name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +127,6 @@ class Spool:
         if now - self._told_at < _LOUD_EVERY and self._told_at:
             return
         log.error("%s: QUEUE FULL (%d points): dropped %d oldest point(s) since last told, %d in all; "
-                  "the server has been unreachable too long or [store.influxdb] queue_size is too small",
-                  self.name, self.max_points, self.dropped - self._told_dropped, self.dropped)
+                  "the server has been unreachable too long or %s is too small",
+                  self.name, self.max_points, self.dropped - self._told_dropped, self.dropped, self.setting)
         self._told_at, self._told_dropped = now, self.dropped

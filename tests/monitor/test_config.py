@@ -82,6 +82,26 @@ def test_each_transport_sample_shows_each_of_its_options(name: str) -> None:
     assert plugin.sample in sample.render()
 
 
+@pytest.mark.parametrize("name", [n for n in REGISTRY if transport(n).section is not None])
+def test_a_transport_section_is_a_config_table_by_registration_alone(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Section a transport exports is its top-level table: validated (a typo is named with
+    # its table), shown in the sample, and handed to its collectors through Shared.
+    plugin = transport(name)
+    assert plugin.section is not None
+    assert config.Settings.model_fields[name].annotation is plugin.section
+    assert _missing(plugin.sample, plugin.section) == []
+    path = tmp_path / "roomwatch.toml"
+    path.write_text(f"[{name}]\nno_such_option = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert any(name in p and "no_such_option" in p for p in err.value.problems)
+    monkeypatch.setenv("ROOMWATCH_STATE_DIR", str(tmp_path))
+    settings = config.Settings()
+    assert isinstance(settings.sections()[name], plugin.section)
+    assert settings.section(name, plugin.section) == plugin.section()
+
+
 def _missing(text: str, model: type) -> list[str]:
     return sorted(name for name in _option_names(model)
                   if not any(form in text for form in (f"{name} =", f".{name}]", f"[{name}]", f"[{name}.")))

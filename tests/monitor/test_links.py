@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from monitor import check, wiring
+from monitor import jobs as jobs_mod
 from monitor.config import Settings
 from monitor.core import logs
 from monitor.core.host import local_name
@@ -122,7 +123,7 @@ def test_check_shows_links_and_judges_them(web: str, closed_port: int) -> None:
         {"name": "医保专网", "kind": "tcp", "target": f"127.0.0.1:{closed_port}", "device": "wan-router"},
         {"name": "局域网", "kind": "icmp", "target": "127.0.0.1", "count": 2},
     )
-    jobs = wiring.build_link_jobs(settings)
+    jobs = jobs_mod.build_link_jobs(settings)
     engine = Engine(load_pack("regulation"), stale_after=wiring.stale_after(settings))
     result = asyncio.run(check.run_check(jobs, engine, now=1000.0))
     doc = json.loads(check.to_json(result))
@@ -146,7 +147,7 @@ def test_url_secrets_never_reach_the_log(web: str, capsys: pytest.CaptureFixture
     saved = (list(root.handlers), root.level)
     try:
         logs.setup("debug", wiring.secrets_of(settings))
-        jobs = wiring.build_link_jobs(settings)
+        jobs = jobs_mod.build_link_jobs(settings)
         [readings] = [asyncio.run(collect_once(job, 0.0)) for job in jobs]
         logging.getLogger("httpx").warning("GET %s failed", url)  # a library that prints the URL
     finally:

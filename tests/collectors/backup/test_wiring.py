@@ -9,6 +9,7 @@ import pytest
 
 from collectors.backup.runner import LocalRunner, SshRunner
 from monitor import config, wiring
+from monitor import jobs as jobs_mod
 from monitor.core.errors import ConfigError
 
 CONFIG = """
@@ -43,7 +44,7 @@ def test_jobs_are_built_with_labels_and_targets(tmp_path: Path, monkeypatch: pyt
     path = tmp_path / "roomwatch.toml"
     path.write_text(CONFIG.format(state=tmp_path / "state"))
     settings, _ = config.load(path)
-    his, oa = wiring.build_backup_jobs(settings)
+    his, oa = jobs_mod.build_backup_jobs(settings)
     assert his.device == "backup:his-db" and his.heartbeat == "backup_readable"
     assert his.labels == {"device": "db-01", "kind": "server", "level": "1", "job": "his-db"}
     assert isinstance(his.collector.runner, SshRunner)  # type: ignore[attr-defined]

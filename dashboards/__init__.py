@@ -1,0 +1,1 @@
+"""The Grafana dashboards, generated: ``python -m dashboards.build`` writes the JSON beside it."""
