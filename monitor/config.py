@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from alerts.config import NotifySettings
@@ -75,6 +76,44 @@ class ReportSettings(_Section):
     backup_max_age: Duration = Field(26 * 3600.0, description="Newest backup older than this is 异常.", gt=0)
 
 
+# --- [web] console and HTTP API (issue 22) ---
+class WebSettings(_Section):
+    """The web console and HTTP API served by the daemon (``monitor.web``): off by default."""
+
+    enabled: bool = Field(False, description="Serve the console, /api and /metrics from the daemon.")
+    listen: str = Field("127.0.0.1:8470", description="host:port to listen on; loopback unless TLS is set.",
+                        pattern=r"^(\[[0-9a-fA-F:.]+\]|[^:\s]+):[0-9]{1,5}$")
+    tls_cert: Path | None = Field(None, description="PEM certificate; with tls_key: HTTPS only.")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="How long a login lasts.")
+    lang: Literal["zh", "en"] = Field("zh", description="Language of the console (each user may switch).")
+    manual_items: list[str] = Field(
+        default_factory=lambda: ["消防设施", "门禁", "漏水", "卫生"],
+        description="Items of the daily record a person checks and signs on the 巡检 page.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> WebSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together (give both, or neither)")
+        host = self.listen.rsplit(":", 1)[0].strip("[]")
+        # Passwords and session cookies must not cross a network in clear text.
+        if self.tls_cert is None and not _loopback(host):
+            raise ValueError(f"listen {self.listen!r} is not loopback: set tls_cert and tls_key")
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- end [web] ---
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -116,6 +155,7 @@ class BaseConfig(BaseSettings):
     )
     facility: FacilitySettings = Field(
         default_factory=FacilitySettings, description="Machine-room facilities: working hours.")
+    web: WebSettings = Field(default_factory=WebSettings, description="Web console and HTTP API.")
     # -- scale: many pollers, one store (issue 23) --
     cluster: ClusterSettings = Field(
         default_factory=ClusterSettings, description="Shard, site and poller of this daemon.")

@@ -21,6 +21,8 @@ from monitor.core.numbers import plain
 from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
+from monitor.web import console
+from monitor.web.latest import Latest
 from monitor.wiring import (
     Parts,
     build_jobs,
@@ -60,6 +62,7 @@ class Daemon:
         self._finite = FiniteGate()
         # A device's syslog "configuration saved by USER" names who made its next config_changed.
         self._saved_by = SavedBy()
+        self.latest = Latest()  # the newest readings the web console shows
 
     def sink(self, readings: list[Reading]) -> None:
         """Where every source's readings go: the finite ones are stored and judged."""
@@ -69,6 +72,7 @@ class Daemon:
         self.parts.engine.ingest(readings)
         if self.parts.engine.touched:  # judged on arrival; the tick stays for `for`, absence
             self._judge_now.set()
+        self.latest.update(readings)
         for r in readings:
             if r.metric == "up":
                 self._up[r.labels.get("device", "?")] = r.value
@@ -98,6 +102,9 @@ class Daemon:
             asyncio.create_task(self._every(3600.0, self._prune)),
             asyncio.create_task(self._every(15.0, self._status)),
         ]
+        if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
+            background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts,
+                                                              self.latest, self.stop, self.reload_requested)))
         period = systemd.watchdog_period()
         if period:
             background.append(asyncio.create_task(self._every(period, self._watchdog)))

@@ -21,4 +21,5 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.logs",
     "monitor.commands.demo",
     "monitor.commands.rules",
+    "monitor.commands.user",
 )

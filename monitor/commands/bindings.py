@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -62,12 +61,7 @@ def run_import(args: argparse.Namespace) -> int:
         hint = "" if args.check else " (set [bindings] file to import it)"
         print(f"{args.file}: {len(rows)} binding(s), all valid{hint}")
         return EXIT_OK
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.replace(target.with_name(target.name + ".bak"))
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(bindings.to_csv(rows))
-    os.replace(tmp, target)
+    bindings.save(target, rows)
     print(f"imported {len(rows)} binding(s) into {target}")
     return EXIT_OK
 

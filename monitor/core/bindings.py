@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -21,7 +22,7 @@ from monitor.core.errors import ConfigError
 from monitor.core.textfiles import decode
 
 __all__ = ["COLUMNS", "Allow", "AllowKind", "Binding", "BindingsSettings", "Registry", "load",
-           "normalize_mac", "parse_csv", "to_csv"]
+           "normalize_mac", "parse_csv", "save", "to_csv"]
 
 COLUMNS = ("ip", "mac", "hostname", "owner", "department", "vlan", "switch", "port", "note")
 # Excel sheets kept by Chinese IT staff often carry Chinese headers; both are understood.
@@ -156,6 +157,17 @@ def load(path: Path, settings: BindingsSettings) -> Registry:
     if problems:
         raise ConfigError(problems)
     return Registry(bindings, settings.allow)
+
+
+def save(path: Path, bindings: Iterable[Binding]) -> None:
+    """Make ``bindings`` the registry at ``path``; the previous file is kept as ``path.bak``
+    (``roomwatch bindings import`` and the console's approve both write through here)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(to_csv(bindings))
+    if path.exists():
+        path.replace(path.with_name(path.name + ".bak"))
+    os.replace(tmp, path)
 
 
 def to_csv(bindings: Iterable[Binding], *, bom: bool = True) -> bytes:

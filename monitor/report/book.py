@@ -106,6 +106,11 @@ class InspectionBook:
         found = self.entries(day)
         return found[-1] if found else None
 
+    def days(self, limit: int = 60) -> list[str]:
+        """Days that have an entry, newest first."""
+        rows = self._conn.execute("SELECT DISTINCT day FROM entries ORDER BY day DESC LIMIT ?", (limit,))
+        return [str(r[0]) for r in rows.fetchall()]
+
     def _get(self, entry_id: int) -> Entry:
         row = self._conn.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
         return _entry(row)

@@ -1,0 +1,159 @@
+"""Who is asking: session logins for pages (with CSRF tokens), bearer tokens or basic auth for the API."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import inspect
+import ipaddress
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from monitor.web.accounts import Role, User
+from monitor.web.sources import Sources
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, User], Awaitable[Response]] | Callable[[Request, User], Response]
+
+
+def sources(request: Request) -> Sources:
+    """The console's parts, kept on the app."""
+    found: Sources = request.app.state.sources
+    return found
+
+
+def session_user(request: Request) -> User | None:
+    """The logged-in account of this browser session (its role as it is now), or None."""
+    name = request.session.get("user")
+    if not isinstance(name, str):
+        return None
+    return sources(request).accounts.user(name)
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use); every form posts it back."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def check_csrf(request: Request) -> dict[str, Any]:
+    """The posted form, if its CSRF token is this session's; 403 otherwise."""
+    form = await request.form()
+    sent = form.get("csrf")
+    wanted = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(wanted, str) or not hmac.compare_digest(sent, wanted):
+        raise HTTPException(403, "CSRF token missing or wrong; reload the page and try again")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Who = Callable[[Request], Awaitable["User | Response"]]
+
+
+def page(role: Role) -> Callable[[Handler], Endpoint]:
+    """A console page for ``role`` and above: no session → the login page; too low a role → 403."""
+
+    async def who(request: Request) -> User | Response:
+        user = session_user(request)
+        return user or RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    return _guard(role, who)
+
+
+def api(role: Role) -> Callable[[Handler], Endpoint]:
+    """An API call for ``role`` and above: a bearer token or HTTP basic auth (never the session
+    cookie, so no cross-site form can use it); 401 without, 403 for too low a role."""
+
+    async def who(request: Request) -> User | Response:
+        # Off the loop: a basic-auth password costs an argon2 verification.
+        return await run_in_threadpool(api_user, request)
+
+    return _guard(role, who)
+
+
+def _guard(role: Role, who: Who) -> Callable[[Handler], Endpoint]:
+    def wrap(handler: Handler) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            user = await who(request)
+            if not isinstance(user, User):
+                return user
+            if not user.role.allows(role):
+                raise HTTPException(403, f"needs the {role.value} role")
+            return await _call(handler, request, user)
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+async def _call(handler: Handler, request: Request, user: User) -> Response:
+    # A plain (def) handler reads SQLite and renders: it runs in a worker thread, so the
+    # daemon's loop (polling, judging, telling) never waits for a page.
+    if inspect.iscoroutinefunction(handler):
+        answer: Response = await handler(request, user)
+        return answer
+    return await run_in_threadpool(handler, request, user)  # type: ignore[arg-type]
+
+
+def api_user(request: Request) -> User:
+    """The account named by the Authorization header; 401 (or 429 while throttled) otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    src = sources(request)
+    user: User | None = None
+    if scheme.lower() == "bearer" and value:
+        user = src.accounts.check_token(value.strip())
+    elif scheme.lower() == "basic" and value:
+        try:
+            name, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            name, password = "", ""
+        user = login(request, name, password)
+    if user is None:
+        raise HTTPException(401, "log in: Authorization: Bearer TOKEN (roomwatch user token NAME) "
+                            "or HTTP basic auth", headers={"WWW-Authenticate": 'Basic realm="roomwatch"'})
+    return user
+
+
+def login(request: Request, name: str, password: str) -> User | None:
+    """Check a password under the login throttle: 429 while this name or client must wait."""
+    src = sources(request)
+    now = src.clock()
+    keys = [f"user:{name}", f"client:{client_address(request)}"]
+    wait = src.throttle.wait(keys, now)
+    if wait > 0:
+        raise HTTPException(429, f"too many wrong passwords; try again in {wait:.0f} s",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    user = src.accounts.check_password(name, password, now=now) if name else None
+    if user is None:
+        src.throttle.failed(keys, now)
+        # The name may be a password typed into the wrong box: it is not logged.
+        log.warning("web: wrong password from %s", client_address(request))
+        return None
+    src.throttle.succeeded(keys)
+    return user
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (the console is served directly, not behind a proxy)."""
+    return request.client.host if request.client else "?"
+
+
+def from_loopback(request: Request) -> bool:
+    """Whether the peer is on this machine (Prometheus scraping locally needs no login)."""
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False

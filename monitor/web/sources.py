@@ -1,0 +1,75 @@
+"""What the console reads and acts on, handed in by the daemon (or a test): one object."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alerts.db import Database
+from monitor import config as config_mod
+from monitor.store.fanout import FanOut
+from monitor.web.accounts import Accounts
+from monitor.web.latest import Latest
+from monitor.web.throttle import Throttle
+
+T = TypeVar("T")
+
+SNAPSHOT_FOR = 1.0
+"""Seconds a shared snapshot of a busy page is reused."""
+
+Health = Callable[[], dict[str, float]]
+"""The daemon's own health as ``name → value`` (see monitor.web.metrics for the names)."""
+
+
+@dataclass(kw_only=True)
+class Sources:
+    """The parts the console reads: the current settings (a reload swaps them), the state
+    directory, the pipeline's alerts.db (firing alerts, acks, silences), the store of record
+    (history), the accounts, the newest readings, the daemon's health, the clock, and a way to
+    ask the daemon to reload."""
+
+    settings: Callable[[], config_mod.Settings]
+    state_dir: Path
+    alerts_db: Database
+    store: FanOut
+    accounts: Accounts
+    latest: Latest
+    health: Health
+    clock: Callable[[], float]
+    throttle: Throttle = field(default_factory=Throttle)
+    reload: Callable[[], None] = lambda: None
+    """Asks the daemon to re-read its config and registry (after an approval)."""
+    snapshots: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    """What many clients refresh (overview, /api/v2/alerts), kept ``SNAPSHOT_FOR`` seconds."""
+
+    def snapshot(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, or its result from less than ``SNAPSHOT_FOR`` seconds ago: twenty
+        consoles refreshing every second then cost one build a second, not twenty."""
+        now = self.clock()
+        found = self.snapshots.get(key)
+        if found is not None and now - found[0] < SNAPSHOT_FOR:
+            value: T = found[1]
+            return value
+        value = build()
+        self.snapshots[key] = (now, value)
+        return value
+
+    def audit(self, *, who: str, action: str, target: str, detail: str) -> None:
+        """Record an action (append-only, with who and when); what pages show is built afresh."""
+        self.snapshots.clear()
+        self.accounts.record(who=who, action=action, target=target, detail=detail, now=self.clock())
+
+
+def session_key(state_dir: Path) -> str:
+    """The key that signs session cookies, made once and kept 0600 in the state directory, so
+    logins survive a restart and no one without the state directory can forge one."""
+    path = state_dir / "web-session.key"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        tmp.replace(path)
+    return path.read_text(encoding="ascii").strip()
