@@ -163,6 +163,7 @@ class Engine:
         if rule is None or eff is None:
             return alert.summary
         return rule.render(alert.labels, alert.value, eff.condition, lang)
+
     def series_count(self) -> int:
         """How many series the engine watches (the daemon's /metrics shows it)."""
         return sum(len({id(s) for s in by.values()}) for by in self._series.values())

@@ -7,11 +7,13 @@ import getpass
 import re
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import config as config_mod
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, command_group, load
-from monitor.web.accounts import NAME_PATTERN, Accounts, Role
+from monitor.web.roles import NAME_PATTERN, Role
+
+if TYPE_CHECKING:
+    from monitor.web.accounts import Accounts
 
 MIN_PASSWORD = 10
 """Shortest password accepted (the console faces people who guess)."""
@@ -43,6 +45,8 @@ def register(sub: Any) -> None:
 
 
 def _accounts(args: argparse.Namespace) -> Accounts:
+    from monitor import config as config_mod
+    from monitor.web.accounts import Accounts
     settings, _ = load(args.config)
     state, _why = config_mod.state_dir(settings)
     return Accounts(state / "web.db")

@@ -6,7 +6,6 @@ the console or the API (ack, silence, sign, approve, account changes) is one row
 
 from __future__ import annotations
 
-import enum
 import functools
 import hashlib
 import hmac
@@ -21,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from monitor.core.errors import StoreError
+from monitor.web.roles import Role
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -44,27 +44,10 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-NAME_PATTERN = r"[A-Za-z0-9_.\-\u4e00-\u9fff]{1,64}"
-"""Account names: letters, digits, ``_ . -`` and Chinese characters (people sign with them)."""
-
 TOKEN_PREFIX = "rw_"
 
 VERIFIED_FOR = 300.0
 """Seconds a verified password is remembered (see ``Accounts.check_password``)."""
-
-
-class Role(enum.Enum):
-    """What an account may do: look (viewer), act on alerts and records (operator), and change
-    the registry and accounts (admin). Each role can do everything the ones before it can."""
-
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    def allows(self, needed: Role) -> bool:
-        """Whether this role may do what ``needed`` may."""
-        order = list(Role)
-        return order.index(self) >= order.index(needed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
