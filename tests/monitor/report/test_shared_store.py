@@ -1,0 +1,152 @@
+"""``roomwatch report --source victoriametrics``: the seeded week, written by roomwatch's own
+writers into SQLite and into a real VictoriaMetrics on loopback, gives the same report from
+either; ``--site`` narrows the shared store to one site."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from monitor.cli import parser
+from monitor.core.model import Alert, AlertState, Reading, Severity
+from monitor.store.influx import InfluxOutput
+from monitor.store.settings import InfluxSettings
+from monitor.store.sqlite import SQLiteStore
+from tests.monitor.store.servers import VictoriaMetrics
+
+HQ, BRANCH = "总部", "分院"
+
+
+def labelled(readings: Iterable[Reading], site: str) -> Iterator[Reading]:
+    for r in readings:
+        yield dataclasses.replace(r, labels={**r.labels, "site": site})
+
+
+def branch_week(seed: ModuleType) -> tuple[list[Reading], list[Alert]]:
+    """The other site: one switch, down for an hour on Friday, and its alert."""
+    labels = {"device": "sw-branch", "kind": "switch", "level": "1", "room": "B1", "site": BRANCH}
+    down, up = seed.at(4, 9, 0), seed.at(4, 10, 0)
+    readings = [Reading("up", 0.0 if down <= ts < up else 1.0, labels, ts)
+                for ts in (seed.WEEK_START + i * seed.MIN for i in range(7 * 24 * 60))]
+    base = {"rule": "device_down", "labels": labels, "severity": Severity.CRITICAL, "value": 0.0,
+            "active_at": down, "summary": "sw-branch down", "clause": "《分院机房管理办法》第3条"}
+    return readings, [Alert(state=AlertState.FIRING, fired_at=down, **base),
+                      Alert(state=AlertState.RESOLVED, fired_at=down, resolved_at=up, **base)]
+
+
+@pytest.fixture(scope="module")
+def shared(seed: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """(SQLite file of the head office alone, URL of a VictoriaMetrics holding both sites)."""
+    home = tmp_path_factory.mktemp("shared")
+    vm = VictoriaMetrics(home / "vm")
+    vm.start()
+    try:
+        hq = list(labelled(seed.readings(), HQ))
+        hq_alerts = [dataclasses.replace(a, labels={**a.labels, "site": HQ}) for a in seed.alerts()]
+        branch, branch_alerts = branch_week(seed)
+        store = seed.open_store(home / "hq.db")
+        out = InfluxOutput(settings(vm.url), home / "queue.db")
+        for start in range(0, len(hq), 20000):
+            store.write(hq[start:start + 20000])
+            out.write(hq[start:start + 20000])
+        store.write_alerts(hq_alerts)
+        store.close()
+        out.write(branch)
+        out.write_alerts(hq_alerts + branch_alerts)
+        out.close()
+        assert out.stats()["queued"] == 0 and out.stats()["rejected"] == 0, out.stats()
+        vm.export()  # forces what it buffered to storage
+        yield home / "hq.db", vm.url
+    finally:
+        vm.stop()
+
+
+def settings(url: str) -> InfluxSettings:
+    return InfluxSettings.model_validate({"url": url, "bucket": "roomwatch", "flush_interval": "50ms",
+                                          "timeout": "10s"})
+
+
+def report(tmp_path: Path, seed: ModuleType, db: Path, url: str, *extra: str,
+           fmt: str = "json") -> Any:
+    """The report of 2026-W47 as `roomwatch report` writes it: JSON parsed, else the text."""
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    config = tmp_path / "roomwatch.toml"
+    config.write_text(f'state_dir = "{state}"\ndevices = []\n'
+                      f'[store.sqlite]\npath = "{db}"\nretention = "3650d"\nrollup_retention = "3650d"\n'
+                      f'[store.influxdb]\nurl = "{url}"\nbucket = "roomwatch"\n'
+                      '[report]\ntimezone = "Asia/Shanghai"\nreviewer = "张主任"\n', encoding="utf-8")
+    out = tmp_path / f"report{len(list(tmp_path.glob('report*')))}.{fmt}"
+    args = parser().parse_args(["report", "--config", str(config), "--week", "2026-W47",
+                                "--format", fmt, "--out", str(out), *extra])
+    assert args.handler(args, now=seed.NOW) == 0
+    text = out.read_text(encoding="utf-8")
+    return json.loads(text) if fmt == "json" else text
+
+
+def digits(doc: Any, significant: int = 11) -> Any:
+    """``doc`` with every float cut to ``significant`` digits: VictoriaMetrics keeps about 12
+    (62.40277777777778 comes back as 62.4027777778)."""
+    if isinstance(doc, float):
+        return float(f"{doc:.{significant}g}")
+    if isinstance(doc, dict):
+        return {k: digits(v, significant) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [digits(v, significant) for v in doc]
+    return doc
+
+
+def test_report_from_victoriametrics_equals_the_sqlite_report(
+        shared: tuple[Path, str], seed: ModuleType, tmp_path: Path) -> None:
+    db, url = shared
+    local = report(tmp_path, seed, db, url)
+    started = time.monotonic()
+    remote = report(tmp_path, seed, db, url, "--source", "victoriametrics", "--site", HQ)
+    assert time.monotonic() - started < 60
+    assert local["has_data"] and local["incidents"] and local["outside_band_s"]
+    assert digits(remote) == digits(local)
+    for lang in ("zh", "en"):  # what people read is the same to the character
+        assert report(tmp_path, seed, db, url, "--source", "victoriametrics", "--site", HQ, "--lang", lang,
+                      fmt="md") == report(tmp_path, seed, db, url, "--lang", lang, fmt="md")
+
+
+def test_all_sites_holds_the_branch_too(shared: tuple[Path, str], seed: ModuleType,
+                                        tmp_path: Path) -> None:
+    db, url = shared
+    one = report(tmp_path, seed, db, url, "--source", "victoriametrics", "--site", BRANCH)
+    every = report(tmp_path, seed, db, url, "--source", "victoriametrics", "--all-sites")
+    assert [i["device"] for i in one["incidents"]] == ["sw-branch"]
+    assert {i["device"] for i in every["incidents"]} == {
+        "th-a101", "ups-1", "sw-core", "fw-1", "sw-branch"}
+    assert "sw-branch" in json.dumps(every["availability"]) and "sw-core" not in json.dumps(one)
+
+
+def test_a_shared_source_needs_a_site_choice(shared: tuple[Path, str], seed: ModuleType, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    db, url = shared
+    with pytest.raises(SystemExit):
+        parser().parse_args(["report", "--site", HQ, "--all-sites"])
+    with pytest.raises(AssertionError):
+        report(tmp_path, seed, db, url, "--source", "victoriametrics")
+    assert "--site SITE) or --all-sites" in capsys.readouterr().err
+
+
+def test_sqlite_and_site_narrow_the_local_store_too(tmp_path: Path, seed: ModuleType,
+                                                    shared: tuple[Path, str]) -> None:
+    db, url = shared
+    mine = report(tmp_path, seed, db, url, "--site", HQ)
+    other = report(tmp_path, seed, db, url, "--site", BRANCH)
+    assert mine["incidents"] and not other["has_data"]
+
+
+def test_sqlite_store_is_the_default(seed: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    SQLiteStore(path).close()
+    assert report(tmp_path, seed, path, "http://127.0.0.1:9")["has_data"] is False
