@@ -10,11 +10,14 @@ working; an alert has few transitions, so the extra series stay few.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 
-from monitor.core.model import Alert, AlertState, Labels, Reading, Severity
+from monitor.core.model import Alert, AlertState, Labels, Reading, Severity, fingerprint
 from monitor.store.influx_lines import reading_lines
+
+log = logging.getLogger(__name__)
 
 TEXT = "alert_text"
 _RANK = {AlertState.PENDING: 0, AlertState.FIRING: 1, AlertState.RESOLVED: 2}
@@ -65,6 +68,29 @@ def alert_from_parts(*, rule: str, labels: Labels, state: AlertState, severity: 
                  clause=str(fields.get("clause", "")))
 
 
-def state_rank(state: AlertState) -> int:
-    """Lifecycle order, for transitions that share a timestamp."""
-    return _RANK[state]
+Point = tuple[dict[str, str], float, dict[str, float | str]]
+"""One stored point: its tags, its time (epoch s) and its fields."""
+
+
+def rebuild(alert_points: Iterable[Point], text_points: Iterable[Point], *, where: str) -> list[Alert]:
+    """Alert transitions from ``alerts`` points joined with their ``alert_text`` points (by
+    fingerprint, state and time), oldest first; in one instant, in lifecycle order."""
+    texts: dict[tuple[str, str, float], dict[str, float | str]] = {}
+    for tags, ts, fields in text_points:
+        key = (tags.get("fingerprint", ""), tags.get("state", ""), ts)
+        texts.setdefault(key, {"summary": tags.get("summary", ""), "clause": tags.get("clause", "")})
+        texts[key].update({("active_at" if k == "value" else k): v for k, v in fields.items()})
+    found = []
+    for tags, ts, fields in alert_points:
+        labels = dict(tags)
+        rule, severity, state = (labels.pop(k, "") for k in ("rule", "severity", "state"))
+        try:
+            parts = (AlertState(state), Severity(severity))
+        except ValueError:
+            log.warning("%s: an alerts point at %s has state %r, severity %r: skipped", where, ts,
+                        state, severity)
+            continue
+        text = texts.get((fingerprint(rule, labels), state, ts), {})
+        found.append(alert_from_parts(rule=rule, labels=labels, state=parts[0], severity=parts[1],
+                                      ts=ts, fields={**fields, **text}))
+    return sorted(found, key=lambda a: (stamp(a), _RANK[a.state], a.fingerprint))

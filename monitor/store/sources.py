@@ -19,14 +19,20 @@ class Source(enum.Enum):
     """The store a report is built from."""
 
     SQLITE = "sqlite"
+    INFLUXDB = "influxdb"
     VICTORIAMETRICS = "victoriametrics"
 
 
 def open_remote(source: Source, settings: InfluxSettings) -> Store:
-    """The shared store of ``[store.influxdb]`` (url, token, bucket), read-only."""
+    """The shared store of ``[store.influxdb]`` (url, token, bucket), read-only: InfluxQL for
+    InfluxDB 1.x, the export and query APIs for VictoriaMetrics."""
     if not settings.url:
         raise StoreError(f"--source {source.value} reads where [store.influxdb] writes, but "
                          "store.influxdb.url is empty", retryable=False)
+    if source is Source.INFLUXDB:
+        from monitor.store.influxql_read import InfluxQLSource
+
+        return InfluxQLSource(settings)
     from monitor.store.victoria_read import VictoriaSource
 
     return VictoriaSource(settings)

@@ -7,19 +7,17 @@ import json
 import logging
 import math
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from monitor.core.errors import StoreError
-from monitor.core.model import Alert, AlertState, Reading, Severity, fingerprint
-from monitor.store.alert_text import TEXT, alert_from_parts, stamp, state_rank
+from monitor.core.model import Alert, Reading
+from monitor.store.alert_text import TEXT, Point, rebuild
 from monitor.store.base import Rollup, Store
+from monitor.store.http_read import Reader
 from monitor.store.influx_lines import ALERTS
-from monitor.store.settings import InfluxSettings, public_url
+from monitor.store.settings import InfluxSettings
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +26,6 @@ HOUR = 3600
 # hour [hour, hour + 1h) of millisecond timestamps, the same hours SQLite rolls up.
 _LAST_MS = 3599.999
 _ROLLUPS = ("min_over_time", "max_over_time", "sum_over_time", "count_over_time")
-# Labels the store adds (VictoriaMetrics puts the write's bucket in `db`) or the alert line does.
-_ALERT_TAGS = ("rule", "severity", "state")
 
 
 class VictoriaSource:
@@ -38,15 +34,7 @@ class VictoriaSource:
 
     def __init__(self, settings: InfluxSettings) -> None:
         self.settings = settings
-        self.where = public_url(settings.url)
-        self._base = settings.url.rstrip("/")
-        token = settings.token.get_secret_value() if settings.token else ""
-        self._headers = {"Accept-Encoding": "identity"}
-        if token:
-            # VictoriaMetrics (or vmauth before it) takes Basic user:password or a Bearer token.
-            import base64
-            self._headers["Authorization"] = (
-                "Basic " + base64.b64encode(token.encode()).decode() if ":" in token else f"Bearer {token}")
+        self.http = Reader(settings, name="victoriametrics", scheme="Bearer")
 
     # -- the Store protocol: reading ------------------------------------------------------------
 
@@ -88,46 +76,33 @@ class VictoriaSource:
     def alerts(self, start: float, end: float) -> list[Alert]:
         """Alert transitions whose own time is in ``[start, end)``, oldest first: the ``alerts``
         measurement's numbers joined with the ``alert_text`` series that carries its strings."""
-        points: dict[tuple[tuple[tuple[str, str], ...], float], dict[str, float]] = defaultdict(dict)
+        return rebuild(self._points(ALERTS, ("value", "firing"), start, end),
+                       self._points(TEXT, ("value", "fired_at", "resolved_at"), start, end),
+                       where=f"victoriametrics {self.http.where}")
+
+    def _points(self, measurement: str, fields: tuple[str, ...], start: float, end: float
+                ) -> list[Point]:
+        """Every point of ``measurement`` with its numeric ``fields`` (one series each here)."""
+        by_point: dict[tuple[tuple[tuple[str, str], ...], float], dict[str, float | str]] = {}
+        names = "|".join(fields)
         for labels, stamps, values in self._export(
-                self._selector("", None, name_re=f"{ALERTS}_(value|firing)"), start, end):
-            name = labels.pop("__name__")[len(ALERTS) + 1:]
+                self._selector("", None, name_re=f"{measurement}_({names})"), start, end):
+            name = labels.pop("__name__")[len(measurement) + 1:]
+            key = tuple(sorted(labels.items()))
             for ts, v in zip(stamps, values, strict=True):
                 if start <= ts < end:
-                    points[(tuple(sorted(labels.items())), ts)][name] = v
-        texts: dict[tuple[str, str, float], dict[str, float | str]] = {}
-        for labels, stamps, values in self._export(
-                self._selector("", None, name_re=f"{TEXT}_(value|fired_at|resolved_at)"), start, end):
-            name = labels.pop("__name__")[len(TEXT) + 1:]
-            name = "active_at" if name == "value" else name
-            for ts, v in zip(stamps, values, strict=True):
-                texts.setdefault((labels.get("fingerprint", ""), labels.get("state", ""), ts),
-                                 {"summary": labels.get("summary", ""),
-                                  "clause": labels.get("clause", "")})[name] = v
-        found = []
-        for (key, ts), fields in points.items():
-            tags = dict(key)
-            rule, severity, state = (tags.pop(k, "") for k in _ALERT_TAGS)
-            try:
-                parts = (AlertState(state), Severity(severity))
-            except ValueError:
-                log.warning("victoriametrics %s: an alerts point at %s has state %r, severity %r: "
-                            "skipped", self.where, ts, state, severity)
-                continue
-            text = texts.get((fingerprint(rule, tags), state, ts), {})
-            found.append(alert_from_parts(rule=rule, labels=tags, state=parts[0], severity=parts[1],
-                                          ts=ts, fields={**fields, **text}))
-        return sorted(found, key=lambda a: (stamp(a), state_rank(a.state), a.fingerprint))
+                    by_point.setdefault((key, ts), {})[name] = v
+        return [(dict(key), ts, point) for (key, ts), point in by_point.items()]
 
     # -- the Store protocol: writing is not this source's business -----------------------------
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Refused: daemons write to the shared store through their InfluxDB output."""
-        raise StoreError(f"victoriametrics {self.where}: a report source is read-only", retryable=False)
+        self.http.refuse()
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Refused, as ``write``."""
-        self.write(())
+        self.http.refuse()
 
     def flush(self) -> None:
         """Nothing is buffered."""
@@ -147,7 +122,7 @@ class VictoriaSource:
 
     def _export(self, selector: str, start: float, end: float
                 ) -> Iterator[tuple[dict[str, str], list[float], list[float]]]:
-        body = self._post("/api/v1/export", {"match[]": selector, "start": f"{start:.3f}",
+        body = self.http.post("/api/v1/export", {"match[]": selector, "start": f"{start:.3f}",
                                              "end": f"{end:.3f}"})
         for line in body.splitlines():
             if line.strip():
@@ -158,32 +133,18 @@ class VictoriaSource:
 
     def _range(self, query: str, start: float, end: float
                ) -> Iterator[tuple[dict[str, str], list[tuple[float, float]]]]:
-        body = self._post("/api/v1/query_range", {"query": query, "start": f"{start:.3f}",
+        body = self.http.post("/api/v1/query_range", {"query": query, "start": f"{start:.3f}",
                                                   "end": f"{end:.3f}", "step": f"{HOUR}s",
                                                   "nocache": "1"})
         doc = json.loads(body)
         if doc.get("status") != "success":
-            raise StoreError(f"victoriametrics {self.where}: query_range: {doc.get('error', doc)}",
+            raise StoreError(f"victoriametrics {self.http.where}: query_range: {doc.get('error', doc)}",
                              retryable=False)
         for series in doc["data"]["result"]:
             labels = dict(series["metric"])
             labels.pop("db", None)
             labels.pop("__name__", None)  # some rollup functions keep the name, some drop it
             yield labels, [(float(t), float(v)) for t, v in series["values"]]
-
-    def _post(self, path: str, form: dict[str, str]) -> bytes:
-        req = urllib.request.Request(self._base + path, data=urllib.parse.urlencode(form).encode(),
-                                     headers=self._headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=self.settings.timeout) as resp:
-                data: bytes = resp.read()
-                return data
-        except urllib.error.HTTPError as err:
-            detail = err.read(300).decode("utf-8", "replace").strip()
-            raise StoreError(f"victoriametrics {self.where}{path}: HTTP {err.code}: {detail}",
-                             retryable=err.code >= 500) from None
-        except OSError as err:
-            raise StoreError(f"victoriametrics {self.where}{path}: {err}", retryable=True) from None
 
 
 def _quote(text: str) -> str:

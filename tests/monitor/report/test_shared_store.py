@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,10 +15,12 @@ import pytest
 
 from monitor.cli import parser
 from monitor.core.model import Alert, AlertState, Reading, Severity
+from monitor.store.alert_text import alert_text_lines
 from monitor.store.influx import InfluxOutput
+from monitor.store.influx_lines import LineEncoder
 from monitor.store.settings import InfluxSettings
 from monitor.store.sqlite import SQLiteStore
-from tests.monitor.store.servers import VictoriaMetrics
+from tests.monitor.store.servers import InfluxDB1, VictoriaMetrics
 
 HQ, BRANCH = "总部", "分院"
 
@@ -68,6 +69,25 @@ def shared(seed: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         vm.stop()
 
 
+@pytest.fixture(scope="module")
+def influx1(seed: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of an InfluxDB 1.6 holding both sites. It has no v2 write API, so roomwatch's own
+    line encoder's lines go to its v1 /write (the encoding is what the InfluxDB output sends)."""
+    server = InfluxDB1(tmp_path_factory.mktemp("influx1") / "db")
+    server.start()
+    try:
+        branch, branch_alerts = branch_week(seed)
+        hq_alerts = [dataclasses.replace(a, labels={**a.labels, "site": HQ}) for a in seed.alerts()]
+        encoder = LineEncoder("ms")
+        lines = encoder.readings([*labelled(seed.readings(), HQ), *branch])
+        lines += encoder.alerts(hq_alerts + branch_alerts) + alert_text_lines(hq_alerts + branch_alerts)
+        for start in range(0, len(lines), 20000):
+            server.write(lines[start:start + 20000])
+        yield server.url
+    finally:
+        server.stop()
+
+
 def settings(url: str) -> InfluxSettings:
     return InfluxSettings.model_validate({"url": url, "bucket": "roomwatch", "flush_interval": "50ms",
                                           "timeout": "10s"})
@@ -107,14 +127,23 @@ def test_report_from_victoriametrics_equals_the_sqlite_report(
         shared: tuple[Path, str], seed: ModuleType, tmp_path: Path) -> None:
     db, url = shared
     local = report(tmp_path, seed, db, url)
-    started = time.monotonic()
     remote = report(tmp_path, seed, db, url, "--source", "victoriametrics", "--site", HQ)
-    assert time.monotonic() - started < 60
     assert local["has_data"] and local["incidents"] and local["outside_band_s"]
     assert digits(remote) == digits(local)
     for lang in ("zh", "en"):  # what people read is the same to the character
         assert report(tmp_path, seed, db, url, "--source", "victoriametrics", "--site", HQ, "--lang", lang,
                       fmt="md") == report(tmp_path, seed, db, url, "--lang", lang, fmt="md")
+
+
+def test_report_from_influxdb_1_equals_the_sqlite_report(
+        shared: tuple[Path, str], influx1: str, seed: ModuleType, tmp_path: Path) -> None:
+    db, _ = shared
+    local = report(tmp_path, seed, db, influx1)
+    remote = report(tmp_path, seed, db, influx1, "--source", "influxdb", "--site", HQ)
+    assert local["incidents"] and remote == local  # InfluxDB keeps float64: no digits lost
+    branch = report(tmp_path, seed, db, influx1, "--source", "influxdb", "--site", BRANCH)
+    assert [i["device"] for i in branch["incidents"]] == ["sw-branch"]
+    assert "sw-core" not in json.dumps(branch)
 
 
 def test_all_sites_holds_the_branch_too(shared: tuple[Path, str], seed: ModuleType,
