@@ -2,7 +2,8 @@
 fields) needs to rebuild an alert transition of the ``alerts`` measurement, and the rebuild.
 
 One point per transition, at the transition's own time: tags ``fingerprint``, ``state``,
-``summary`` and ``clause`` (the strings, as tags, since only tags survive everywhere) and the
+``summary`` and ``clause`` (the strings, as tags, since only tags survive everywhere), ``empty``
+(the alert's labels whose value is "", which no store keeps as tags) and the
 numbers ``value`` (= active_at), ``fired_at`` and ``resolved_at`` in epoch seconds. The
 ``alerts`` measurement itself is unchanged, so existing InfluxDB queries and dashboards keep
 working; an alert has few transitions, so the extra series stay few.
@@ -35,7 +36,7 @@ def alert_text_lines(alerts: Iterable[Alert], *, precision: str = "ms") -> list[
     lines = []
     for a in alerts:
         tags = {"fingerprint": a.fingerprint, "state": a.state.value, "summary": a.summary,
-                "clause": a.clause}
+                "clause": a.clause, "empty": ",".join(sorted(k for k, v in a.labels.items() if v == ""))}
         line = reading_lines([Reading(TEXT, a.active_at, tags, stamp(a))], precision=precision)[0]
         head, ts = line.rsplit(" ", 1)  # fields are numbers: the last space starts the time
         extra = "".join(f",{name}={at!r}" for name, at in (("fired_at", a.fired_at),
@@ -76,14 +77,24 @@ def rebuild(alert_points: Iterable[Point], text_points: Iterable[Point], *, wher
     """Alert transitions from ``alerts`` points joined with their ``alert_text`` points (by
     fingerprint, state and time), oldest first; in one instant, in lifecycle order."""
     texts: dict[tuple[str, str, float], dict[str, float | str]] = {}
+    empty: dict[tuple[str, float], list[str]] = {}  # labels whose value "" no store keeps as a tag
     for tags, ts, fields in text_points:
         key = (tags.get("fingerprint", ""), tags.get("state", ""), ts)
         texts.setdefault(key, {"summary": tags.get("summary", ""), "clause": tags.get("clause", "")})
         texts[key].update({("active_at" if k == "value" else k): v for k, v in fields.items()})
+        if tags.get("empty"):
+            empty.setdefault((key[1], ts), []).append(tags["empty"])
     found = []
     for tags, ts, fields in alert_points:
         labels = dict(tags)
         rule, severity, state = (labels.pop(k, "") for k in ("rule", "severity", "state"))
+        # Which alert_text point is this one's? The one whose fingerprint the labels give once
+        # their empty labels are back (an empty label is part of the alert's identity).
+        for names in empty.get((state, ts), ()):
+            full = {**labels, **dict.fromkeys(names.split(","), "")}
+            if (fingerprint(rule, full), state, ts) in texts:
+                labels = full
+                break
         try:
             parts = (AlertState(state), Severity(severity))
         except ValueError:
