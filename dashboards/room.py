@@ -143,13 +143,13 @@ def ups() -> list[dict[str, Any]]:
         # One series per line (phase): a three-phase UPS shows L1, L2 and L3.
         panel(
             "负载 Output load",
-            [target(q("ups_output_load_percent", by="device, line"), alias="$tag_device L$tag_line")],
+            [target(q("ups_output_load_percent", by="device, phase"), alias="$tag_device L$tag_phase")],
             unit="percent",
             minmax=(0, 100),
         ),
         panel(
             "输入电压 Input voltage",
-            [target(q("ups_input_voltage_volts", by="device, line"), alias="$tag_device L$tag_line")],
+            [target(q("ups_input_voltage_volts", by="device, phase"), alias="$tag_device L$tag_phase")],
             unit="volt",
         ),
         panel(

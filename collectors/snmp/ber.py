@@ -1,11 +1,11 @@
-"""SNMP v1/v2c messages in BER: encode GET, GETNEXT and GETBULK requests, decode responses.
+"""SNMP messages in BER: encode GET, GETNEXT and GETBULK PDUs and v1/v2c requests, decode responses.
 
-This is the fast path for community-based polling. net-snmp's client, as wrapped by ezsnmp
-2.x, prints every varbind to text and parses it back with ``std::regex``, about 40 µs of CPU
-per varbind; decoding the BER here costs a few µs. v3 (USM keys, encryption) stays with
-ezsnmp. Values are given as net-snmp would print them, so both paths yield the same ``Var``:
-numbers as decimal text, OIDs dotted, OCTET STRINGs as text when every byte is printable
-ASCII or white space (type ``STRING``), else as bytes (type ``Hex-STRING``).
+This is the fast path for polling. net-snmp's client, as wrapped by ezsnmp 2.x, prints every
+varbind to text and parses it back with ``std::regex``, about 40 µs of CPU per varbind;
+decoding the BER here costs a few µs. v3 wraps the same PDUs in its own header (``v3``).
+Values are given as net-snmp would print them: numbers as decimal text, OIDs dotted, OCTET
+STRINGs as text when every byte is printable ASCII or white space (type ``STRING``), else as
+bytes (type ``Hex-STRING``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from collectors.snmp.var import Var
 
-GET, GETNEXT, RESPONSE, GETBULK = 0xA0, 0xA1, 0xA2, 0xA5
+GET, GETNEXT, RESPONSE, GETBULK, REPORT = 0xA0, 0xA1, 0xA2, 0xA5, 0xA8
 
 _TYPES = {0x02: "INTEGER", 0x04: "STRING", 0x05: "NULL", 0x06: "OID", 0x40: "IpAddress",
           0x41: "Counter32", 0x42: "Gauge32", 0x43: "Timeticks", 0x44: "Opaque", 0x46: "Counter64",
@@ -52,12 +52,14 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(raw),)) + raw
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
+    """One tag-length-value."""
     return bytes((tag,)) + _length(len(body)) + body
 
 
-def _int(n: int) -> bytes:
-    return _tlv(0x02, n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True))
+def integer(n: int) -> bytes:
+    """A whole INTEGER TLV."""
+    return tlv(0x02, n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True))
 
 
 def encode_oid(oid: str) -> bytes:
@@ -88,15 +90,20 @@ def _encode_oid(oid: str) -> bytes:
 
 def encode_request(version: str, community: bytes, pdu: int, request_id: int, oids: list[str],
                    max_repetitions: int = 0) -> bytes:
-    """A whole request message; GETBULK asks every OID with ``max_repetitions`` (no non-repeaters)."""
-    binds = b"".join(_tlv(0x30, _tlv(0x06, encode_oid(o)) + b"\x05\x00") for o in oids)
+    """A whole v1/v2c request message (see ``encode_pdu``)."""
+    body = encode_pdu(pdu, request_id, oids, max_repetitions)
+    return tlv(0x30, integer(0 if version == "1" else 1) + tlv(0x04, community) + body)
+
+
+def encode_pdu(pdu: int, request_id: int, oids: list[str], max_repetitions: int = 0) -> bytes:
+    """A request PDU; GETBULK asks every OID with ``max_repetitions`` (no non-repeaters)."""
+    binds = b"".join(tlv(0x30, tlv(0x06, encode_oid(o)) + b"\x05\x00") for o in oids)
     second = max_repetitions if pdu == GETBULK else 0
-    body = _int(request_id) + _int(0) + _int(second) + _tlv(0x30, binds)
-    return _tlv(0x30, _int(0 if version == "1" else 1) + _tlv(0x04, community) + _tlv(pdu, body))
+    return tlv(pdu, integer(request_id) + integer(0) + integer(second) + tlv(0x30, binds))
 
 
-def _header(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of value, end of value) of the TLV at ``pos``."""
+def header(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the TLV at ``pos``; BerError if it overruns."""
     try:
         tag = data[pos]
         n = data[pos + 1]
@@ -115,8 +122,9 @@ def _header(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, pos, end
 
 
-def _expect(data: bytes, pos: int, tag: int) -> tuple[int, int]:
-    got, start, end = _header(data, pos)
+def expect(data: bytes, pos: int, tag: int) -> tuple[int, int]:
+    """(start, end) of the value of the TLV at ``pos``, which must carry ``tag``."""
+    got, start, end = header(data, pos)
     if got != tag:
         raise BerError(f"expected tag {tag:#x}, got {got:#x}")
     return start, end
@@ -173,33 +181,48 @@ def decode_response(data: bytes) -> Response:
 
 
 def _decode(data: bytes) -> Response:
-    start, end = _expect(data, 0, 0x30)
-    s, pos = _expect(data, start, 0x02)          # version
-    s, pos = _expect(data, pos, 0x04)            # community (not checked: the request id is)
-    tag, s, pdu_end = _header(data, pos)
+    start, end = expect(data, 0, 0x30)
+    _, pos = expect(data, start, 0x02)          # version
+    _, pos = expect(data, pos, 0x04)            # community (not checked: the request id is)
+    tag, response = decode_pdu(data, pos, end)
     if tag != RESPONSE:
+        raise BerError(f"not a response PDU ({tag:#x})")
+    return response
+
+
+def decode_pdu(data: bytes, pos: int, end: int) -> tuple[int, Response]:
+    """The PDU at ``pos`` (which must end by ``end``): its tag and its fields."""
+    try:
+        return _decode_pdu(data, pos, end)
+    except IndexError:
+        raise BerError("truncated") from None
+
+
+def _decode_pdu(data: bytes, pos: int, end: int) -> tuple[int, Response]:
+    tag, s, pdu_end = header(data, pos)
+    if tag not in (RESPONSE, REPORT):
         raise BerError(f"not a response PDU ({tag:#x})")
     fields = []
     pos = s
     for _ in range(3):
-        s, pos = _expect(data, pos, 0x02)
+        s, pos = expect(data, pos, 0x02)
         fields.append(int.from_bytes(data[s:pos], "big", signed=True))
-    s, list_end = _expect(data, pos, 0x30)
+    s, list_end = expect(data, pos, 0x30)
     if list_end > pdu_end or pdu_end > end:
         raise BerError("bad lengths")
     out: list[Var] = []
     pos = s
     cache = _OID_CACHE
     while pos < list_end:
-        # The common shape inline (short lengths); anything else through _header, which checks.
+        # The common shape inline (short lengths); anything else through header(), which checks.
         if data[pos] == 0x30 and data[pos + 1] < 0x80 and data[pos + 2] == 0x06 and data[pos + 3] < 0x80:
             end_vb = pos + 2 + data[pos + 1]
             os_, oe = pos + 4, pos + 4 + data[pos + 3]
             pos = end_vb
         else:
-            s, pos = _expect(data, pos, 0x30)
-            os_, oe = _expect(data, s, 0x06)
-        vtag, vs, ve = _header(data, oe)
+            s, pos = expect(data, pos, 0x30)
+            os_, oe = expect(data, s, 0x06)
+        vtag, vs, ve = header(data, oe)
         if ve != pos or pos > list_end:
             raise BerError("bad varbind")
         raw_oid = data[os_:oe]
@@ -214,17 +237,21 @@ def _decode(data: bytes) -> Response:
         else:
             kind, value = _value(vtag, data[vs:ve])
             out.append(Var(oid, kind, value))
-    return Response(fields[0], fields[1], fields[2], out)
+    return tag, Response(fields[0], fields[1], fields[2], out)
 
 
 def peek_request_id(data: bytes) -> int | None:
-    """The request id of a response datagram, or None if it does not look like one."""
+    """The request id of a response datagram (v3: its msgID), or None if it does not look like one."""
     try:
-        start, _ = _expect(data, 0, 0x30)
-        _, pos = _expect(data, start, 0x02)
-        _, pos = _expect(data, pos, 0x04)
-        _, s, _ = _header(data, pos)
-        s, e = _expect(data, s, 0x02)
+        start, _ = expect(data, 0, 0x30)
+        _, pos = expect(data, start, 0x02)
+        if data[pos] == 0x30:  # v3: msgGlobalData, whose first field is the msgID
+            s, _ = expect(data, pos, 0x30)
+            s, e = expect(data, s, 0x02)
+            return int.from_bytes(data[s:e], "big", signed=True)
+        _, pos = expect(data, pos, 0x04)
+        _, s, _ = header(data, pos)
+        s, e = expect(data, s, 0x02)
         return int.from_bytes(data[s:e], "big", signed=True)
-    except BerError:
+    except (BerError, IndexError):
         return None

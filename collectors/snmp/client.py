@@ -1,11 +1,10 @@
-"""SNMP GET and table walks: v1/v2c in BER over one asyncio socket, v3 over net-snmp (ezsnmp).
+"""SNMP GET and table walks: v1, v2c and v3 in BER over one asyncio socket per address family.
 
-v1/v2c requests are encoded and decoded here (``ber``) and sent on a socket all devices share
-(``transport``): no thread, no per-varbind text round trip. ezsnmp 2.x prints each varbind and
-parses it back with ``std::regex`` (about 40 µs of CPU per varbind, several times the BER
-path; see bench/bench_snmp.py), but it brings net-snmp's USM for v3, so v3 devices use it, in
-worker threads (ezsnmp calls block but release the GIL while waiting). One gate caps the
-requests in flight across all devices and both paths.
+Requests are encoded and decoded here (``ber``; v3's header, digest and encryption in ``v3``
+and ``usm``) and sent on a socket all devices share (``transport``): no thread, no
+per-varbind text round trip (ezsnmp 2.x, which v3 went through before, costs about 40 µs of
+CPU per varbind; see bench/bench_snmp.py). One gate caps the requests in flight across all
+devices.
 
 Walks ask for several table columns in one GETBULK (or GETNEXT with ``bulk = false``) and
 follow each column until it leaves its subtree; an agent that returns a non-increasing OID
@@ -19,25 +18,24 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+
+from pydantic import SecretStr
 
 from collectors.snmp import ber
 from collectors.snmp.options import SnmpOptions
 from collectors.snmp.sizing import Sizes, Sizing, answered, ladder, timed_out
 from collectors.snmp.transport import Address, Transport
+from collectors.snmp.usm import Credentials, KeyCache
+from collectors.snmp.v3 import V3Error, V3Session
 from collectors.snmp.var import Var
 from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 __all__ = ["Client", "SnmpShared", "Table", "Var"]
 
 _ERROR_TYPES = frozenset({"NOSUCHOBJECT", "NOSUCHINSTANCE", "ENDOFMIBVIEW"})
-# ezsnmp spells some exceptions as net-snmp's sentences ("No more variables left in this MIB View").
-_ERROR_PREFIX = "No "
 # A walk never asks more than this many requests: a broken agent must not keep us forever.
 _MAX_REQUESTS = 2000
 # ifXTable's ifHC* columns (ifHCInOctets .6 to ifHCOutBroadcastPkts .13) hold only Counter64,
@@ -57,12 +55,12 @@ class SnmpTimeout(CollectError):
 
 @dataclass
 class SnmpShared:
-    """What all SNMP devices share: the v1/v2c sockets, the v3 worker threads, the cap on
-    requests in flight, and each device's request size (``sizes``, in the state dir)."""
+    """What all SNMP devices share: the sockets, the cap on requests in flight, each device's
+    request size (``sizes``, in the state dir) and the v3 keys made from pass phrases."""
 
     max_concurrent: int = 64
     sizes: Sizes = field(default_factory=Sizes)
-    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    keys: KeyCache = field(default_factory=KeyCache, repr=False)
     _gate: asyncio.Semaphore | None = field(default=None, repr=False)
     _sockets: dict[int, Transport] = field(default_factory=dict, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
@@ -76,17 +74,9 @@ class SnmpShared:
             self._loop, self._gate = loop, asyncio.Semaphore(self.max_concurrent)
         return self._gate
 
-    async def run(self, func: Callable[[], T]) -> T:
-        """Run a blocking SNMP call in a worker thread, at most ``max_concurrent`` at once."""
-        gate = self._here()
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.max_concurrent, thread_name_prefix="snmp")
-        async with gate:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, func)
-
     async def request(self, family: int, target: Address, encode: Callable[[int], bytes], timeout: float,
                       retries: int) -> bytes:
-        """Send a v1/v2c request on the shared socket and wait for its answer (TimeoutError)."""
+        """Send a request on the shared socket and wait for its answer (TimeoutError)."""
         gate = self._here()
         async with gate:
             sock = self._sockets.get(family)
@@ -95,13 +85,10 @@ class SnmpShared:
             return await sock.request(target, encode, timeout, retries)
 
     def close(self) -> None:
-        """Close the sockets and stop the worker threads (requests in flight time out)."""
+        """Close the sockets (requests in flight time out)."""
         for sock in self._sockets.values():
             sock.close()
         self._sockets.clear()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
 
 
 _PDU = {"get": ber.GET, "get_next": ber.GETNEXT, "bulk_get": ber.GETBULK}
@@ -119,73 +106,54 @@ class Client:
         self.shared = shared
         self.requests = 0
         self.varbinds = 0  # answered varbinds, for the benchmark and the probe command
-        self._sessions: dict[tuple[int, int], Any] = {}  # v3: ezsnmp sessions by (reps, retries)
-        self._target: tuple[int, Address] | None = None  # v1/v2c: address family and socket address
+        self._target: tuple[int, Address] | None = None  # address family and socket address
+        self._v3 = _v3_session(options, shared.keys) if options.version == "3" else None
         self._reps = options.max_repetitions  # lowered for good when the agent answers tooBig
         self._ladder = ladder(options.max_repetitions, options.bulk and options.version != "1")
-
-    def _open(self, reps: int, retries: int) -> Any:
-        from ezsnmp import Session  # imported here: the C library loads only when SNMP is used
-
-        opts = self.options
-        kw: dict[str, Any] = {
-            "hostname": self.address, "port_number": str(self.port), "timeout": str(opts.timeout),
-            "retries": str(retries), "print_oids_numerically": True, "print_full_oids": True,
-            "print_timeticks_numerically": True, "print_enums_numerically": True,
-            "set_max_repeaters_to_num": str(max(reps, 1)),
-        }
-        if opts.version == "3":
-            kw.update(version="3", security_username=opts.user, security_level=opts.security_level,
-                      context=opts.context)
-            if opts.auth_protocol and opts.auth_key:
-                kw.update(auth_protocol=opts.auth_protocol, auth_passphrase=opts.auth_key.get_secret_value())
-            if opts.priv_protocol and opts.priv_key:
-                kw.update(privacy_protocol=opts.priv_protocol,
-                          privacy_passphrase=opts.priv_key.get_secret_value())
-        else:
-            assert opts.community is not None
-            kw.update(version=opts.version, community=opts.community.get_secret_value())
-        return Session(**kw)
 
     async def _call(self, what: str, method: str, oids: list[str], reps: int = 0,
                     retries: int | None = None) -> list[Var]:
         """One request; ``reps`` caps GETBULK's max-repetitions, ``retries`` overrides the option's."""
         tries = self.options.retries if retries is None else retries
         reps = min(reps or self.options.max_repetitions, self._reps)
-        if self.options.version == "3":
-            return await self.shared.run(lambda: self._call_netsnmp(what, method, oids, reps, tries))
-        return await self._call_community(what, method, oids, reps, tries)
+        return await self._call_ber(what, method, oids, reps, tries)
 
-    async def _call_community(self, what: str, method: str, oids: list[str], reps: int,
-                              retries: int) -> list[Var]:
+    async def _call_ber(self, what: str, method: str, oids: list[str], reps: int, retries: int) -> list[Var]:
         opts = self.options
-        assert opts.community is not None
         family, target = await self._resolve(what)
-        community = opts.community.get_secret_value().encode()
         pdu = _PDU[method]
-        self.requests += 1
+
+        async def send(encode: Callable[[int], bytes]) -> bytes:
+            self.requests += 1
+            return await self.shared.request(family, target, encode, opts.timeout, retries)
+
         try:
-            data = await self.shared.request(
-                family, target,
-                lambda rid: ber.encode_request(opts.version, community, pdu, rid, oids, reps),
-                opts.timeout, retries)
+            if self._v3 is not None:
+                answer = await self._v3.exchange(send, pdu, oids, reps)
+            else:
+                assert opts.community is not None
+                community = opts.community.get_secret_value().encode()
+                answer = ber.decode_response(await send(
+                    lambda rid: ber.encode_request(opts.version, community, pdu, rid, oids, reps)))
         except TimeoutError:
+            # net-snmp drops a message it cannot decrypt or whose context it lacks, without a report
+            hint = "; a wrong priv_key or context looks the same" if self._v3 else ""
             raise SnmpTimeout(f"snmp {self.device}: {what}: timeout (no answer from "
-                              f"{self.address}:{self.port})") from None
-        try:
-            answer = ber.decode_response(data)
+                              f"{self.address}:{self.port}{hint})") from None
         except ber.BerError as err:
             raise CollectError(f"snmp {self.device}: {what}: malformed answer: {err}") from None
+        except V3Error as err:
+            raise CollectError(f"snmp {self.device}: {what}: v3 user {opts.user!r}: {err}") from None
         status, index = answer.error_status, answer.error_index
         if status == 2 and opts.version == "1" and 1 <= index <= len(oids):
             # v1 noSuchName: the whole PDU fails for one OID; ask again without it, as net-snmp does
             others = oids[:index - 1] + oids[index:]
-            rest = await self._call_community(what, method, others, reps, retries) if others else []
+            rest = await self._call_ber(what, method, others, reps, retries) if others else []
             missing = "ENDOFMIBVIEW" if pdu == ber.GETNEXT else "NOSUCHOBJECT"
             return [*rest[:index - 1], Var(oids[index - 1], missing, ""), *rest[index - 1:]]
         if status == 1 and pdu == ber.GETBULK and self._reps > 1:
             self._reps //= 2  # tooBig: this agent wants smaller answers, from now on
-            return await self._call_community(what, method, oids, min(reps, self._reps), retries)
+            return await self._call_ber(what, method, oids, min(reps, self._reps), retries)
         if status:
             name = ber.ERRORS[status] if status < len(ber.ERRORS) else str(status)
             raise CollectError(f"snmp {self.device}: {what}: agent answered {name}")
@@ -202,35 +170,6 @@ class Client:
                     f"snmp {self.device}: {what}: cannot resolve {self.address}: {err}") from None
             self._target = (infos[0][0], infos[0][4])
         return self._target
-
-    def _call_netsnmp(self, what: str, method: str, oids: list[str], reps: int, retries: int) -> list[Var]:
-        from ezsnmp import TimeoutError as NetSnmpTimeout
-
-        session = self._sessions.get((reps, retries))
-        if session is None:
-            try:
-                session = self._sessions[(reps, retries)] = self._open(reps, retries)
-            except Exception as err:
-                raise CollectError(
-                    f"snmp {self.device}: cannot open session: {self._scrub(_reason(err))}") from None
-        self.requests += 1
-        try:
-            results = getattr(session, method)(oids)
-        except NetSnmpTimeout as err:
-            raise SnmpTimeout(f"snmp {self.device}: {what}: {self._scrub(_reason(err))}") from None
-        except Exception as err:
-            raise CollectError(f"snmp {self.device}: {what}: {self._scrub(_reason(err))}") from None
-        self.varbinds += len(results)
-        out = []
-        for r in results:
-            oid = r.oid.lstrip(".")
-            if r.index not in ("", None):
-                oid = f"{oid}.{r.index}"
-            value = r.converted_value if r.type == "Hex-STRING" else r.value
-            if r.type == "OID" and isinstance(value, str):
-                value = value.lstrip(".")
-            out.append(Var(oid, str(r.type), value))
-        return out
 
     async def get(self, oids: Sequence[str], what: str = "get") -> dict[str, Var]:
         """GET the OIDs; those the agent does not have are left out."""
@@ -323,22 +262,22 @@ class Client:
     def _set_sizing(self, new: Sizing) -> None:
         self.shared.sizes.put(self.device, new)
 
-    def _scrub(self, text: str) -> str:
-        # Belt and braces: no library message may carry a community or key into a log.
-        opts = self.options
-        for secret in (opts.community, opts.auth_key, opts.priv_key):
-            if secret is not None and secret.get_secret_value():
-                text = text.replace(secret.get_secret_value(), "<secret>")
-        return text
-
     def close(self) -> None:
-        """Forget the sessions (net-snmp closes its socket when the object goes); the v1/v2c
-        socket is shared and closed by ``SnmpShared.close``."""
-        self._sessions.clear()
+        """Nothing of its own to close: the socket is shared and closed by ``SnmpShared.close``."""
+
+
+def _v3_session(options: SnmpOptions, keys: KeyCache) -> V3Session:
+    def secret(value: SecretStr | None) -> bytes:
+        return value.get_secret_value().encode() if value is not None else b""
+
+    creds = Credentials(user=options.user.encode(), auth=options.auth_protocol,
+                        auth_key=secret(options.auth_key), priv=options.priv_protocol,
+                        priv_key=secret(options.priv_key))
+    return V3Session(creds, options.context, keys)
 
 
 def _is_error(var: Var) -> bool:
-    return var.type in _ERROR_TYPES or var.type.startswith(_ERROR_PREFIX)
+    return var.type in _ERROR_TYPES
 
 
 _KEYS: dict[str, tuple[int, ...]] = {}  # row indexes repeat across devices and polls
@@ -355,9 +294,3 @@ def _key(index: str) -> tuple[int, ...]:
             _KEYS.clear()
         _KEYS[index] = key
     return key
-
-
-def _reason(err: Exception) -> str:
-    # net-snmp's messages name the host and the problem, never the community or keys.
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text[:200]

@@ -13,7 +13,7 @@ from monitor.core.options import PluginOptions
 from monitor.core.secrets import Secret
 
 SAMPLE = """\
-# SNMP v1/v2c/v3 (v1/v2c through roomwatch's own BER codec on one socket; v3 through net-snmp).
+# SNMP v1/v2c/v3, all through roomwatch's own BER codec on one socket (v3: USM, authPriv).
 # Test a device before adding it: `roomwatch snmp probe ADDRESS --community C`
 # shows the profile it picks and every reading. profile = "auto" picks by sysObjectID/sysDescr
 # from collectors/snmp/profiles/*.toml (plus [snmp] profiles_dir). Readings: uptime_seconds,
@@ -48,7 +48,7 @@ auth_protocol = "SHA256"        # MD5 SHA SHA224 SHA256 SHA384 SHA512
 auth_key = "change-me-auth"   # at least 8 characters; better "env:…" or "file:snmp-auth"
 priv_protocol = "AES"           # DES AES AES192 AES256
 priv_key = "change-me-priv"
-context = ""
+context = ""                    # v3 context name (most agents: empty)
 # Shaped circuits: utilisation against the contract (000: 2/4/8 Mb/s WAN, 50/100 Mb/s
 # Internet), not the port speed. Keys are ifName.
 contracted_mbps = { "GigabitEthernet0/0/1" = 8, "GigabitEthernet0/0/2" = 100 }

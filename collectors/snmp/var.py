@@ -1,4 +1,4 @@
-"""One SNMP varbind as both SNMP paths (BER over asyncio, ezsnmp for v3) give it."""
+"""One SNMP varbind as the BER codec gives it (values printed as net-snmp prints them)."""
 
 from __future__ import annotations
 

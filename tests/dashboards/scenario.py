@@ -38,8 +38,8 @@ def scenario(now: float) -> tuple[list[Reading], list[Alert]]:
         add("ups_design_runtime_minutes", 30.0, ups)
         add("ups_on_bypass", 0.0, ups)
         for line in ("1", "2", "3"):
-            add("ups_output_load_percent", 42.0, ups, line=line)
-            add("ups_input_voltage_volts", 0.0 if i >= 4 else 221.0, ups, line=line)
+            add("ups_output_load_percent", 42.0, ups, phase=line)
+            add("ups_input_voltage_volts", 0.0 if i >= 4 else 221.0, ups, phase=line)
         add("ups_battery_replace", 0.0, ups)
         for dev, up in (
             (sw, 1.0),

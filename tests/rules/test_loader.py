@@ -167,7 +167,7 @@ def test_every_summary_renders_in_chinese_with_all_labels(rule: Rule) -> None:
               "link": "互联网", "ip": "192.0.2.9", "mac": "00:00:5e:00:53:01", "job": "oa-db",
               "window": "周六维护", "switch": "acc-sw-3", "port": "GE0/0/5", "from_port": "GE0/0/6",
               "interface": "eth1", "reason": "no CAP_NET_RAW", "output": "influxdb",
-              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1", "line": "2",
+              "unit": "1", "alarm": "high_pressure", "zone": "北", "door": "正门", "phase": "1",
               "product": "clamav", "check": "software", "path": "/var/log/auth.log", "log": "Security"}
     text = rule.render(labels, 1.0, rule.condition)
     assert "?" not in text and "{" not in text and re.search(r"[\u4e00-\u9fff]", text)

@@ -48,9 +48,9 @@ GOLDEN: dict[str, tuple[dict[str, dict[int, Any]], dict[tuple[str, tuple[tuple[s
                      **{121 + i: v for i, v in enumerate([2305, 87, 0, 0, 0, 0, 0, 0, 0, 0])},
                      1951: 236, 1952: 0, 1953: 0, 1954: 0, 1955: 512, 1956: 0, 1957: 0, 1958: 0,
                      1971: 1, 1972: 0, 1973: 0, 1974: 0}},
-        {("pdu_phase_current_amperes", (("phase", "L1"),)): 12.34,
-         ("pdu_phase_current_amperes", (("phase", "L2"),)): 15.6,
-         ("pdu_phase_current_amperes", (("phase", "L3"),)): 0.87,
+        {("pdu_phase_current_amperes", (("phase", "1"),)): 12.34,
+         ("pdu_phase_current_amperes", (("phase", "2"),)): 15.6,
+         ("pdu_phase_current_amperes", (("phase", "3"),)): 0.87,
          ("temperature_celsius", (("sensor", "probe-1"),)): 23.6,  # probe-2 reads 0: not plugged in
          ("humidity_percent", (("sensor", "probe-1"),)): 51.2,
          ("door_open", (("door", "door-1"),)): 1.0,

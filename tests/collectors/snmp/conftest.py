@@ -1,15 +1,17 @@
 """Real SNMP agents on loopback: snmpsim serving recordings, Debian's snmpd with a v3 user, and a
 port that never answers.
 
-Recordings come from PyPI ``snmpsim-data`` (decompressed into a tmp dir; the community is the
-file name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet-MIB by hand,
-because the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a
-device with most columns missing; ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
+Recordings come from PyPI ``snmpsim-data`` (decompressed into a tmp dir; the community is the file
+name) plus our own in ``data/``: ``apc-smart-ups`` is written from PowerNet-MIB by hand, because
+the ``UPS/apc-*`` recordings in snmpsim-data are rack PDUs, not UPSes; ``minimal`` is a device
+with most columns missing; ``hillstone-sg6000-handmade`` is written from HILLSTONE-SYSTEM-MIB
+(snmpsim-data has no Hillstone device), ``apc-ats-handmade`` from PowerNet-MIB's ats group (an ATS
+whose source A failed, running on B); ``cisco-c3560@N`` are the BRIDGE-MIB views of VLAN N that a
 Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data records only the
 default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
-snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each);
-``ups-three-phase-bypass`` is written by hand from RFC 1628 (snmpsim-data has no three-phase UPS
-in trouble): on bypass, phase L3 of the input lost, L2 of the output at 86 % load.
+snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each); ``ups-three-phase-bypass`` is
+written by hand from RFC 1628 (snmpsim-data has no three-phase UPS in trouble): on bypass, phase
+L3 of the input lost, L2 of the output at 86 % load.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,7 @@ RECORDINGS = (
     "network/switch/maipu-sm4200-16gef8ge-ac",
     "network/switch/dlink-des3200",
     "network/switch/dlink-des3038",
+    "network/switch/zte-zxr10-5250",
 )
 # Large recordings are served trimmed to what the collector reads (system group, IF-MIB,
 # HOST-RESOURCES, ENTITY names and sensors, and the vendor subtree of the profile): snmpsim
@@ -59,6 +63,7 @@ TRIMMED = {
     "bdcom-s5612": ("1.3.6.1.4.1.3320.3.6.",),
     "dcrs-5980-28t-dc": ("1.3.6.1.4.1.6339.100.1.",),
     "dlink-des3200": ("1.3.6.1.4.1.171.12.1.", "1.3.6.1.4.1.171.12.11."),
+    "zte-zxr10-5250": ("1.3.6.1.4.1.3902.15.2.30.1.", "1.3.6.1.4.1.3902.3.3.1.1."),
 }
 V3_USER, V3_AUTH, V3_PRIV = "rwatch", "auth-Pass-8412", "priv-Pass-5517"
 
@@ -128,13 +133,13 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         stop(proc)
 
 
-@pytest.fixture(scope="session")
-def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    """Debian's snmpd on loopback only, v2c community ``rw-public`` and a v3 authPriv user."""
+@contextmanager
+def running_snmpd(root: Path, users: str) -> Iterator[Agent]:
+    """Debian's snmpd on a loopback port with its config and state in ``root``: v2c community
+    ``rw-public`` plus ``users`` (createUser/rouser lines)."""
     exe = shutil.which("snmpd") or "/usr/sbin/snmpd"
     if not Path(exe).exists():
         pytest.skip("snmpd not installed (scripts/apt.d/snmp.txt)")
-    root = tmp_path_factory.mktemp("snmpd")
     port = free_udp_port()
     conf = root / "snmpd.conf"
     conf.write_text(
@@ -142,8 +147,7 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         "smuxsocket 127.0.0.1\n"          # else it also listens on 0.0.0.0:199
         "agentxsocket /dev/null\n"
         "rocommunity rw-public 127.0.0.1\n"
-        f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\n"
-        f"rouser {V3_USER} priv\n"
+        f"{users}"
         "sysName roomwatch-test\n", encoding="utf-8")
     persist = root / "persist"
     persist.mkdir()
@@ -155,6 +159,14 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         yield Agent(port, ("rw-public",))
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """Debian's snmpd on loopback only, v2c community ``rw-public`` and a v3 authPriv user."""
+    users = f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\nrouser {V3_USER} priv\n"
+    with running_snmpd(tmp_path_factory.mktemp("snmpd"), users) as agent:
+        yield agent
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ Delay = Callable[[int, int], float]
 def pdu_type(request: bytes) -> int:
     """The PDU tag of an SNMP v1/v2c message (0 if it is not one)."""
     try:
-        start, _ = ber._expect(request, 0, 0x30)
-        _, pos = ber._expect(request, start, 0x02)
-        _, pos = ber._expect(request, pos, 0x04)
+        start, _ = ber.expect(request, 0, 0x30)
+        _, pos = ber.expect(request, start, 0x02)
+        _, pos = ber.expect(request, pos, 0x04)
         return request[pos]
     except (ber.BerError, IndexError):
         return 0

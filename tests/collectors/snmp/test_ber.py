@@ -13,13 +13,13 @@ from tests.collectors.snmp.conftest import Agent
 
 
 def tlv(tag: int, body: bytes) -> bytes:
-    return ber._tlv(tag, body)
+    return ber.tlv(tag, body)
 
 
 def response(varbinds: list[tuple[str, int, bytes]], request_id: int = 77, status: int = 0) -> bytes:
     binds = b"".join(tlv(0x30, tlv(0x06, ber.encode_oid(o)) + tlv(tag, body)) for o, tag, body in varbinds)
-    pdu = ber._int(request_id) + ber._int(status) + ber._int(0) + tlv(0x30, binds)
-    return tlv(0x30, ber._int(1) + tlv(0x04, b"public") + tlv(ber.RESPONSE, pdu))
+    pdu = ber.integer(request_id) + ber.integer(status) + ber.integer(0) + tlv(0x30, binds)
+    return tlv(0x30, ber.integer(1) + tlv(0x04, b"public") + tlv(ber.RESPONSE, pdu))
 
 
 @pytest.mark.parametrize("oid", ["1.3.6.1.2.1.1.3.0", "1.3.6.1.4.1.2011.5.25.31.1.1.1.1.11.16777216",

@@ -32,7 +32,8 @@ CASES = [
     ("apc-smart-ups", "apc-ups"), ("minimal", "generic"),
     ("fortinet-xcu", "fortinet"), ("topsec-ngfw4000-uf", "topsec"), ("bdcom-s5612", "bdcom"),
     ("dcrs-5980-28t-dc", "dcn"), ("maipu-sm4200-16gef8ge-ac", "dcn"), ("dlink-des3200", "dlink"),
-    ("dlink-des3038", "dlink"),
+    ("dlink-des3038", "dlink"), ("zte-zxr10-5250", "zte"), ("hillstone-sg6000-handmade", "hillstone"),
+    ("apc-ats-handmade", "apc-ats"),
 ]
 VARYING = {"geist-temperature-sensor"}
 

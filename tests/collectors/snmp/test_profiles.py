@@ -22,6 +22,9 @@ def test_shipped_profiles_load_and_select() -> None:
         "1.3.6.1.4.1.171.10.113.3.1", "1.3.6.1.4.1.3320.1.283.0", "1.3.6.1.4.1.6339.1.1.2.29",
         "1.3.6.1.4.1.5651.1.102.16", "1.3.6.1.4.1.14331.1.4", "1.3.6.1.4.1.12356.101.1.30000",
         "1.3.6.1.4.1.705.1")] == ["dlink", "bdcom", "dcn", "dcn", "topsec", "fortinet", "eaton-ups"]
+    # and ZTE, Hillstone
+    assert [select(profiles, oid, "").name for oid in (
+        "1.3.6.1.4.1.3902.3.100.614", "1.3.6.1.4.1.28557.1.7")] == ["zte", "hillstone"]
     assert "host-resources" in profiles["generic"].sources
 
 

@@ -22,7 +22,7 @@ def _poll(agent: Agent, community: str, now: float, **kw: object) -> list[Readin
 
 
 def _lines(readings: list[Reading], metric: str) -> dict[str, float]:
-    return {r.labels["line"]: r.value for r in readings if r.metric == metric}
+    return {r.labels["phase"]: r.value for r in readings if r.metric == metric}
 
 
 def test_every_line_of_a_three_phase_ups_is_read(snmpsim: Agent) -> None:
@@ -50,7 +50,7 @@ def test_the_pack_judges_each_line(snmpsim: Agent) -> None:
     for minute in range(6):
         now = 1_700_000_000.0 + 60 * minute
         engine.ingest(_poll(snmpsim, "ups-three-phase-bypass", now))
-        fired += [(a.rule, a.labels.get("line", ""), a.summary) for a in engine.evaluate(now)
+        fired += [(a.rule, a.labels.get("phase", ""), a.summary) for a in engine.evaluate(now)
                   if a.state is AlertState.FIRING]
     assert fired == [
         ("ups_on_bypass", "", "ups-3ph UPS 处于旁路供电（负载未受 UPS 保护）"),
