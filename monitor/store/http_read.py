@@ -1,5 +1,5 @@
-"""One form POST to a shared store's read API, with its credentials, and errors that name the
-server (credentials and query strings left out)."""
+"""Reading a shared store over HTTP for a report source: one form POST with its credentials,
+errors that name the server (never a credential), and the refused writing half of Store."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import base64
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 
 from monitor.core.errors import StoreError
+from monitor.core.model import Alert, Reading
 from monitor.store.settings import InfluxSettings, public_url
 
 
@@ -45,3 +47,24 @@ class Reader:
     def refuse(self) -> None:
         """Raise: a report source never writes."""
         raise StoreError(f"{self.name} {self.where}: a report source is read-only", retryable=False)
+
+
+class ReadOnly:
+    """The writing half of the Store protocol for a report source: daemons write to the shared
+    store through their InfluxDB output, never through a source."""
+
+    http: Reader
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Refused."""
+        self.http.refuse()
+
+    def write_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Refused, as ``write``."""
+        self.http.refuse()
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def close(self) -> None:
+        """Nothing is held open (one HTTP request per call)."""

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, Reading
 from monitor.store.alert_text import TEXT, Point, rebuild
 from monitor.store.base import Rollup, Store
-from monitor.store.http_read import Reader
+from monitor.store.http_read import Reader, ReadOnly
 from monitor.store.influx_lines import ALERTS
 from monitor.store.settings import InfluxSettings
 
 HOUR = 3600
 
 
-class InfluxQLSource:
+class InfluxQLSource(ReadOnly):
     """Reads what roomwatch's InfluxDB output wrote: one measurement per metric with the field
     ``value``, labels as tags. ``bucket`` is "database" or "database/retention"."""
 
@@ -58,22 +58,6 @@ class InfluxQLSource:
         return rebuild(self._select(ALERTS, '"value", "summary", "clause"', start, end, None),
                        self._select(TEXT, '"value", "fired_at", "resolved_at"', start, end, None),
                        where=f"influxdb {self.http.where}")
-
-    # -- the Store protocol: writing is not this source's business -----------------------------
-
-    def write(self, readings: Sequence[Reading]) -> None:
-        """Refused: daemons write to the shared store through their InfluxDB output."""
-        self.http.refuse()
-
-    def write_alerts(self, alerts: Sequence[Alert]) -> None:
-        """Refused, as ``write``."""
-        self.http.refuse()
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
-
-    def close(self) -> None:
-        """Nothing is held open (one HTTP request per call)."""
 
     # -- InfluxQL ------------------------------------------------------------------------------
 

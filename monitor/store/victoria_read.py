@@ -8,14 +8,14 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, Reading
 from monitor.store.alert_text import TEXT, Point, rebuild
 from monitor.store.base import Rollup, Store
-from monitor.store.http_read import Reader
+from monitor.store.http_read import Reader, ReadOnly
 from monitor.store.influx_lines import ALERTS
 from monitor.store.settings import InfluxSettings
 
@@ -28,7 +28,7 @@ _LAST_MS = 3599.999
 _ROLLUPS = ("min_over_time", "max_over_time", "sum_over_time", "count_over_time")
 
 
-class VictoriaSource:
+class VictoriaSource(ReadOnly):
     """Reads what roomwatch's InfluxDB output wrote to VictoriaMetrics: measurement ``m`` with
     field ``value`` is the series ``m_value``; the bucket is the ``db`` label. Writing is refused."""
 
@@ -93,22 +93,6 @@ class VictoriaSource:
                 if start <= ts < end:
                     by_point.setdefault((key, ts), {})[name] = v
         return [(dict(key), ts, point) for (key, ts), point in by_point.items()]
-
-    # -- the Store protocol: writing is not this source's business -----------------------------
-
-    def write(self, readings: Sequence[Reading]) -> None:
-        """Refused: daemons write to the shared store through their InfluxDB output."""
-        self.http.refuse()
-
-    def write_alerts(self, alerts: Sequence[Alert]) -> None:
-        """Refused, as ``write``."""
-        self.http.refuse()
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
-
-    def close(self) -> None:
-        """Nothing is held open (one HTTP request per call)."""
 
     # -- HTTP ----------------------------------------------------------------------------------
 
