@@ -76,12 +76,11 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     if settings.notify.urls:
         receivers["default"] = [u.get_secret_value() for u in settings.notify.urls]
     receiver = args.send if args.send is not None else conf.send
-    source = Source(getattr(args, "source", Source.SQLITE.value))
-    site = getattr(args, "site", None)
+    source, site = Source(args.source), args.site
     try:
         year, week = period.parse_week(args.week, now, tz)
         targets = send.choose(receivers, receiver) if receiver else []
-        if source is not Source.SQLITE and site is None and not getattr(args, "all_sites", False):
+        if source is not Source.SQLITE and site is None and not args.all_sites:
             raise ValueError(f"--source {source.value}: say which site (--site SITE) or --all-sites")
     except ValueError as err:
         print(err, file=sys.stderr)
@@ -105,6 +104,10 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
                               acks=ack_times(state), designs=designs, reviewer=conf.reviewer,
                               top=conf.top, restore_tests=tests,
                               backup_limits={j.name: j.max_age / 3600 for j in settings.backups})
+    except StoreError as err:
+        # Unreachable (retryable) is a failed run; refused (credentials, bucket) is configuration.
+        print(f"report not written: {err}", file=sys.stderr)
+        return 1 if err.retryable else EXIT_USAGE
     finally:
         store.close()
         if book is not None:

@@ -21,6 +21,7 @@ from monitor.store.influx_lines import LineEncoder
 from monitor.store.settings import InfluxSettings
 from monitor.store.sqlite import SQLiteStore
 from tests.monitor.store.servers import InfluxDB1, VictoriaMetrics
+from tests.procs import free_port
 
 HQ, BRANCH = "总部", "分院"
 
@@ -106,7 +107,7 @@ def settings(url: str) -> InfluxSettings:
 
 
 def report(tmp_path: Path, seed: ModuleType, db: Path, url: str, *extra: str,
-           fmt: str = "json") -> Any:
+           fmt: str = "json", code: int = 0) -> Any:
     """The report of 2026-W47 as `roomwatch report` writes it: JSON parsed, else the text."""
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
@@ -118,7 +119,9 @@ def report(tmp_path: Path, seed: ModuleType, db: Path, url: str, *extra: str,
     out = tmp_path / f"report{len(list(tmp_path.glob('report*')))}.{fmt}"
     args = parser().parse_args(["report", "--config", str(config), "--week", "2026-W47",
                                 "--format", fmt, "--out", str(out), *extra])
-    assert args.handler(args, now=seed.NOW) == 0
+    assert args.handler(args, now=seed.NOW) == code
+    if code:
+        return None
     text = out.read_text(encoding="utf-8")
     return json.loads(text) if fmt == "json" else text
 
@@ -178,9 +181,16 @@ def test_a_shared_source_needs_a_site_choice(shared: tuple[Path, str], seed: Mod
     db, url = shared
     with pytest.raises(SystemExit):
         parser().parse_args(["report", "--site", HQ, "--all-sites"])
-    with pytest.raises(AssertionError):
-        report(tmp_path, seed, db, url, "--source", "victoriametrics")
+    report(tmp_path, seed, db, url, "--source", "victoriametrics", code=2)
     assert "--site SITE) or --all-sites" in capsys.readouterr().err
+
+
+def test_an_unreachable_store_fails_the_run_and_says_where(
+        seed: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    report(tmp_path, seed, tmp_path / "none.db", url, "--source", "victoriametrics", "--all-sites", code=1)
+    assert f"report not written: victoriametrics {url}/api/v1/query_range" in capsys.readouterr().err
+    assert not list(tmp_path.glob("report*.json"))
 
 
 def test_sqlite_store_is_the_default(seed: ModuleType, tmp_path: Path) -> None:
