@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "ssh": "collectors.ssh",
     "snmp": "collectors.snmp",
     "modbus": "collectors.modbus",
+    "winrm": "collectors.winrm",  # older Windows servers (pywinrm): readings and posture
 }
 
 Build = Callable[[DeviceInfo, Any, Shared], Collector]

@@ -42,7 +42,7 @@ class Device(BaseModel):
     )
     posture: PostureOptions | None = Field(
         None, description="Server security posture checks: on by default for servers read through "
-                          "local or ssh; false turns them off; a table tunes them.")
+                          "local, ssh or winrm; false turns them off; a table tunes them.")
 
     @field_validator("address")
     @classmethod
@@ -149,8 +149,8 @@ def _posture_problems(dev: Device, at: str) -> list[str]:
         return []
     if dev.kind != "server":
         return [f"{at}.posture: only for kind = 'server'"]
-    if dev.transport not in ("local", "ssh") or device_type not in (None, "linux", "windows"):
-        return [f"{at}.posture: needs local = {{}} or ssh with device_type 'linux' or 'windows'"]
+    if dev.transport not in ("local", "ssh", "winrm") or device_type not in (None, "linux", "windows"):
+        return [f"{at}.posture: needs local = {{}}, winrm, or ssh with device_type 'linux' or 'windows'"]
     return []
 
 

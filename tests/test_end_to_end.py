@@ -102,7 +102,8 @@ def test_exit_codes_and_help(tmp_path: Path) -> None:
     assert sample.returncode == 0 and "[[devices]]" in sample.stdout
     path = tmp_path / "sample.toml"
     path.write_text(sample.stdout, encoding="utf-8")
-    env = {**os.environ, "ROOMWATCH_DUTY_URL": "json://127.0.0.1:1/"}
+    env = {**os.environ, "ROOMWATCH_DUTY_URL": "json://127.0.0.1:1/",
+           "ROOMWATCH_WINRM_PASSWORD": "sample-only"}  # the winrm sample's password
     ok = subprocess.run([sys.executable, "-m", "monitor.cli", "config", "validate", str(path)],
                         cwd=ROOT, text=True, capture_output=True, env=env)
     assert ok.returncode == 0, ok.stderr

@@ -1,6 +1,6 @@
 """Server security posture (antivirus, patches, removable media, passwords, egress, logs kept,
 approved software, privileged accounts): a per-device option of ``kind = "server"`` devices,
-read through the device's own transport (``local`` or ``ssh``).
+read through the device's own transport (``local``, ``ssh``, or ``winrm`` for older Windows).
 
 Exports the plugin shape: ``PostureOptions`` (with ``secret_values()``), ``SAMPLE`` and
 ``build(device, options, shared)``.
@@ -22,7 +22,8 @@ SAMPLE = """\
 # ssh with device_type "linux" or "windows" (Windows Server's OpenSSH, PowerShell). One read-only
 # script per poll; the package inventory and pending updates every slow_interval. A check that
 # cannot run reports posture_check_unavailable{check,reason} 1 and shows 无法检查, never 正常.
-# `posture = false` turns it off. Software baseline: `roomwatch server baseline approve app-01`.
+# `posture = false` turns it off (and "winrm" devices keep only their CPU/memory/disk readings).
+# Software baseline: `roomwatch server baseline approve app-01`.
 [[devices]]
 name = "app-01"
 kind = "server"
@@ -42,6 +43,7 @@ slow_interval = "6h"            # package inventory and pending security updates
 log_files = ["/var/log/syslog", "/var/log/messages", "/var/log/auth.log", "/var/log/secure",
              "/var/log/wtmp", "/var/log/btmp"]
 log_cleared_window = "7d"       # a truncated/removed/cleared log stays reported this long
+# journal_directory = "/var/log/journal/remote"   # journalctl -D this instead of the system journal
 login_defs = "/etc/login.defs"
 pwquality_conf = "/etc/security/pwquality.conf"
 pam_password = ["/etc/pam.d/common-password", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"]
@@ -63,7 +65,7 @@ def options_of(device: Any) -> PostureOptions | None:
     setting = getattr(device, "posture", None)
     if device.kind != "server" or (isinstance(setting, PostureOptions) and not setting.enabled):
         return None
-    if device.transport not in ("local", "ssh"):
+    if device.transport not in ("local", "ssh", "winrm"):
         return None
     if device.transport == "ssh" and getattr(device.options(), "device_type", "") not in ("linux", "windows"):
         return None
@@ -73,11 +75,18 @@ def options_of(device: Any) -> PostureOptions | None:
 def build(device: Any, options: PostureOptions, shared: Shared,
           base: Collector | None = None) -> Collector:
     """The device's collector with posture: ``base`` (the transport's own collector) plus the
-    checks, or the checks alone for a Windows server (``base`` None). Known hosts and state
-    are the ssh transport's and the daemon's (``[ssh] known_hosts``, STATE_DIR/posture/)."""
+    checks, or the checks alone for a Windows server over ssh (``base`` None); the winrm
+    transport's collector already is one (one script for both). Known hosts and state are the
+    ssh transport's and the daemon's (``[ssh] known_hosts``, STATE_DIR/posture/)."""
     from collectors.ssh.collector import target
     from collectors.ssh.options import SshSettings
 
+    if base is None and device.transport == "winrm":
+        from collectors import transport  # by name: winrm builds on posture, not the reverse
+
+        base = transport("winrm").build(device, device.options(), shared)
+    if isinstance(base, PostureCollector):
+        return base
     state = shared.state_dir()
     remote = None
     os: OS = "linux"
@@ -87,5 +96,5 @@ def build(device: Any, options: PostureOptions, shared: Shared,
         remote = target(device.name, ssh, address=device.address, port=device.port, known_hosts=known)
         os = "windows" if ssh.device_type == "windows" else "linux"
     posture = PostureCollector(device.name, options, state_dir=state, target=remote,
-                               os=os, reports_host_key=base is None)
+                               os=os, reports_host_key=base is None, server=os == "windows")
     return posture if base is None else WithPosture(base, posture)

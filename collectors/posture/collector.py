@@ -7,14 +7,15 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from collectors.base import Collector
-from collectors.posture import accounts, egress, linux, linux_script, logs, software, windows
+from collectors.posture import accounts, egress, linux, linux_script, logs, software, windows, windows_script
 from collectors.posture.options import PostureOptions
 from collectors.posture.outcome import Outcome, unavailable
-from collectors.posture.transport import run_local, run_ssh
+from collectors.posture.transport import LoginRefused, run_local, run_ssh
 from collectors.ssh.session import HostKeyRefused, Target
 from monitor.core.errors import CollectError
 from monitor.core.model import Reading
@@ -26,6 +27,10 @@ OS = Literal["linux", "windows"]
 
 class PostureCollector:
     """One server's posture, read locally (``target`` None) or over SSH: one script per poll.
+    A Windows server runs one PowerShell script, over its OpenSSH (``target``) or through
+    ``runner`` (script text → its output, blocking: the winrm transport, whose refused login
+    is ``auth_metric`` 1); with ``server`` the same script also gives the server's own
+    readings (CPU, memory, disks, uptime).
 
     The slow Linux checks (package inventory, pending updates: apt's solver takes seconds) run
     every ``slow_interval`` as a background run of their own, so a poll never waits for them;
@@ -33,9 +38,17 @@ class PostureCollector:
     """
 
     def __init__(self, device: str, options: PostureOptions, *, state_dir: Path,
-                 target: Target | None = None, os: OS = "linux", reports_host_key: bool = False) -> None:
-        if os == "windows" and target is None:
-            raise CollectError(f"posture {device}: a Windows server is read over the ssh transport")
+                 target: Target | None = None, os: OS = "linux", reports_host_key: bool = False,
+                 runner: Callable[[str], str] | None = None, server: bool = False,
+                 auth_metric: str | None = None) -> None:
+        if os == "windows" and runner is None:
+            if target is None:
+                raise CollectError(f"posture {device}: a Windows server is read over ssh or winrm")
+            ssh = target
+            runner = lambda text: run_ssh(ssh, windows_script.command(text))  # noqa: E731
+        self.runner = runner
+        self.server = server
+        self.auth_metric = auth_metric  # the runner's LoginRefused metric, 0 after each login
         self.device = device
         self.options = options
         self.os = os
@@ -58,9 +71,16 @@ class PostureCollector:
             log.warning("%s", refused)
             return [Reading("ssh_host_key_unknown", float(refused.kind == "unknown"), {}, now),
                     Reading("ssh_host_key_changed", float(refused.kind == "changed"), {}, now)]
+        except LoginRefused as refused:  # it answered: not down, but nothing could be checked
+            log.warning("%s", refused)
+            return [Reading(refused.metric, 1.0, {}, now)]
         outcomes = self._parse(text, now)
         out = [Reading("ssh_host_key_unknown", 0.0, {}, now),
                Reading("ssh_host_key_changed", 0.0, {}, now)] if self.reports_host_key else []
+        if self.auth_metric:
+            out.append(Reading(self.auth_metric, 0.0, {}, now))
+        if self.server:
+            out += self._server_readings(text, now)
         for check in self.options.checks:
             out += outcomes.get(check, unavailable("not checked")).readings(check, now)
         self._save_state()
@@ -76,7 +96,9 @@ class PostureCollector:
         """The installed packages now (``roomwatch server baseline approve``); None if the
         server has no package tool. CollectError / HostKeyRefused when it cannot be read."""
         if self.os == "windows":
-            return windows.software(windows.parse(await self._run(slow=False)))
+            assert self.runner is not None
+            text = await asyncio.to_thread(self.runner, windows_script.script(["software"], server=False))
+            return windows.software(windows.parse(text))
         script = linux_script.script(self.options.model_copy(update={"checks": ["software"]}), slow=True)
         text = await (run_local(script, self.device) if self.target is None else
                       asyncio.to_thread(run_ssh, self.target, "/bin/sh -s", script))
@@ -128,12 +150,21 @@ class PostureCollector:
 
     async def _run(self, *, slow: bool) -> str:
         if self.os == "windows":
-            assert self.target is not None
-            return await asyncio.to_thread(run_ssh, self.target, windows.command())
+            assert self.runner is not None
+            text = windows_script.script(self.options.checks, server=self.server)
+            return await asyncio.to_thread(self.runner, text)
         script = linux_script.script(self.options, slow=slow)
         if self.target is None:
             return await run_local(script, self.device)
         return await asyncio.to_thread(run_ssh, self.target, "/bin/sh -s", script)
+
+    def _server_readings(self, text: str, now: float) -> list[Reading]:
+        try:
+            return windows.server_readings(windows.parse(text), now)
+        except ValueError as err:
+            # The server answered but not in JSON: its checks say 无法检查; no readings are invented.
+            log.warning("posture %s: PowerShell answer not understood: %s", self.device, err)
+            return []
 
     def _parse(self, text: str, now: float) -> dict[str, Outcome]:
         opts = self.options
@@ -157,7 +188,7 @@ class PostureCollector:
             "antivirus": linux.antivirus(sec, now),
             "removable_media": linux.removable_media(sec),
             "password_policy": _merge(linux.password_policy(sec), linux.password_accounts(sec)),
-            "egress": egress.linux(sec.get("tcp"), opts),
+            "egress": egress.linux(sec.get("tcp"), opts, udp=sec.get("udp")),
             "logs": logs.watch(state.setdefault("logs", {}), sec.get("logs"), sec.get("journal"),
                                watched=opts.log_files, now=now, window=opts.log_cleared_window,
                                uid_groups=sec.get("id", "")),

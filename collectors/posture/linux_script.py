@@ -19,7 +19,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "patches": ("patches",),
     "removable_media": ("media",),
     "password_policy": ("login_defs", "pwquality", "pam", "shadow"),
-    "egress": ("tcp",),
+    "egress": ("tcp", "udp"),
     "logs": ("logs", "journal"),
     "software": ("packages",),
     "privileged_accounts": ("passwd", "group", "shadow", "lastlog"),
@@ -122,6 +122,10 @@ def _tcp(o: PostureOptions) -> str:
     return "cat /proc/net/tcp /proc/net/tcp6 2>&1"
 
 
+def _udp(o: PostureOptions) -> str:
+    return "cat /proc/net/udp /proc/net/udp6 2>&1"
+
+
 def _logs(o: PostureOptions) -> str:
     files = " ".join(_q(p) for p in o.log_files)
     return (f"for p in {files}; do for f in \"$p\" \"$p\".* \"$p\"-*; do "
@@ -129,9 +133,15 @@ def _logs(o: PostureOptions) -> str:
 
 
 def _journal(o: PostureOptions) -> str:
+    where = f" -D {_q(o.journal_directory)}" if o.journal_directory else ""
+    # The file headers (cheap: no entry is read) give each file's sequence-number range; a
+    # range missing between two files is a journal file removed from the middle.
     return ("if command -v journalctl >/dev/null 2>&1; then "
-            "journalctl -q --no-pager -o short-unix 2>&1 | head -n 1 | sed 's/^/first /'; "
-            "journalctl -q --no-pager -o short-unix -n 1 2>&1 | tail -n 1 | sed 's/^/last /'; "
+            f"journalctl{where} -q --no-pager -o short-unix 2>&1 | head -n 1 | sed 's/^/first /'; "
+            f"journalctl{where} -q --no-pager -o short-unix -n 1 2>&1 | tail -n 1 | sed 's/^/last /'; "
+            f"journalctl{where} --header 2>/dev/null | grep -E "
+            "'^(File path|Sequential number ID|Head sequential number|Tail sequential number"
+            "|Tail realtime timestamp):' | sed 's/^/header /'; "
             "else echo nojournal; fi")
 
 
@@ -157,6 +167,6 @@ def _lastlog(o: PostureOptions) -> str:
 
 
 _BODY = {"av": _av, "patches": _patches, "media": _media, "login_defs": _login_defs,
-         "pwquality": _pwquality, "pam": _pam, "shadow": _shadow, "tcp": _tcp, "logs": _logs,
+         "pwquality": _pwquality, "pam": _pam, "shadow": _shadow, "tcp": _tcp, "udp": _udp, "logs": _logs,
          "journal": _journal, "packages": _packages, "passwd": _passwd, "group": _group,
          "lastlog": _lastlog}

@@ -1,5 +1,6 @@
-"""Logs kept (《学校网络中心管理制度》第四条): log files truncated or removed, the journal wiped, the
-Windows Security log cleared (event 1102). Findings stay reported for ``log_cleared_window``.
+"""Logs kept (《学校网络中心管理制度》第四条): log files truncated or removed, the journal wiped or
+a hole in its middle, the Windows Security log cleared (event 1102). Findings stay reported
+for ``log_cleared_window``.
 
 Log rotation is not removal: a file renamed to ``NAME.1`` / ``NAME-DATE`` (same inode) or copied
 there before truncation (``copytruncate``: a sibling at least as big as the old file) is rotation.
@@ -80,6 +81,52 @@ def _journal(state: MutableMapping[str, Any], text: str | None, now: float, wind
         state["journal_last"] = last
     if seen is not None or last is not None:
         b.add("journal_cleared", float(_recent(events, "journal", now, window)))
+    holes = gaps(lines)
+    if holes is not None:
+        b.add("journal_gaps", len(holes))
+        b.add("journal_missing_entries", sum(count for count, _ in holes))
+        b.details("journal_gap", [after for _, after in holes], "after")
+
+
+def gaps(lines: Iterable[str]) -> list[tuple[int, str]] | None:
+    """Holes in the middle of the journal from ``journalctl --header`` (``header`` lines):
+    per sequence-number ID (one journald), the entries no file holds between the files that
+    remain, as (missing count, tail time of the file before the hole). Entries vacuumed from
+    the start are not a hole. None when no file header was listed."""
+    files: list[dict[str, str]] = []
+    for line in lines:
+        key, _, value = line.removeprefix("header ").partition(": ")
+        if not line.startswith("header ") or not value:
+            continue
+        if key == "File path":
+            files.append({})
+        elif files:
+            files[-1][key] = value.strip()
+    if not files:
+        return None
+    ranges: dict[str, list[tuple[int, int, str]]] = {}
+    for f in files:
+        head, tail = _seqnum(f.get("Head sequential number")), _seqnum(f.get("Tail sequential number"))
+        if head and tail and head <= tail:  # an empty file (0) holds no range
+            ranges.setdefault(f.get("Sequential number ID", ""), []).append(
+                (head, tail, f.get("Tail realtime timestamp", "").split(" (")[0]))
+    holes: list[tuple[int, str]] = []
+    for spans in ranges.values():
+        spans.sort()
+        covered, when = spans[0][1], spans[0][2]
+        # System and user journals share one counter and interleave, so only a range no file
+        # covers at all is a hole.
+        for head, tail, tail_time in spans[1:]:
+            if head > covered + 1:
+                holes.append((head - covered - 1, when or "?"))
+            if tail >= covered:
+                covered, when = tail, tail_time
+    return holes
+
+
+def _seqnum(text: str | None) -> int:
+    word = (text or "").split(" ", 1)[0]
+    return int(word) if word.isdigit() else 0
 
 
 def _stamp(line: str) -> float | None:

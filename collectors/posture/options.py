@@ -55,6 +55,8 @@ class PostureOptions(PluginOptions):
                                  description="Log files watched for truncation and removal.")
     log_cleared_window: Duration = Field(
         7 * 86400.0, gt=0, description="A log cleared or truncated stays reported this long.")
+    journal_directory: str | None = Field(
+        None, description="linux: read this journal directory (journalctl -D) instead of the system journal.")
     login_defs: str = Field("/etc/login.defs", description="linux: shadow-utils defaults file.")
     pwquality_conf: str = Field("/etc/security/pwquality.conf",
                                 description="linux: pam_pwquality configuration file.")

@@ -18,6 +18,15 @@ from monitor.core.errors import CollectError
 
 log = logging.getLogger(__name__)
 
+class LoginRefused(CollectError):
+    """The server answered and refused the login (wrong user name or password): the device is
+    up but cannot be inspected, which ``metric`` (e.g. ``winrm_auth_failed``) says."""
+
+    def __init__(self, message: str, *, metric: str) -> None:
+        super().__init__(message)
+        self.metric = metric
+
+
 # A runaway server must not fill the daemon's memory; a big package inventory is ~200 kB.
 MAX_OUTPUT = 16 * 1024 * 1024
 

@@ -1,9 +1,8 @@
-"""Windows servers: one PowerShell script (over OpenSSH) printing one ``ConvertTo-Json`` object,
-and the parsers of each check from the fields Microsoft documents for those cmdlets."""
+"""Windows servers: the parsers of each check (and of the server's own readings) from the one
+``ConvertTo-Json`` object of windows_script, in the fields Microsoft documents for those cmdlets."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Mapping
@@ -13,41 +12,9 @@ from typing import Any
 from collectors.posture import egress, logs
 from collectors.posture.options import PostureOptions
 from collectors.posture.outcome import Builder, Outcome, unavailable
+from monitor.core.model import Reading
 
 DAY = 86400.0
-
-# Read-only but for secedit, which can only export to a file: a temp file removed at once.
-SCRIPT = r"""$ErrorActionPreference = 'SilentlyContinue'
-$r = [ordered]@{}
-$r.Defender = Get-MpComputerStatus |
-  Select-Object AMServiceEnabled, AntivirusEnabled, RealTimeProtectionEnabled, AntivirusSignatureAge,
-    AntivirusSignatureLastUpdated, FullScanEndTime
-$r.HotFix = @(Get-HotFix | Select-Object HotFixID, Description, InstalledOn)
-$r.UsbStorStart = (Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Services\USBSTOR' -Name Start).Start
-$r.CdromStart = (Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Services\cdrom' -Name Start).Start
-$r.Drives = @(Get-CimInstance Win32_LogicalDisk | Select-Object DeviceID, DriveType)
-$r.NetAccounts = (net accounts) -join "`n"
-$f = Join-Path $env:TEMP ('rw' + [guid]::NewGuid() + '.inf')
-secedit /export /cfg $f /areas SECURITYPOLICY | Out-Null
-$r.SecEdit = (Get-Content $f) -join "`n"; Remove-Item $f -Force
-$r.Tcp = @(Get-NetTCPConnection |
-  Select-Object LocalAddress, LocalPort, RemoteAddress, RemotePort, State)
-$r.LogCleared = @(Get-WinEvent -FilterHashtable @{LogName='Security'; Id=1102} -MaxEvents 10 |
-  Select-Object TimeCreated)
-$u = 'Microsoft\Windows\CurrentVersion\Uninstall\*'
-$r.Software = @(Get-ItemProperty "HKLM:\Software\$u", "HKLM:\Software\WOW6432Node\$u" |
-  Where-Object DisplayName | Select-Object DisplayName, DisplayVersion)
-$r.Admins = @(Get-LocalGroupMember -SID 'S-1-5-32-544' | Select-Object Name, ObjectClass, PrincipalSource)
-$r.Users = @(Get-LocalUser | Select-Object Name, Enabled, LastLogon)
-$r | ConvertTo-Json -Depth 4 -Compress
-"""
-
-
-def command() -> str:
-    """The command line the server's OpenSSH runs (any default shell: cmd or PowerShell)."""
-    encoded = base64.b64encode(SCRIPT.encode("utf-16-le")).decode()
-    return f"powershell -NoProfile -NonInteractive -EncodedCommand {encoded}"
-
 
 def parse(text: str) -> dict[str, Any]:
     """The JSON object; ValueError when the server printed something else."""
@@ -111,16 +78,51 @@ def antivirus(doc: Mapping[str, Any], now: float) -> Outcome:
     return b.done()
 
 
+# The Windows Update category "Security Updates" (its CategoryID is the same in every language).
+SECURITY_CATEGORY = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
+
+
 def patches(doc: Mapping[str, Any], now: float) -> Outcome:
-    """Days since the newest hotfix's InstalledOn (Get-HotFix). Pending updates are not
-    listed by Get-HotFix; that needs the Windows Update API (not read here)."""
+    """Days since the newest hotfix's InstalledOn (Get-HotFix) and pending security updates
+    (the Update Agent's cached searcher: an update with an MSRC severity or in Security
+    Updates), with the age of the agent's last successful search that the cache reflects."""
     fixes = _list(doc.get("HotFix"))
     times = [t for f in fixes if (t := when(f.get("InstalledOn"))) is not None]
-    if not times:
-        return unavailable("Get-HotFix listed no dated hotfix")
+    pending = doc.get("PendingUpdates")
+    if not times and pending is None:
+        return unavailable("Get-HotFix listed no dated hotfix and the update searcher answered nothing"
+                           + _why(doc.get("PendingUpdatesError")))
     b = Builder()
-    b.add("patch_age_days", max(0.0, now - max(times)) / DAY)
+    searched = when(doc.get("LastUpdateSearch"))
+    if pending is None:
+        b.lack("the update searcher answered nothing" + _why(doc.get("PendingUpdatesError")))
+    elif searched is None:
+        # An agent that never searched has an empty cache: "0 pending" would be 正常 unproven.
+        b.lack("Windows Update has never searched successfully: pending updates unknown")
+    else:
+        b.add("patch_search_age_days", max(0.0, now - searched) / DAY)
+        security = [u for u in _list(pending) if u.get("MsrcSeverity")
+                    or SECURITY_CATEGORY in [str(c).lower() for c in _strings(u.get("Categories"))]]
+        b.add("patch_security_pending", len(security))
+        b.details("patch_pending_update", [_kb(u) for u in security], "update")
+    if times:
+        b.add("patch_age_days", max(0.0, now - max(times)) / DAY)
+    else:
+        b.lack("Get-HotFix listed no dated hotfix")
     return b.done()
+
+
+def _why(message: Any) -> str:
+    return f" ({str(message).strip()[:120]})" if message else ""
+
+
+def _strings(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _kb(update: Mapping[str, Any]) -> str:
+    kbs = [str(k) for k in _strings(update.get("KB")) if k]
+    return f"KB{kbs[0]}" if kbs else str(update.get("Title") or "?")[:80]
 
 
 def removable_media(doc: Mapping[str, Any]) -> Outcome:
@@ -231,3 +233,28 @@ def privileged_accounts(doc: Mapping[str, Any], now: float, *, approved: list[st
     b.add("accounts_unused", len(unused))
     b.details("account_unused", unused, "user")
     return b.done()
+
+
+def server_readings(doc: Mapping[str, Any], now: float) -> list[Reading]:
+    """The server's own readings from windows_script.SERVER: ``cpu_percent`` (mean processor
+    load), ``memory_percent``, ``disk_used_percent{mount}`` per fixed disk, ``uptime_seconds``
+    (the server's own clock minus its boot time, so clock skew does not count). Absent fields
+    give no reading, never a made-up one."""
+    out: list[Reading] = []
+    loads = [v for v in _strings(doc.get("CpuLoad")) if isinstance(v, int | float)]
+    if loads:
+        out.append(Reading("cpu_percent", sum(loads) / len(loads), {}, now))
+    os_info = doc.get("Os")
+    os_info = os_info if isinstance(os_info, dict) else {}
+    free, total = os_info.get("FreePhysicalMemory"), os_info.get("TotalVisibleMemorySize")
+    if isinstance(free, int | float) and isinstance(total, int | float) and total > 0:
+        out.append(Reading("memory_percent", round(100.0 * (1 - free / total), 2), {}, now))
+    booted, clock = when(os_info.get("LastBootUpTime")), when(os_info.get("LocalDateTime"))
+    if booted is not None and clock is not None:
+        out.append(Reading("uptime_seconds", max(0.0, clock - booted), {}, now))
+    for vol in _list(doc.get("Volumes")):
+        size, space = vol.get("Size"), vol.get("FreeSpace")
+        if isinstance(size, int | float) and isinstance(space, int | float) and size > 0:
+            out.append(Reading("disk_used_percent", round(100.0 * (size - space) / size, 2),
+                               {"mount": str(vol.get("DeviceID", "?"))}, now))
+    return out

@@ -15,7 +15,7 @@ CHECK_METRICS: dict[str, tuple[str, ...]] = {
     "removable_media": ("usb_storage_allowed", "removable_media_mounted", "optical_drive_enabled"),
     "password_policy": ("password_min_length", "password_classes_required", "password_max_age_days"),
     "egress": ("egress_public_connections", "egress_mail_connections"),
-    "logs": ("log_truncated", "log_removed", "journal_cleared", "log_cleared"),
+    "logs": ("log_truncated", "log_removed", "journal_cleared", "journal_gaps", "log_cleared"),
     "software": ("software_added", "software_removed", "software_installed_packages"),
     "privileged_accounts": ("privileged_unapproved_accounts", "accounts_unused"),
 }

@@ -67,10 +67,11 @@ def test_missing_secret_file_names_the_file(tmp_path: Path) -> None:
 
 def test_sample_is_valid_and_covers_every_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMWATCH_DUTY_URL", "json://127.0.0.1:1/")
+    monkeypatch.setenv("ROOMWATCH_WINRM_PASSWORD", "sample-only")  # the winrm sample's password
     path = tmp_path / "roomwatch.toml"
     path.write_text(sample.render(), encoding="utf-8")
     settings, _ = config.load(path)
-    assert len(settings.devices) == 12  # the transports' 10, and posture's Linux and Windows servers
+    assert len(settings.devices) == 13  # the transports' 11, and posture's Linux and Windows servers
     assert {d.transport for d in settings.devices} == set(REGISTRY)
     assert _missing(sample.render(), config.Settings) == []
 

@@ -150,7 +150,8 @@ REGULATION_ONLY = {"ups_on_battery", "ups_battery_replace", "raid_degraded", "co
                    "av_not_installed", "av_realtime_off", "usb_storage_allowed", "removable_media_mounted",
                    "optical_drive_enabled", "password_too_short", "password_classes_weak", "egress_public",
                    "egress_mail", "log_truncated", "log_removed", "journal_cleared", "log_cleared",
-                   "software_unapproved", "software_removed", "privileged_account_unapproved"}
+                   "software_unapproved", "software_removed", "privileged_account_unapproved",
+                   "journal_gap"}
 
 
 @pytest.mark.parametrize("rule", PACK, ids=lambda r: r.name)

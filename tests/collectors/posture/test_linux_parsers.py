@@ -179,6 +179,33 @@ def test_allow_list_excuses_the_proxy_relay_and_time_server() -> None:
     assert got["egress_public_connections"] == 0 and got["egress_mail_connections"] == 1
 
 
+UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  123: 3500007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   991        0 11 2 0000000000000000 0
+  124: 0A00000A:9C41 086433C6:0035 01 00000000:00000000 00:00000000 00000000  1000        0 12 2 0000000000000000 0
+  125: 0A00000A:A001 350200C0:007B 01 00000000:00000000 00:00000000 00000000   104        0 13 2 0000000000000000 0
+  126: 0A00000A:0035 076433C6:C001 01 00000000:00000000 00:00000000 00000000   991        0 14 2 0000000000000000 0
+  127: 0A00000A:A003 3500000A:0035 01 00000000:00000000 00:00000000 00000000  1000        0 15 2 0000000000000000 0
+   sl  local_address                         remote_address                        st tx_queue rx_queue
+  200: 00000000000000000000000000000000:0202 00000000000000000000000000000000:0000 07 00000000:00000000"""  # noqa: E501 - as the kernel prints it
+
+
+def test_udp_to_a_public_resolver_other_than_the_allowed_one() -> None:
+    # 198.51.100.8:53 is a public resolver; NTP to 192.0.2.53 is allowed; 10.0.0.53 is the site's
+    # resolver (internal); a socket on the server's own port 53 answers a client: inbound.
+    opts = PostureOptions(egress_allow=["192.0.2.53:123"])
+    got = values(egress.linux(TCP.splitlines()[0], opts, udp=UDP))
+    assert got["egress_public_remote,remote=198.51.100.8:53/udp"] == 1
+    assert got["egress_public_connections"] == 1 and got["egress_mail_connections"] == 0
+    opts = PostureOptions(egress_allow=["192.0.2.53", "198.51.100.8:53"])
+    allowed = egress.linux(TCP.splitlines()[0], opts, udp=UDP)
+    assert values(allowed)["egress_public_connections"] == 0 and not allowed.unavailable
+
+
+def test_udp_unreadable_is_a_partial_check() -> None:
+    outcome = egress.linux(TCP, PostureOptions(), udp="cat: /proc/net/udp: No such file or directory")
+    assert values(outcome)["egress_public_connections"] == 3 and "/proc/net/udp" in outcome.unavailable
+
+
 def test_egress_minimal_variants() -> None:
     assert egress.linux("cat: /proc/net/tcp: Permission denied", PostureOptions()).unavailable
     assert values(egress.linux(TCP.splitlines()[0], PostureOptions()))["egress_public_connections"] == 0

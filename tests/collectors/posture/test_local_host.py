@@ -149,8 +149,15 @@ socks = []
 for port in (443, 25):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("198.51.100.7", port)); s.listen(8); socks.append(s)
+dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); dns.bind(("198.51.100.7", 53))
 print("ready", flush=True)
-time.sleep(60)  # bounded: killed by the test long before
+dns.settimeout(60)  # bounded: killed by the test long before
+try:
+    for _ in range(4):  # a "public resolver": echoes each query back as its answer
+        query, peer = dns.recvfrom(512); dns.sendto(query, peer)
+except TimeoutError:
+    pass
+time.sleep(60)
 """
 
 
@@ -204,6 +211,27 @@ def test_connection_to_a_public_address_and_a_mail_port(tmp_path: Path, public_h
     finally:
         web.close()
         mail.close()
+
+
+def test_udp_dns_to_a_public_resolver_other_than_the_allowed_one(tmp_path: Path, public_host: str) -> None:
+    # A resolver socket as glibc makes it: connect()ed UDP, a query out, the answer back.
+    resolver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    resolver.settimeout(5)
+    try:
+        resolver.connect((public_host, 53))
+        query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01"
+        resolver.send(query)
+        assert resolver.recv(512) == query  # the namespace's resolver answered: real traffic
+        site = ["192.0.2.53:53"]  # the allowed resolver is another one
+        got = by(collect(PostureCollector("nms-01", PostureOptions(checks=["egress"], egress_allow=site),
+                                          state_dir=tmp_path), NOW))
+        assert got[f"egress_public_remote,remote={public_host}:53/udp"] == 1
+        assert got["posture_check_unavailable,check=egress"] == 0
+        allowed = by(collect(PostureCollector("nms-01", PostureOptions(
+            checks=["egress"], egress_allow=[*site, f"{public_host}:53"]), state_dir=tmp_path), NOW + 60))
+        assert not any(public_host in key for key in allowed)
+    finally:
+        resolver.close()
 
 
 def test_a_posture_bug_never_takes_the_host_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

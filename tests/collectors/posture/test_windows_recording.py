@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.posture import windows
+from collectors.posture import windows, windows_script
 from collectors.posture.collector import PostureCollector
 from collectors.posture.options import PostureOptions
 from collectors.posture.outcome import Outcome
@@ -42,8 +42,19 @@ def test_recording_ps51_every_check() -> None:
     av = values(windows.antivirus(doc, NOW))
     assert av["av_running,product=defender"] == 1 and av["av_realtime_enabled,product=defender"] == 0
     assert av["av_signature_age_days,product=defender"] == pytest.approx(1.25)
-    assert values(windows.patches(doc, NOW))["patch_age_days"] == pytest.approx(
+    patches = values(windows.patches(doc, NOW))
+    assert patches["patch_age_days"] == pytest.approx(
         (NOW - datetime.fromisoformat("2026-11-14T00:00:00+00:00").timestamp()) / DAY)
+    # The cumulative update (MSRC severity) and the servicing stack update (Security Updates
+    # category, upper-case ID) are security updates; the Defender definitions are not.
+    assert patches["patch_security_pending"] == 2
+    assert patches["patch_pending_update,update=KB5048661"] == 1
+    assert patches["patch_pending_update,update=KB5047000"] == 1
+    assert "patch_pending_update,update=KB2267602" not in patches
+    assert patches["patch_search_age_days"] == pytest.approx(1.0)  # the cache is a day old
+    # An agent that never searched has an empty cache: its "nothing pending" proves nothing.
+    never = windows.patches({**doc, "LastUpdateSearch": None, "PendingUpdates": []}, NOW)
+    assert "patch_security_pending" not in values(never) and "never searched" in never.unavailable
     media = values(windows.removable_media(doc))
     assert media["usb_storage_allowed"] == 1 and media["optical_drive_enabled"] == 1
     assert media["removable_media_mounted"] == 1 and media["removable_media_mount,mount=E:"] == 1
@@ -69,8 +80,31 @@ def test_recording_ps7_chinese_windows_without_admin_rights() -> None:
     assert values(windows.cleared(doc, NOW, 7 * DAY)) == {"log_cleared,log=Security": 0.0}
     assert values(windows.privileged_accounts(doc, NOW, approved=["Administrator"], unused_days=90)) == {
         "privileged_unapproved_accounts": 0.0, "accounts_unused": 0.0}
-    assert values(windows.patches(doc, NOW))["patch_age_days"] == pytest.approx(
+    patches = windows.patches(doc, NOW)
+    assert values(patches)["patch_age_days"] == pytest.approx(
         (NOW - datetime.fromisoformat("2026-11-20T00:00:00+08:00").timestamp()) / DAY)
+    # Not an administrator: the update searcher refused (WU_E_PER_MACHINE_UPDATE_ACCESS_DENIED),
+    # so pending updates are 无法检查, not "none pending".
+    assert "patch_security_pending" not in values(patches) and "0x80240044" in patches.unavailable
+
+
+def test_recording_server_readings_in_both_serialisations() -> None:
+    got = {r.metric + "".join(f",{k}={v}" for k, v in r.labels.items()): r.value
+           for r in windows.server_readings(load("windows_ps51_en.json"), NOW)}
+    assert got == {"cpu_percent": 16.0, "memory_percent": 75.0, "uptime_seconds": (3 * DAY - 120.0),
+                   "disk_used_percent,mount=C:": 70.0, "disk_used_percent,mount=D:": 0.0}
+    zh = {r.metric + "".join(f",{k}={v}" for k, v in r.labels.items()): r.value
+          for r in windows.server_readings(load("windows_ps7_zh.json"), NOW)}
+    assert zh == {"cpu_percent": 7.0, "memory_percent": 75.0, "uptime_seconds": 2.5 * DAY,
+                  "disk_used_percent,mount=C:": 90.0}
+    assert windows.server_readings(load("windows_minimal.json"), NOW) == []  # nothing made up
+
+
+def test_script_has_only_the_configured_checks() -> None:
+    text = windows_script.script(["patches"], server=False)
+    assert "Microsoft.Update.Session" in text and "$us.Online = $false" in text
+    assert "Get-MpComputerStatus" not in text and "Win32_OperatingSystem" not in text
+    assert "Win32_OperatingSystem" in windows_script.script([], server=True)
 
 
 def test_recording_minimal_every_check_is_unavailable_not_normal() -> None:
@@ -119,16 +153,16 @@ def test_recording_through_real_sshd(tmp_path: Path, recording: str) -> None:
         with running_sshd(_shim(work, recording)) as sshd:
             target = trusted(sshd, tmp_path / "known_hosts")
             col = PostureCollector("win-01", PostureOptions(), state_dir=tmp_path / "state", target=target,
-                                   os="windows", reports_host_key=True)
+                                   os="windows", reports_host_key=True, server=True)
             readings = asyncio.run(col.collect(NOW))
         sent = base64.b64decode((work / "received.b64").read_text()).decode("utf-16-le")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    assert sent == windows.SCRIPT and "ConvertTo-Json" in sent
+    assert sent == windows_script.script(PostureOptions().checks, server=True) and "ConvertTo-Json" in sent
     unavailable = {r.labels["check"]: r.value for r in readings if r.metric == "posture_check_unavailable"}
     assert set(unavailable) == set(PostureOptions().checks)
     assert unavailable["antivirus"] == 0 and unavailable["egress"] == 0
     assert unavailable["software"] == 1  # no approved baseline yet: 无法检查, never 正常
     by = {r.metric: r.value for r in readings if not r.labels.get("check")}
-    assert by["ssh_host_key_unknown"] == 0 and "av_installed" in by
+    assert by["ssh_host_key_unknown"] == 0 and "av_installed" in by and "memory_percent" in by
     assert json.loads((tmp_path / "state" / "posture" / "win-01.inventory.json").read_text())["packages"]
