@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.commands.common import EXIT_OK, EXIT_USAGE, add_config_option, load
+from monitor.store.sources import Source
 
 if TYPE_CHECKING:
     from monitor import config as config_mod
@@ -35,16 +36,29 @@ def register(sub: Any) -> None:
                    help="also send it: a [notify] receiver name (default = [notify] urls), all, "
                    "an index of notify.urls, or a scheme such as mailto")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="default [report] lang")
+    p.add_argument("--source", choices=[s.value for s in Source], default=Source.SQLITE.value,
+                   help="where to read: this daemon's SQLite store (default) or the shared store "
+                   "of [store.influxdb] that every site's daemon writes to")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--site", default=None, help="only the readings and alerts labelled site=SITE")
+    where.add_argument("--all-sites", action="store_true", help="every site in the store")
     p.set_defaults(handler=run)
 
 
-def open_store(settings: config_mod.Settings, state: Path) -> Store:
-    """The configured embedded store, opened for reading beside a running daemon."""
-    from monitor.store.sqlite import SQLiteStore
+def open_store(settings: config_mod.Settings, state: Path, source: Source = Source.SQLITE,
+               site: str | None = None) -> Store:
+    """The store to read (the embedded one, opened beside a running daemon, or the shared one),
+    narrowed to ``site`` when given."""
+    from monitor.store.sources import SiteStore, open_remote
+    if source is Source.SQLITE:
+        from monitor.store.sqlite import SQLiteStore
 
-    sqlite = settings.store.sqlite
-    return SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
-                       rollup_retention_s=sqlite.rollup_retention)
+        sqlite = settings.store.sqlite
+        store: Store = SQLiteStore(sqlite.path or state / "roomwatch.db", retention_s=sqlite.retention,
+                                   rollup_retention_s=sqlite.rollup_retention)
+    else:
+        store = open_remote(source, settings.store.influxdb)
+    return store if site is None else SiteStore(store, site)
 
 
 def run(args: argparse.Namespace, now: float | None = None) -> int:
@@ -53,7 +67,7 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     from monitor import config as config_mod
     from monitor import wiring
     from monitor.core import logs
-    from monitor.core.errors import NotifyError
+    from monitor.core.errors import NotifyError, StoreError
     from monitor.report import items, period, render, send, weekly
     from monitor.report.acks import ack_times
     from monitor.report.book import InspectionBook
@@ -67,17 +81,27 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     if settings.notify.urls:
         receivers["default"] = [u.get_secret_value() for u in settings.notify.urls]
     receiver = args.send if args.send is not None else conf.send
+    source, site = Source(args.source), args.site
     try:
         year, week = period.parse_week(args.week, now, tz)
         targets = send.choose(receivers, receiver) if receiver else []
+        if source is not Source.SQLITE and site is None and not args.all_sites:
+            raise ValueError(f"--source {source.value}: say which site (--site SITE) or --all-sites")
     except ValueError as err:
         print(err, file=sys.stderr)
         return EXIT_USAGE
     state, _ = config_mod.state_dir(settings)
     designs = {d.name: d.design_runtime_minutes for d in settings.devices if d.design_runtime_minutes}
-    book = InspectionBook(state / "inspections.db")
-    store = open_store(settings, state)
-    tests = [asdict(r) for r in restore.records(state / LOG_NAME)]
+    try:
+        store = open_store(settings, state, source, site)
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return EXIT_USAGE
+    # The inspection book and the restore-test log are this daemon's own files: they speak for
+    # its whole store, not for one site of it nor for the shared store.
+    own = source is Source.SQLITE and site is None
+    book = InspectionBook(state / "inspections.db") if own else None
+    tests = [asdict(r) for r in restore.records(state / LOG_NAME)] if own else []
     table = items.items(conf.backup_max_age / 3600, backup_jobs=tuple(j.name for j in settings.backups),
                         syslog=wiring.syslog_on(settings))
     try:
@@ -86,9 +110,14 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
                               acks=ack_times(state), designs=designs, reviewer=conf.reviewer,
                               top=conf.top, restore_tests=tests,
                               backup_limits={j.name: j.max_age / 3600 for j in settings.backups})
+    except StoreError as err:
+        # Unreachable (retryable) is a failed run; refused (credentials, bucket) is configuration.
+        print(f"report not written: {err}", file=sys.stderr)
+        return 1 if err.retryable else EXIT_USAGE
     finally:
         store.close()
-        book.close()
+        if book is not None:
+            book.close()
     out = args.out or state / "reports" / f"report-{report.week}{SUFFIX[fmt]}"
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "pdf":

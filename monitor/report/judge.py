@@ -185,8 +185,11 @@ def _worst(check: Check, run: list[Reading]) -> float:
 
 def _finding(item: Item, check: Check, labels: dict[str, str], value: float, start: float,
              end: float | None) -> Finding:
+    # A label without a value is no label: InfluxDB and VictoriaMetrics keep no empty tag, and
+    # the report must read the same from them as from SQLite.
     return Finding(item=item.key, device=device_of(labels), metric=check.metric, value=value,
-                   start=start, end=end, labels=labels, unit=check.unit, clause=item.clause)
+                   start=start, end=end, labels={k: v for k, v in labels.items() if v != ""},
+                   unit=check.unit, clause=item.clause)
 
 
 def _runs(hours: list[float]) -> list[tuple[float, float]]:

@@ -78,8 +78,8 @@ def reading(found: Finding) -> str:
     unit = f" {found.unit}" if found.unit else ""
     metric = found.metric or found.alert
     extra = "".join(f" {k}={v}" for k, v in sorted(found.labels.items())
-                    if k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window",
-                             "check", "reason", "path", "user", "remote", "product", "log"))
+                    if v and k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window",
+                                   "check", "reason", "path", "user", "remote", "product", "log"))
     return f"{metric}{extra} = {number(found.value)}{unit}"
 
 

@@ -31,6 +31,7 @@ from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
 from monitor.core.model import Alert, Reading
+from monitor.store.alert_text import alert_text_lines
 from monitor.store.influx_lines import LineEncoder
 from monitor.store.influx_wire import MAX_BACKOFF, gzip_lines, lines_of, reason, retry_after
 from monitor.store.settings import InfluxSettings, public_url
@@ -90,6 +91,7 @@ class InfluxOutput:
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Queue alert transitions (the ``alerts`` measurement)."""
         self._enqueue(self._encoder.alerts(alerts))
+        self._enqueue(alert_text_lines(alerts, precision=self.settings.precision))  # for numbers-only stores
 
     def flush(self) -> None:
         """Ask the sender to post what is queued now rather than wait for a full batch."""

@@ -75,7 +75,8 @@ def test_points_read_back_exactly_as_written(vm: VictoriaMetrics, tmp_path: Path
     out.write(readings)
     out.write_alerts([alert])
     out.close()
-    assert out.stats() == {"sent": 3, "rejected": 0, "queued": 0, "dropped": 0}
+    # The alert is two points: `alerts` and the `alert_text` that carries its strings as tags.
+    assert out.stats() == {"sent": 4, "rejected": 0, "queued": 0, "dropped": 0}
     got = vm.samples()
     assert got[("temperature_celsius_value",
                 (("device", "th 1"), ("room", "A,B"), ("sensor", "s=1"), ("site", "总部")),
@@ -88,6 +89,9 @@ def test_points_read_back_exactly_as_written(vm: VictoriaMetrics, tmp_path: Path
     assert got[("alerts_firing", alert_tags, round((BASE + 300) * 1000))] == [1.0]
     assert got[("alerts_value", alert_tags, round((BASE + 300) * 1000))] == [29.5]
     assert not any("diff" in dict(labels) for _, labels, _ in got)
+    text_tags = (("clause", "003"), ("fingerprint", alert.fingerprint), ("state", "firing"),
+                 ("summary", "机房温度 29.5 °C"))
+    assert got[("alert_text_fired_at", text_tags, round((BASE + 300) * 1000))] == [BASE + 300]
 
 
 def test_server_stopped_mid_stream_and_daemon_restarted_every_point_arrives_once(
