@@ -88,9 +88,14 @@ jitter = "0s"
 [rules]
 evaluate_interval = "1s"
 
-# Time is shortened for the demo: the pack waits 1 minute before calling an uplink down.
+# Time is shortened for the demo: the pack waits 1 minute before calling an uplink down, and
+# 2 minutes before paging a UPS on battery (longer than a daily self-test).
 [[rules.overrides]]
 rule = "uplink_down"
+for = "0s"
+
+[[rules.overrides]]
+rule = "ups_on_battery"
 for = "0s"
 
 [store.sqlite]
