@@ -10,7 +10,7 @@ from collections.abc import Generator
 import uvicorn
 from starlette.applications import Starlette
 
-from monitor.config import WebSettings
+from monitor.sections import WebSettings
 
 log = logging.getLogger(__name__)
 
