@@ -112,8 +112,14 @@ def test_an_unprivileged_user_with_only_cap_net_raw_still_sniffs(lan, tmp_path: 
         (base / "state").mkdir(mode=0o777)
         (base / "state").chmod(0o777)
         env = {**os.environ, "PYTHONPATH": f"{ROOT}:{site.getsitepackages()[0]}"}
-        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        probe = subprocess.run([*nobody, str(SYSTEM_PYTHON), "-c", "import monitor.cli"], env=env,
+                               capture_output=True, text=True, timeout=60)
+        if "ModuleNotFoundError" in probe.stderr:
+            # A checkout under a private directory (mktemp -d is 0700) cannot be imported by an
+            # unprivileged user at all; that is the machine's layout, not roomwatch's capabilities.
+            pytest.skip(f"{ROOT} is not readable by uid 65534: {probe.stderr.strip().splitlines()[-1]}")
+        argv = [*nobody, "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
                 "--bounding-set=-all,+net_raw", str(SYSTEM_PYTHON), "-m", "monitor.cli",
                 "check", "--config", str(cfg), "--json", "--arp-window", "4"]
         proc = subprocess.Popen(lan.exec("sw", *argv), stdout=subprocess.PIPE,
