@@ -24,6 +24,7 @@ whose files win by name). A file looks like::
     divide_by = ["…"]     # value / sum(these columns of the row) * scale (memory, disk %)
     where = { column = "…", in = ["…"] }   # keep rows whose column has one of these values
     # where = { column = "…", match = "(?i)temp" }   # … or whose column matches (re.search)
+    # where = [{ … }, { … }]   # a list: rows that pass every test (status good and unit °C)
     precision_from = "…"  # value / 10**(that column) (ENTITY-SENSOR-MIB)
     rows_upto = "…"       # keep rows numbered up to this scalar (UPS-MIB upsInputNumLines)
 
@@ -33,12 +34,12 @@ Interfaces (IF-MIB) and the system group are read for every device by code, not 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from collectors.snmp.client import Table, Var
 from monitor.core.errors import ConfigError
@@ -88,9 +89,14 @@ class MetricSpec(BaseModel):
     map: dict[str, float] | None = None
     aggregate: Literal["max", "min", "avg", "sum"] | None = None
     divide_by: list[str] = Field(default_factory=list)
-    where: Where | None = None
+    where: list[Where] = Field(default_factory=list)
     precision_from: str | None = Field(None, pattern=_OID)
     rows_upto: str | None = Field(None, pattern=_OID)
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where_list(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> MetricSpec:
@@ -108,7 +114,7 @@ class MetricSpec(BaseModel):
         """Every column this metric needs walked."""
         cols = [self.column] if self.column else []
         cols += [c for c in self.labels.values() if c != "index"] + self.divide_by
-        cols += [c for c in (self.where.column if self.where else None, self.precision_from) if c]
+        cols += [w.column for w in self.where] + ([self.precision_from] if self.precision_from else [])
         return cols
 
 
@@ -226,7 +232,7 @@ def evaluate(profile: Profile, scalars: Mapping[str, Var], table: Table, now: fl
         # lines the agent says it has (upsInputNumLines …) are read.
         upto = scalars[spec.rows_upto].number() if spec.rows_upto and spec.rows_upto in scalars else None
         for index, var in table.get(spec.column, {}).items():
-            if spec.where and not spec.where.keeps(_text(table, spec.where.column, index)):
+            if not all(w.keeps(_text(table, w.column, index)) for w in spec.where):
                 continue
             if upto is not None and _key(index) > upto:
                 continue
@@ -244,7 +250,7 @@ def evaluate(profile: Profile, scalars: Mapping[str, Var], table: Table, now: fl
                       for k, src in spec.labels.items()}
             rows.append(({**labels, **spec.set}, round(value, 6)))
         if spec.aggregate and rows:
-            value = _aggregate(spec.aggregate, [v for _, v in rows])
+            value = _AGGREGATE[spec.aggregate]([v for _, v in rows])
             out.append(Reading(spec.metric, value, dict(spec.set), now))
         elif not spec.aggregate:
             out += [Reading(spec.metric, v, labels, now) for labels, v in _unique(rows)]
@@ -278,14 +284,8 @@ def _num(table: Table, column: str, index: str) -> float | None:
     return var.number() if var is not None else None
 
 
-def _aggregate(how: str, values: list[float]) -> float:
-    if how == "max":
-        return max(values)
-    if how == "min":
-        return min(values)
-    if how == "sum":
-        return round(sum(values), 6)
-    return round(sum(values) / len(values), 6)
+_AGGREGATE: dict[str, Callable[[list[float]], float]] = {
+    "max": max, "min": min, "sum": lambda v: round(sum(v), 6), "avg": lambda v: round(sum(v) / len(v), 6)}
 
 
 def _unique(rows: Iterable[tuple[dict[str, str], float]]) -> list[tuple[dict[str, str], float]]:

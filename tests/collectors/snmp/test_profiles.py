@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.snmp.profiles import load_profiles, select
+from collectors.snmp.profiles import evaluate, load_profiles, select
+from collectors.snmp.var import Var
 from monitor.core.errors import ConfigError
 
 
@@ -52,5 +53,21 @@ def test_bad_profiles_are_all_reported(tmp_path: Path) -> None:
     assert "a.toml: metrics.0: Value error, give exactly one of oid" in text
     assert "profile b: include: no profile named 'nope'" in text
     assert "c.toml: Invalid value (at line 1, column 8)" in text
-    assert "d.toml: metrics.0.where.match: Input should be a valid regular expression" in text
-    assert "d.toml: metrics.1.where: Value error, give exactly one of in (values) or match" in text
+    assert "d.toml: metrics.0.where.0.match: Input should be a valid regular expression" in text
+    assert "d.toml: metrics.1.where.0: Value error, give exactly one of in (values) or match" in text
+
+
+def test_where_list_keeps_rows_that_pass_every_test(tmp_path: Path) -> None:
+    """A sensor row counts only when its status is good AND its unit is °C (AKCP-style tables)."""
+    (tmp_path / "w.toml").write_text(
+        'name = "w"\n[[metrics]]\nmetric = "temperature_celsius"\ncolumn = "1.3.6.1.4.1.99999.1.4"\n'
+        'labels = { sensor = "1.3.6.1.4.1.99999.1.2" }\n'
+        'where = [{ column = "1.3.6.1.4.1.99999.1.6", in = ["2", "3"] },\n'
+        '         { column = "1.3.6.1.4.1.99999.1.5", match = "^C$" }]\n', encoding="utf-8")
+    profile = load_profiles(tmp_path)["w"]
+    assert "1.3.6.1.4.1.99999.1.5" in profile.columns() and "1.3.6.1.4.1.99999.1.6" in profile.columns()
+    rows = {"1": ("ok", "22", "C", "2"), "2": ("error", "0", "C", "7"), "3": ("fahrenheit", "77", "F", "2")}
+    table = {f"1.3.6.1.4.1.99999.1.{col}": {i: Var(f"x.{i}", "INTEGER", row[pos]) for i, row in rows.items()}
+             for pos, col in enumerate((2, 4, 5, 6))}
+    got = evaluate(profile, {}, table, 5.0)
+    assert [(r.labels, r.value) for r in got] == [({"sensor": "ok"}, 22.0)]
