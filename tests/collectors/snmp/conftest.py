@@ -11,7 +11,9 @@ Cisco switch serves to community ``community@N`` (hand-written: snmpsim-data rec
 default view, whose CISCO-VTP-MIB lists VLANs 1, 2, 3 and 1119). The three-phase UPS is
 snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each); ``ups-three-phase-bypass`` is
 written by hand from RFC 1628 (snmpsim-data has no three-phase UPS in trouble): on bypass, phase
-L3 of the input lost, L2 of the output at 86 % load.
+L3 of the input lost, L2 of the output at 86 % load. ``akcp-sensorprobe2-handmade`` and
+``akcp-securityprobe5e-handmade`` are written from AKCP's SPAGENT-MIB (snmpsim-data has no 动环
+host): sensorProbe and securityProbe sensor tables with sensors in alarm, in error, offline and in °F.
 """
 
 from __future__ import annotations
