@@ -13,7 +13,8 @@ snmpsim-data's ``UPS/eaton-93e-80`` (RFC 1628 tables with three rows each); ``up
 written by hand from RFC 1628 (snmpsim-data has no three-phase UPS in trouble): on bypass, phase
 L3 of the input lost, L2 of the output at 86 % load. ``akcp-sensorprobe2-handmade`` and
 ``akcp-securityprobe5e-handmade`` are written from AKCP's SPAGENT-MIB (snmpsim-data has no 动环
-host): sensorProbe and securityProbe sensor tables with sensors in alarm, in error, offline and in °F.
+host): sensorProbe and securityProbe sensor tables with sensors in alarm, in error, offline and in °F;
+``netbotz750-handmade`` from NetBotz50-MIB (a leak, an open rear door, unplugged sensors).
 """
 
 from __future__ import annotations

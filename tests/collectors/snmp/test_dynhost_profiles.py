@@ -67,6 +67,22 @@ def test_akcp_securityprobe5e_handmade_recording(snmpsim: Agent) -> None:
     }
 
 
+def test_netbotz750_handmade_recording(snmpsim: Agent) -> None:
+    """NetBotz50-MIB: tenths of a degree and of a percent; the rack exhaust at 41.2 °C is read
+    though the appliance's own alert on it is critical; a rear door open and a leak under the air
+    conditioner; unplugged sensors (empty ValueStr) and undefined(-1) states give nothing."""
+    assert environment(snmpsim, "netbotz750-handmade", "netbotz5") == {
+        ("temperature_celsius", "机柜 A01 进风"): 22.4,
+        ("temperature_celsius", "机柜 A01 出风"): 41.2,
+        ("humidity_percent", "机柜 A01 进风"): 45.3,
+        ("door_open", "A01 前门"): 0.0,
+        ("door_open", "A01 后门"): 1.0,
+        ("smoke_detected", "北区吊顶"): 0.0,
+        ("water_leak", "精密空调下方"): 1.0,
+        ("water_leak", "配电柜下方"): 0.0,
+    }
+
+
 def test_akcp_handmade_recordings_through_the_daemon_to_the_receiver(
         snmpsim: Agent, receiver: Any, tmp_path: Path) -> None:
     """The real daemon polls both AKCP recordings on loopback: the water sensors in alarm page
