@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemons import daemon_head
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -130,19 +132,7 @@ class Daemon:
         self.config = tmp_path / "roomwatch.toml"
         self.log = tmp_path / "daemon.log"
         cmd = json.dumps(["cat", str(self.value_file)])
-        self.config.write_text(f'''
-state_dir = "{tmp_path}/state"
-[defaults]
-interval = "200ms"
-jitter = "0s"
-[rules]
-evaluate_interval = "200ms"
-[store.sqlite]
-flush_interval = "200ms"
-[notify]
-urls = ["{url}"]
-retry_initial = "200ms"
-retry_max = "1s"
+        self.config.write_text(daemon_head(tmp_path, url, "200ms") + f'''
 [[devices]]
 name = "room1-th"
 kind = "sensor"

@@ -4,16 +4,11 @@ registers break each rule, the real daemon, and a local HTTP receiver that gets 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from tests.collectors.modbus.server import modbus_server
-from tests.procs import stop
-
-ROOT = Path(__file__).parents[1]
+from tests.daemons import daemon_log, facility_head, paged_until
 
 # Register -> what it says; every value here breaks exactly one facility rule.
 VALUES = {"discrete": {0: 1, 1: 1, 2: 1, 3: 1},      # water, smoke, door open, door forced
@@ -45,13 +40,7 @@ def test_each_facility_rule_reaches_the_receiver(tmp_path: Path, receiver: Any) 
     with modbus_server(VALUES, unit=3) as server:
         config = tmp_path / "roomwatch.toml"
         registers = ",\n  ".join(_toml(r) for r in REGISTERS)
-        config.write_text(f'''
-state_dir = "{tmp_path}/state"
-[defaults]
-interval = "300ms"
-jitter = "0s"
-[rules]
-evaluate_interval = "200ms"
+        config.write_text(facility_head(tmp_path, receiver.url, "300ms") + f'''
 # Time is a parameter: the stop rule's 2 minutes and the PDU's 1 minute are shortened here.
 [[rules.overrides]]
 rule = "ac_stopped"
@@ -59,17 +48,6 @@ for = "0s"
 [[rules.overrides]]
 rule = "pdu_phase_overcurrent"
 for = "0s"
-[store.sqlite]
-flush_interval = "200ms"
-[notify]
-urls = ["{receiver.url}"]
-retry_initial = "200ms"
-retry_max = "1s"
-# Working hours that are never open now: every open door is outside them.
-[[facility.working_hours]]
-name = "long ago"
-from = "2020-01-01T08:00"
-until = "2020-01-01T18:00"
 [[devices]]
 name = "动环-1"
 kind = "sensor"
@@ -83,22 +61,9 @@ registers = [
   {registers}
 ]
 ''', encoding="utf-8")
-        log = (tmp_path / "daemon.log").open("ab")
-        proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 40
-            told = ""
-            while time.monotonic() < deadline:
-                told = "\n".join(b.get("title", "") + "\n" + b.get("message", "")
-                                 for b in receiver.bodies() if b.get("type") == "failure")
-                if all(words in told for words in EXPECTED.values()):
-                    break
-                time.sleep(0.1)
-        finally:
-            stop(proc)
+        told = paged_until(config, receiver, EXPECTED.values())
     missing = {rule: words for rule, words in EXPECTED.items() if words not in told}
-    assert not missing, (missing, (tmp_path / "daemon.log").read_text(errors="replace")[-3000:])
+    assert not missing, (missing, daemon_log(config))
     assert "《中心机房巡检管理制度》一、检查项目要求 第3条" in told
     # The outlet that is merely on breaks nothing.
     assert "outlet" not in told

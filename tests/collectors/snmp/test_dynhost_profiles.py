@@ -5,18 +5,13 @@ sensor that is unplugged, in error, offline or read in Fahrenheit must give no r
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from collectors.snmp.collector import SnmpCollector
 from collectors.snmp.options import SnmpOptions
 from tests.collectors.snmp.conftest import Agent
-from tests.procs import stop
-
-ROOT = Path(__file__).parents[3]
+from tests.daemons import daemon_log, facility_head, paged_until
 
 ENV = ("temperature_celsius", "humidity_percent", "water_leak", "smoke_detected", "door_open")
 
@@ -102,40 +97,11 @@ retries = 0
 ''' for name, community in (("动环-akcp-1", "akcp-sensorprobe2-handmade"),
                             ("动环-akcp-2", "akcp-securityprobe5e-handmade")))
     config = tmp_path / "roomwatch.toml"
-    config.write_text(f'''
-state_dir = "{tmp_path}/state"
-[defaults]
-interval = "1s"
-jitter = "0s"
-[rules]
-evaluate_interval = "200ms"
-[store.sqlite]
-flush_interval = "200ms"
-[notify]
-urls = ["{receiver.url}"]
-retry_initial = "200ms"
-retry_max = "1s"
-# Working hours that are never open now: the open door is outside them.
-[[facility.working_hours]]
-name = "long ago"
-from = "2020-01-01T08:00"
-until = "2020-01-01T18:00"
-{devices}''', encoding="utf-8")
+    config.write_text(facility_head(tmp_path, receiver.url, "1s") + devices, encoding="utf-8")
     expected = ["动环-akcp-1 检测到漏水（区域 空调下方）", "动环-akcp-2 检测到漏水（区域 配电柜下方）",
                 "动环-akcp-2 机房门 机房正门 在工作时间外打开"]
-    log = (tmp_path / "daemon.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    told = ""
-    try:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and proc.poll() is None and not all(w in told for w in expected):
-            time.sleep(0.1)
-            told = "\n".join(b.get("title", "") + "\n" + b.get("message", "")
-                             for b in receiver.bodies() if b.get("type") == "failure")
-    finally:
-        stop(proc)
+    told = paged_until(config, receiver, expected)
     missing = [words for words in expected if words not in told]
-    assert not missing, (missing, (tmp_path / "daemon.log").read_text(errors="replace")[-3000:])
+    assert not missing, (missing, daemon_log(config))
     for quiet in ("UPS 间地板", "空调 B 下方", "精密空调环绕", "后门", "Switch Port 5", "电池间"):
         assert quiet not in told
