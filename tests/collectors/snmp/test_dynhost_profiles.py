@@ -78,6 +78,18 @@ def test_netbotz750_handmade_recording(snmpsim: Agent) -> None:
     }
 
 
+def test_netbotz450_handmade_recording(snmpsim: Agent) -> None:
+    """NETBOTZ410-MIB, the older tree: the same columns; low humidity read though the appliance
+    warns on it, the rear door open; the unplugged probe and the null(-1) door give nothing."""
+    assert environment(snmpsim, "netbotz450-handmade", "netbotz4") == {
+        ("temperature_celsius", "机柜 B03 进风"): 22.4,
+        ("temperature_celsius", "机柜 B03 出风"): 35.6,
+        ("humidity_percent", "机柜 B03 进风"): 28.7,
+        ("door_open", "B03 前门"): 0.0,
+        ("door_open", "B03 后门"): 1.0,
+    }
+
+
 def test_akcp_handmade_recordings_through_the_daemon_to_the_receiver(
         snmpsim: Agent, receiver: Any, tmp_path: Path) -> None:
     """The real daemon polls both AKCP recordings on loopback: the water sensors in alarm page
