@@ -14,6 +14,7 @@ written by hand from RFC 1628 (snmpsim-data has no three-phase UPS in trouble): 
 L3 of the input lost, L2 of the output at 86 % load. ``akcp-sensorprobe2-handmade`` and
 ``akcp-securityprobe5e-handmade`` are written from AKCP's SPAGENT-MIB (snmpsim-data has no 动环
 host): sensorProbe and securityProbe sensor tables with sensors in alarm, in error, offline and in °F;
+``akcp-sp2plus-handmade`` from its plusSeries tables;
 ``netbotz750-handmade`` from NetBotz50-MIB (a leak, an open rear door, unplugged sensors) and
 ``netbotz450-handmade`` from NETBOTZ410-MIB.
 """

@@ -62,6 +62,20 @@ def test_akcp_securityprobe5e_handmade_recording(snmpsim: Agent) -> None:
     }
 
 
+def test_akcp_sp2plus_handmade_recording(snmpsim: Agent) -> None:
+    """SPAGENT-MIB plusSeries tables (sysObjectID the bare enterprise): smoke in the wiring closet
+    ceiling (critical), the outlet air at highWarning; a probe in sensorError, one in Fahrenheit,
+    an offline humidity sensor and door input, and a water rope in sensorError give nothing."""
+    assert environment(snmpsim, "akcp-sp2plus-handmade", "akcp-spplus") == {
+        ("temperature_celsius", "弱电间 进风"): 21.0,
+        ("temperature_celsius", "弱电间 出风"): 33.0,
+        ("humidity_percent", "弱电间 进风"): 52.0,
+        ("water_leak", "空调冷凝水盘"): 0.0,
+        ("smoke_detected", "弱电间吊顶"): 1.0,
+        ("door_open", "弱电间门"): 0.0,
+    }
+
+
 def test_netbotz750_handmade_recording(snmpsim: Agent) -> None:
     """NetBotz50-MIB: tenths of a degree and of a percent; the rack exhaust at 41.2 °C is read
     though the appliance's own alert on it is critical; a rear door open and a leak under the air
@@ -92,9 +106,9 @@ def test_netbotz450_handmade_recording(snmpsim: Agent) -> None:
 
 def test_akcp_handmade_recordings_through_the_daemon_to_the_receiver(
         snmpsim: Agent, receiver: Any, tmp_path: Path) -> None:
-    """The real daemon polls both AKCP recordings on loopback: the water sensors in alarm page
-    through the pack's water_leak rule, the open front door through door_open_after_hours; the dry
-    sensors and those in error page nothing."""
+    """The real daemon polls the three AKCP recordings on loopback: the water sensors in alarm
+    page through the pack's water_leak rule, the smoke through smoke_detected, the open front door
+    through door_open_after_hours; the dry sensors and those in error page nothing."""
     devices = "".join(f'''
 [[devices]]
 name = "{name}"
@@ -107,13 +121,15 @@ community = "{community}"
 timeout = "400ms"
 retries = 0
 ''' for name, community in (("动环-akcp-1", "akcp-sensorprobe2-handmade"),
-                            ("动环-akcp-2", "akcp-securityprobe5e-handmade")))
+                            ("动环-akcp-2", "akcp-securityprobe5e-handmade"),
+                            ("动环-akcp-3", "akcp-sp2plus-handmade")))
     config = tmp_path / "roomwatch.toml"
     config.write_text(facility_head(tmp_path, receiver.url, "1s") + devices, encoding="utf-8")
     expected = ["动环-akcp-1 检测到漏水（区域 空调下方）", "动环-akcp-2 检测到漏水（区域 配电柜下方）",
-                "动环-akcp-2 机房门 机房正门 在工作时间外打开"]
+                "动环-akcp-2 机房门 机房正门 在工作时间外打开", "动环-akcp-3 烟感报警（区域 弱电间吊顶）"]
     told = paged_until(config, receiver, expected)
     missing = [words for words in expected if words not in told]
     assert not missing, (missing, daemon_log(config))
-    for quiet in ("UPS 间地板", "空调 B 下方", "精密空调环绕", "后门", "Switch Port 5", "电池间"):
+    for quiet in ("UPS 间地板", "空调 B 下方", "精密空调环绕", "后门", "Switch Port 5", "电池间",
+                  "空调冷凝水盘", "地板下环绕", "弱电间门"):
         assert quiet not in told

@@ -26,10 +26,10 @@ def test_shipped_profiles_load_and_select() -> None:
     # and ZTE, Hillstone
     assert [select(profiles, oid, "").name for oid in (
         "1.3.6.1.4.1.3902.3.100.614", "1.3.6.1.4.1.28557.1.7")] == ["zte", "hillstone"]
-    # 动环 hosts: AKCP sensorProbe / securityProbe, NetBotz 750 and 450
+    # 动环 hosts: AKCP sensorProbe / securityProbe and SP+ series, NetBotz 750 and 450
     assert [select(profiles, oid, "").name for oid in (
-        "1.3.6.1.4.1.3854.1", "1.3.6.1.4.1.52674.500.20.10.3000", "1.3.6.1.4.1.5528.100.20.10.2014")
-    ] == ["akcp-sensorprobe", "netbotz5", "netbotz4"]
+        "1.3.6.1.4.1.3854.1", "1.3.6.1.4.1.3854", "1.3.6.1.4.1.52674.500.20.10.3000",
+        "1.3.6.1.4.1.5528.100.20.10.2014")] == ["akcp-sensorprobe", "akcp-spplus", "netbotz5", "netbotz4"]
     assert "host-resources" in profiles["generic"].sources
 
 
