@@ -96,6 +96,7 @@ class MetricSpec(BaseModel):
     @field_validator("where", mode="before")
     @classmethod
     def _where_list(cls, value: object) -> object:
+        # One test is written as an inline table, several (status good and unit °C) as a list.
         return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
@@ -261,8 +262,7 @@ def _value(spec: MetricSpec, var: Var | None) -> float | None:
     if var is None:
         return None
     if spec.map is not None:
-        key = var.text()
-        return spec.map.get(key)
+        return spec.map.get(var.text())
     number = var.number()
     if number is None or number in spec.ignore:
         return None
