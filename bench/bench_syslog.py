@@ -26,7 +26,7 @@ FLOOD = 10 * COUNT
 RSYSLOG_CONF = """\
 global(workDirectory="{work}" maxMessageSize="64k")
 module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="{port}" rcvbufSize="4m")  # as roomwatch asks for
+input(type="imudp" address="127.0.0.1" port="{port}" rcvbufSize="8m")  # as roomwatch asks for
 action(type="omfile" file="{out}" template="RSYSLOG_FileFormat")
 """
 
