@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not
 from tests.procs import free_port
 
 COUNT = 100_000
-RATES = (10_000, 20_000, 40_000, 80_000)
+RATES = (10_000, 20_000, 30_000, 40_000, 60_000, 80_000)
 FLOOD = 10 * COUNT
 RSYSLOG_CONF = """\
 global(workDirectory="{work}" maxMessageSize="64k")

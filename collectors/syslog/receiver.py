@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from collectors.syslog import SyslogOptions, endpoint
 from collectors.syslog.catalog import Catalog, load
 from collectors.syslog.events import Tally
-from collectors.syslog.parse import Message, parse
+from collectors.syslog.parse import Message, parse, with_event
 from collectors.syslog.transport import Datagrams, Stream, udp_socket
 from monitor.core.addresses import norm_address
 from monitor.core.model import Reading
@@ -199,7 +199,7 @@ class SyslogListener:
             event = match(msg.text)
             if event is not None:
                 self.matched += 1
-                msg = msg._replace(event=event.event)
+                msg = with_event(msg, event.event)
                 readings = self.tally.readings(msg, event, labels or {"device": source})
                 if readings:
                     emit(readings)
