@@ -200,8 +200,8 @@ class SyslogListener:
                 dropped["queue"] += 1
                 continue
             labels = devices.get(source)
-            queue.append((raw, source, truncated, now, labels, charsets.get(source)))
             device = labels["device"] if labels else source
+            queue.append((raw, source, device, truncated, now, labels, charsets.get(source)))
             sender = senders.get(device)
             if sender is None and len(senders) < _SOURCES:
                 sender = senders[device] = (dict(labels or {"device": source}), [0])

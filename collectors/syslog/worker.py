@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 4000       # messages per store transaction at most
 FLUSH_S = 0.2      # how long a message may wait for the disk when few arrive (what a crash can lose)
-Queued = tuple[bytes, str, bool, float, "dict[str, str] | None", "str | None"]
-"""(raw, source address, truncated, received, the sender's device labels, its charset)."""
+Queued = tuple[bytes, str, str, bool, float, "dict[str, str] | None", "str | None"]
+"""(raw, source address, device, truncated, received, the sender's device labels, its charset)."""
 
 
 class Archive(Protocol):
@@ -113,11 +113,12 @@ class Worker:
 
     def _store(self, items: list[Queued]) -> None:
         messages: list[Message] = []
+        keep = messages.append
         readings: list[Reading] = []
         match = self.catalog.match
-        for raw, source, truncated, received, labels, charset in items:
-            msg = parse(raw, received=received, source=source, device=labels["device"] if labels else source,
-                        charset=charset, truncated=truncated)
+        for raw, source, device, truncated, received, labels, charset in items:
+            msg = parse(raw, received=received, source=source, device=device, charset=charset,
+                        truncated=truncated)
             if truncated:
                 self.truncated += 1
             if not msg.parsed:
@@ -128,7 +129,7 @@ class Worker:
                 msg = with_event(msg, event.event)
                 with self._tally:
                     readings += self.tally.readings(msg, event, labels or {"device": source})
-            messages.append(msg)
+            keep(msg)
         if readings:
             self.emit(readings)
         self.stored += self.archive.write(self.archive.chain(messages))

@@ -90,6 +90,7 @@ class Entry(Protocol):
 
 
 _ROWS = 500  # rows per INSERT statement (7,500 parameters; SQLite allows 32,766 since 3.32)
+_NCOLS = COLUMNS.count(",") + 1
 
 
 @functools.lru_cache(maxsize=64)
@@ -97,7 +98,7 @@ def _insert(rows: int) -> str:
     """``INSERT`` of ``rows`` rows in one statement. Python's sqlite3 lets go of the GIL for
     every step; one step per row (executemany) hands it to the receiver's loop thread hundreds
     of times a batch and waits a switch interval each time to get it back, so few steps it is."""
-    return f"INSERT INTO messages ({COLUMNS}) VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * rows)
+    return f"INSERT INTO messages ({COLUMNS}) VALUES " + ",".join([f"({','.join('?' * _NCOLS)})"] * rows)
 
 
 def genesis(day: str) -> bytes:
@@ -143,9 +144,11 @@ def digests_path(path: Path) -> Path:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Chained:
-    """A batch linked into its days' chains, ready to write: its rows and each day's new head."""
+    """A batch linked into its days' chains, ready to write: its rows' values one after the other
+    (``COLUMNS`` each: one flat list binds straight into a many-row INSERT) and each day's new head."""
 
-    rows: list[tuple[object, ...]]
+    count: int
+    values: list[object]
     heads: dict[str, tuple[int, bytes]]
 
 
@@ -176,7 +179,8 @@ class Evidence:
     def chain(self, entries: Sequence[Entry]) -> Chained:
         """Link ``entries`` into their days' chains (in order; no I/O). Write the result next,
         before chaining another batch."""
-        rows: list[tuple[object, ...]] = []
+        values: list[object] = []
+        add = values.extend
         touched: dict[str, tuple[int, bytes]] = {}
         zone = self.zone
         last_day, last_sec = "", -1
@@ -194,22 +198,22 @@ class Evidence:
                 h = link(prev, day, seq, received, e.source, e.device, e.facility, e.severity, e.stamp,
                          e.host, e.app, e.text, e.raw, trunc, e.event)
                 heads[day] = touched[day] = (seq, h)
-                rows.append((day, seq, received, e.source, e.device, e.facility, e.severity, e.stamp,
-                             e.host, e.app, e.text, e.raw, trunc, e.event, h))
-        return Chained(rows=rows, heads=touched)
+                add((day, seq, received, e.source, e.device, e.facility, e.severity, e.stamp,
+                     e.host, e.app, e.text, e.raw, trunc, e.event, h))
+        return Chained(count=len(entries), values=values, heads=touched)
 
     def write(self, batch: Chained) -> int:
         """Write a chained batch in one transaction; on failure the chain is reset to what is
         stored and the error raised (the caller counts the batch as lost)."""
-        if not batch.rows:
+        if not batch.count:
             return 0
         with self._lock:
             try:
                 with self._db:
-                    rows = batch.rows
-                    for i in range(0, len(rows), _ROWS):
-                        chunk = rows[i:i + _ROWS]
-                        self._db.execute(_insert(len(chunk)), [v for row in chunk for v in row])
+                    values, step = batch.values, _ROWS * _NCOLS
+                    for i in range(0, len(values), step):
+                        chunk = values[i:i + step]
+                        self._db.execute(_insert(len(chunk) // _NCOLS), chunk)
                     self._db.executemany(
                         "INSERT INTO days (day, count, head) VALUES (?, ?, ?) ON CONFLICT(day) "
                         "DO UPDATE SET count = excluded.count, head = excluded.head",
@@ -218,8 +222,8 @@ class Evidence:
                 with self._chain, contextlib.suppress(sqlite3.Error):
                     self._heads = self._stored_heads()
                 raise
-            self.stored += len(batch.rows)
-        return len(batch.rows)
+            self.stored += batch.count
+        return batch.count
 
     def _stored_heads(self) -> dict[str, tuple[int, bytes]]:
         return {day: (count, bytes(head)) for day, count, head in
