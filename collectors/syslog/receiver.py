@@ -25,7 +25,7 @@ from collectors.syslog.catalog import Catalog, load
 from collectors.syslog.events import Tally
 from collectors.syslog.senders import Senders
 from collectors.syslog.transport import Datagrams, Stream, udp_socket
-from collectors.syslog.worker import Archive, Queued, Worker
+from collectors.syslog.worker import GATHER, Archive, Queued, Worker
 from monitor.core.addresses import norm_address
 from monitor.core.model import Reading
 from monitor.core.windows import Window
@@ -168,6 +168,7 @@ class SyslogListener:
         norms, allowed_map, buckets = self._norms, self._allowed, self._buckets
         devices, charsets, senders = self.devices, self.charsets, self._senders
         clock = time.time
+        empty = not queue
         self.received += len(frames)
         for raw, address, truncated in frames:
             source = norms.get(address)
@@ -207,7 +208,7 @@ class SyslogListener:
                 sender = senders[device] = (dict(labels or {"device": source}), [0])
             if sender is not None:
                 sender[1][0] += 1
-        if queue and self.worker is not None:
+        if queue and self.worker is not None and (empty or len(queue) >= GATHER):
             self.worker.wake()
 
     async def _resolve(self) -> None:
