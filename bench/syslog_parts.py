@@ -26,13 +26,14 @@ LINES = [
 ]
 
 
-def send(port: int, count: int, rate: float, source: str = "127.0.0.1") -> float:
+def send(port: int, count: int, rate: float, source: str = "127.0.0.1") -> tuple[float, float, float]:
     """Send ``count`` datagrams to 127.0.0.1:port at ``rate`` per second (0: as fast as possible),
-    each numbered; returns the rate actually achieved."""
+    each numbered; returns the rate actually achieved and the wall-clock start and end."""
     payloads = [line + b" #%d" % i for i, line in zip(range(count), _cycle(count), strict=True)]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((source, 0))
         target = ("127.0.0.1", port)
+        began = time.time()
         start = time.perf_counter()
         for i in range(0, count, 100):  # pace per 100 datagrams: the clock is read 1% of the time
             for p in payloads[i:i + 100]:
@@ -42,7 +43,7 @@ def send(port: int, count: int, rate: float, source: str = "127.0.0.1") -> float
                 if ahead > 0:
                     time.sleep(ahead)
         elapsed = time.perf_counter() - start
-    return count / elapsed
+    return count / elapsed, began, time.time()
 
 
 def _cycle(count: int) -> list[bytes]:

@@ -22,7 +22,8 @@ SAMPLE = """\
 # hash-chained per day with a daily digest: `roomwatch logs verify` says which day was altered,
 # `roomwatch logs search` reads them. Known messages (login failures, configuration saved, log
 # cleared; see collectors/syslog/catalog.toml) become readings the rules judge. A sender's address
-# is matched to a device's `address`. Ports below 1024 need CAP_NET_BIND_SERVICE.
+# is matched to a device's `address` (a host name there is resolved at start and every
+# resolve_interval, never per message). Ports below 1024 need CAP_NET_BIND_SERVICE.
 [syslog]
 enabled = false
 listen = ["udp://0.0.0.0:514", "tcp://0.0.0.0:514"]   # and "tls://0.0.0.0:6514" with tls_cert/tls_key
@@ -36,6 +37,7 @@ queue = 200000                 # messages waiting for the disk, all senders toge
 retention = "180d"             # 网络安全法 第二十一条: network logs kept at least six months
 stats_interval = "60s"         # how often the receiver's counters are reported
 login_failures_window = "5m"   # login failures per source are counted over this window
+resolve_interval = "10m"       # devices whose address is a host name: resolved again this often
 
 # Old devices send GBK/GB18030; without an entry a message is read as UTF-8, else GB18030.
 [syslog.charset]
@@ -63,6 +65,8 @@ class SyslogOptions(BaseModel):
     stats_interval: Duration = Field(60.0, gt=0, description="How often the receiver counters are reported.")
     login_failures_window: Duration = Field(300.0, gt=0,
                                             description="Window over which login failures are counted.")
+    resolve_interval: Duration = Field(600.0, ge=10, description=(
+        "How often devices' host-name addresses are resolved again (also at every start/reload)."))
     charset: dict[str, str] = Field(default_factory=dict,
                                     description="Device name or address -> charset of its messages.")
 

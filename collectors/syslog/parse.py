@@ -20,6 +20,7 @@ _3164 = re.compile(
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?) +(\S+) +(.*)", re.S)
 _TAG = re.compile(r"([^\s:\[]{1,64})(?:\[[^\]]{0,32}\])?:")
 NILVALUE = "-"
+_new = tuple.__new__  # a Message built positionally: NamedTuple's keyword __new__ costs a third of parse
 
 
 class Message(NamedTuple):
@@ -73,22 +74,24 @@ def parse(raw: bytes, *, received: float, source: str, device: str, charset: str
         m = _5424.match(body)
         if m:
             stamp, host, app, _procid, _msgid, _sd, text = m.groups()
-            return Message(received=received, source=source, device=device, facility=facility,
-                           severity=severity, stamp=_nil(stamp), host=_nil(host), app=_nil(app),
-                           text=decode_5424_msg(text), raw=raw, truncated=truncated)
+            return _new(Message, (received, source, device, facility, severity, _nil(stamp), _nil(host),
+                                  _nil(app), decode_5424_msg(text), raw, truncated, True, ""))
     m = _3164.match(body)
     if m:
         stamp, host, rest = m.groups()
         tag = _TAG.match(rest)
         if host.endswith(":") and not tag:  # "Mmm dd hh:mm:ss sshd[1]: ..." without a host name
             host, tag, rest = "", _TAG.match(f"{host} {rest}"), f"{host} {rest}"
-        return Message(received=received, source=source, device=device, facility=facility,
-                       severity=severity, stamp=stamp, host=host, app=tag.group(1) if tag else "",
-                       text=rest, raw=raw, truncated=truncated)
+        return _new(Message, (received, source, device, facility, severity, stamp, host,
+                              tag.group(1) if tag else "", rest, raw, truncated, True, ""))
     tag = _TAG.match(body)  # a header-less message after PRI (Cisco's "123: *Mar 1 ...", logger -n)
-    return Message(received=received, source=source, device=device, facility=facility,
-                   severity=severity, stamp="", host="", app=tag.group(1) if tag else "",
-                   text=body, raw=raw, truncated=truncated)
+    return _new(Message, (received, source, device, facility, severity, "", "", tag.group(1) if tag else "",
+                          body, raw, truncated, True, ""))
+
+
+def with_event(msg: Message, event: str) -> Message:
+    """``msg`` naming the catalog ``event`` it reported (cheaper than ``_replace``)."""
+    return _new(Message, (*msg[:-1], event))
 
 
 def decode_5424_msg(text: str) -> str:

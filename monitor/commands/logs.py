@@ -49,7 +49,8 @@ def register(sub: Any) -> None:
     s.add_argument("--until", default="", metavar="WHEN", help="until (exclusive), same forms")
     s.add_argument("--text", default="", help="text the message contains")
     s.add_argument("--severity", choices=SEVERITIES, default="", help="this severity or worse")
-    s.add_argument("--event", default="", help="catalog event: login_failed, config_saved, log_cleared, sudo")
+    s.add_argument("--event", default="", help="catalog event: login_failed, config_saved, log_cleared, "
+                   "sudo, login, account_created, account_deleted")
     s.add_argument("--limit", type=int, default=100, help="most messages printed (default 100)")
     s.add_argument("--json", action="store_true", help="one JSON object per line")
     s.set_defaults(handler=search)

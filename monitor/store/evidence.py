@@ -11,12 +11,15 @@ and searches. Days older than the retention are deleted whole (their digest line
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -86,6 +89,18 @@ class Entry(Protocol):
     def event(self) -> str: ...
 
 
+_ROWS = 500  # rows per INSERT statement (7,500 parameters; SQLite allows 32,766 since 3.32)
+_NCOLS = COLUMNS.count(",") + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(rows: int) -> str:
+    """``INSERT`` of ``rows`` rows in one statement. Python's sqlite3 lets go of the GIL for
+    every step; one step per row (executemany) hands it to the receiver's loop thread hundreds
+    of times a batch and waits a switch interval each time to get it back, so few steps it is."""
+    return f"INSERT INTO messages ({COLUMNS}) VALUES " + ",".join([f"({','.join('?' * _NCOLS)})"] * rows)
+
+
 def genesis(day: str) -> bytes:
     """The hash a day's chain starts from."""
     return hashlib.sha256(b"roomwatch-syslog-chain" + _SEP + day.encode()).digest()
@@ -127,9 +142,24 @@ def digests_path(path: Path) -> Path:
     return path.with_name(path.name + ".digests")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chained:
+    """A batch linked into its days' chains, ready to write: its rows' values one after the other
+    (``COLUMNS`` each: one flat list binds straight into a many-row INSERT) and each day's new head."""
+
+    count: int
+    values: list[object]
+    heads: dict[str, tuple[int, bytes]]
+
+
 class Evidence:
     """Appends messages to their day's chain; seals finished days; deletes expired ones.
-    ``append`` may run in a worker thread (one at a time; a lock guards the connection)."""
+
+    Appending is two steps so a receiver can keep the CPU work and the disk apart: ``chain``
+    (hashing, pure Python: best on the thread that parses, where it does not fight a worker
+    thread for the GIL) and ``write`` (one transaction; may run in a worker thread, one at a
+    time). ``append`` does both. A write that fails rolls back and the chain goes on from what
+    the database holds, so the lost batch is a gap in the count, never a broken chain."""
 
     def __init__(self, path: Path, *, retention_s: float = 180 * 86400.0,
                  zone: dt.tzinfo | None = None) -> None:
@@ -137,43 +167,67 @@ class Evidence:
         self.retention_s = retention_s
         self.zone = zone
         self.stored = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()        # the connection
+        self._chain = threading.Lock()       # the heads (chain runs where the connection may be busy)
         self._db = connect(self.path)
-        self._heads: dict[str, tuple[int, bytes]] = {
-            day: (count, head) for day, count, head in self._db.execute("SELECT day, count, head FROM days")}
+        self._heads = self._stored_heads()
 
     def append(self, entries: Sequence[Entry]) -> int:
         """Store ``entries`` in one transaction, each linked into its day's chain."""
-        if not entries:
-            return 0
-        rows = []
+        return self.write(self.chain(entries))
+
+    def chain(self, entries: Sequence[Entry]) -> Chained:
+        """Link ``entries`` into their days' chains (in order; no I/O). Write the result next,
+        before chaining another batch."""
+        values: list[object] = []
+        add = values.extend
         touched: dict[str, tuple[int, bytes]] = {}
         zone = self.zone
         last_day, last_sec = "", -1
-        with self._lock:
+        with self._chain:
             heads = self._heads
             for e in entries:
-                sec = int(e.received)
+                received = e.received
+                sec = int(received)
                 if sec != last_sec:  # a day changes at most once a second: skip the calendar maths
-                    last_day, last_sec = day_of(e.received, zone), sec
+                    last_day, last_sec = day_of(received, zone), sec
                 day = last_day
                 seq, prev = heads.get(day) or (0, genesis(day))
                 seq += 1
                 trunc = 1 if e.truncated else 0
-                h = link(prev, day, seq, e.received, e.source, e.device, e.facility, e.severity, e.stamp,
+                h = link(prev, day, seq, received, e.source, e.device, e.facility, e.severity, e.stamp,
                          e.host, e.app, e.text, e.raw, trunc, e.event)
                 heads[day] = touched[day] = (seq, h)
-                rows.append((day, seq, e.received, e.source, e.device, e.facility, e.severity, e.stamp,
-                             e.host, e.app, e.text, e.raw, trunc, e.event, h))
-            with self._db:
-                self._db.executemany(f"INSERT INTO messages ({COLUMNS}) VALUES "
-                                     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-                self._db.executemany(
-                    "INSERT INTO days (day, count, head) VALUES (?, ?, ?) ON CONFLICT(day) "
-                    "DO UPDATE SET count = excluded.count, head = excluded.head",
-                    [(day, seq, h) for day, (seq, h) in touched.items()])
-            self.stored += len(rows)
-        return len(rows)
+                add((day, seq, received, e.source, e.device, e.facility, e.severity, e.stamp,
+                     e.host, e.app, e.text, e.raw, trunc, e.event, h))
+        return Chained(count=len(entries), values=values, heads=touched)
+
+    def write(self, batch: Chained) -> int:
+        """Write a chained batch in one transaction; on failure the chain is reset to what is
+        stored and the error raised (the caller counts the batch as lost)."""
+        if not batch.count:
+            return 0
+        with self._lock:
+            try:
+                with self._db:
+                    values, step = batch.values, _ROWS * _NCOLS
+                    for i in range(0, len(values), step):
+                        chunk = values[i:i + step]
+                        self._db.execute(_insert(len(chunk) // _NCOLS), chunk)
+                    self._db.executemany(
+                        "INSERT INTO days (day, count, head) VALUES (?, ?, ?) ON CONFLICT(day) "
+                        "DO UPDATE SET count = excluded.count, head = excluded.head",
+                        [(day, seq, h) for day, (seq, h) in batch.heads.items()])
+            except sqlite3.Error:
+                with self._chain, contextlib.suppress(sqlite3.Error):
+                    self._heads = self._stored_heads()
+                raise
+            self.stored += batch.count
+        return batch.count
+
+    def _stored_heads(self) -> dict[str, tuple[int, bytes]]:
+        return {day: (count, bytes(head)) for day, count, head in
+                self._db.execute("SELECT day, count, head FROM days")}
 
     def seal(self, now: float) -> list[tuple[str, int, str]]:
         """Seal every day before today (by ``now``) that is not sealed yet: its digest is its head
@@ -202,8 +256,9 @@ class Evidence:
         with self._lock, self._db:
             gone = self._db.execute("DELETE FROM messages WHERE day < ?", (cutoff,)).rowcount
             self._db.execute("DELETE FROM days WHERE day < ?", (cutoff,))
-            for day in [d for d in self._heads if d < cutoff]:
-                del self._heads[day]
+            with self._chain:
+                for day in [d for d in self._heads if d < cutoff]:
+                    del self._heads[day]
         if gone:
             log.info("syslog evidence: deleted %d message(s) of days before %s (retention)", gone, cutoff)
         return gone

@@ -81,13 +81,16 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def start(tmp_path: Path, cert: tuple[Path, Path], archive: Callable[[], Any] | None = None,
+          devices: dict[str, dict[str, str]] | None = None,
           **options: object) -> tuple[Syslogd, Callable[[], None]]:
-    """A receiver on udp/tcp/tls loopback ports with ``options``; returns it and its stopper."""
+    """A receiver on udp/tcp/tls loopback ports with ``options`` (inventory ``devices``, by
+    default DEVICES); returns it and its stopper."""
     conf = SyslogOptions(enabled=True, listen=["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"],
                          tls_cert=cert[0], tls_key=cert[1], stats_interval=0.2, **options)  # type: ignore[arg-type]
     db = tmp_path / "syslog.db"
     archive = archive or (lambda: Evidence(db))
-    state = Syslogd(SyslogListener(conf, DEVICES, device="nms", archive=archive), db)
+    state = Syslogd(SyslogListener(conf, DEVICES if devices is None else devices, device="nms",
+                                   archive=archive), db)
     halt = run_listener(state.listener, state.emit)
     state.wait_for(lambda: len(state.listener.bound) == 3)
     return state, halt

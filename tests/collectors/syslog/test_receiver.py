@@ -130,7 +130,10 @@ class _Stuck:
         self.release = threading.Event()
         self.kept = 0
 
-    def append(self, entries: list[object]) -> int:
+    def chain(self, entries: list[object]) -> list[object]:
+        return entries
+
+    def write(self, entries: list[object]) -> int:
         self.release.wait(30)
         self.kept += len(entries)
         return len(entries)
@@ -185,4 +188,37 @@ def test_a_huawei_save_names_who_made_the_next_config_changed(syslogd: Syslogd, 
     assert "+vlan 20" in joined.annotations["diff"]
     [again] = join.annotate([changed])  # one save names one change
     assert "user" not in again.annotations
+    history.close()
+
+
+def test_a_save_arriving_after_its_change_names_it_within_the_window(syslogd: Syslogd,
+                                                                     tmp_path: Path) -> None:
+    logger(syslogd.port("udp"), "-d", "--rfc3164", "-t", "HUAWEI", HUAWEI_SAVE)
+    syslogd.wait_for(lambda: bool(syslogd.events("config_saved")))
+    [saved] = syslogd.events("config_saved")
+    history = ConfigHistory(tmp_path / "configs.db")
+    labels = {"device": "core-sw"}
+    backup(history, "core-sw", "huawei", "sysname core-sw\n", saved.ts - 7200, windows=[], labels=labels)
+    outcome = backup(history, "core-sw", "huawei", "sysname core-sw\nvlan 30\n", saved.ts - 120, windows=[],
+                     labels=labels)
+    [changed] = readings(outcome, saved.ts - 120, 2000)
+    changed = dataclasses.replace(changed, labels={**changed.labels, **labels})
+    join = SavedBy(after=600.0)
+    [first] = join.annotate([changed])  # the poller's backup came first: nobody to name yet
+    assert "user" not in first.annotations
+    [save_passed, named] = join.annotate([saved])  # the device's save arrives: the change gains its user
+    assert save_passed is saved
+    assert (named.metric, named.ts, named.labels, named.value) == (
+        changed.metric, changed.ts, changed.labels, 1.0)
+    assert named.annotations["user"] == "admin"
+    assert named.annotations["diff"].startswith("保存者 / saved by: admin (syslog, ")
+    assert "+vlan 30" in named.annotations["diff"]
+    # one save names one change: the next change is not named by it
+    [later] = join.annotate([dataclasses.replace(changed, ts=saved.ts + 60)])
+    assert "user" not in later.annotations
+    # a save more than `after` past the waiting change names nothing past, but the next change
+    late = dataclasses.replace(saved, ts=later.ts + 601)
+    assert join.annotate([late]) == [late]
+    [next_change] = join.annotate([dataclasses.replace(changed, ts=late.ts + 30)])
+    assert next_change.annotations["user"] == "admin"
     history.close()
