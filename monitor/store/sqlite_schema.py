@@ -83,6 +83,9 @@ CREATE INDEX alerts_fingerprint ON alerts (fingerprint, ts);
     # hour) and writes its rollups with one GROUP BY (sqlite_buckets.py). `sealed` is that
     # boundary: every point before it is in samples with its rollup, every point after it in
     # recent. An upgraded file's data all counts as sealed (its rollups are complete).
+    # Measured (bench_store, 10,000 series): 0.19x raw executemany before, ~0.46x after, closing
+    # included. recent keeps a primary key, although an unindexed rowid append measured up to
+    # ~1.3x faster, because it gives first-write-wins and time-range reads of the open hours.
     2: f"""
 CREATE TABLE recent (
     ts REAL NOT NULL,
@@ -107,14 +110,17 @@ SELECT_NEW_SERIES = "SELECT id, metric, labels FROM series WHERE id > ?"
 INSERT_RECENT = "INSERT OR IGNORE INTO recent (ts, series_id, value) VALUES (?, ?, ?)"
 # A point older than the sealed boundary (a late or re-sent one, rare) goes where its hour is.
 INSERT_SAMPLE = "INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)"
-UPSERT_ROLLUP = """
-INSERT INTO rollups (series_id, hour, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?)
+# One hour's rollup merged into what the hour already has.
+_MERGE_ROLLUP = """
 ON CONFLICT (series_id, hour) DO UPDATE SET
     min = min(rollups.min, excluded.min),
     max = max(rollups.max, excluded.max),
     sum = rollups.sum + excluded.sum,
     count = rollups.count + excluded.count
 """
+UPSERT_ROLLUP = """
+INSERT INTO rollups (series_id, hour, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?)
+""" + _MERGE_ROLLUP
 SELECT_SEALED = "SELECT hour FROM sealed"
 UPDATE_SEALED = "UPDATE sealed SET hour = ?"
 # An opposite infinity in the same series and hour: their sum would be NaN, which rollups.sum
@@ -132,12 +138,7 @@ SEAL_ROLLUPS = f"""
 INSERT OR IGNORE INTO rollups (series_id, hour, min, max, sum, count)
 SELECT series_id, {hour_of("ts")} AS h, min(value), max(value), sum(value), count(*)
 FROM recent WHERE ts < ?1 AND value IS NOT NULL GROUP BY series_id, h
-ON CONFLICT (series_id, hour) DO UPDATE SET
-    min = min(rollups.min, excluded.min),
-    max = max(rollups.max, excluded.max),
-    sum = rollups.sum + excluded.sum,
-    count = rollups.count + excluded.count
-"""
+""" + _MERGE_ROLLUP
 SEAL_RECENT = "DELETE FROM recent WHERE ts < ?1"
 INSERT_ALERT = """
 INSERT INTO alerts (ts, fingerprint, rule, state, severity, labels, value, active_at, fired_at,
