@@ -36,8 +36,8 @@ def bench_roomwatch(tmp: Path) -> tuple[float, int]:
     for readings in rounds:  # one write per scrape of every device, as the scheduler does
         store.write(readings)
     store.flush()
-    # Close every hour written (move to samples, rollups by GROUP BY), as the next hour's points
-    # would: each point pays for its rollup inside the timed span.
+    # Close every step written (move to samples, rollups by GROUP BY), as newer points would:
+    # each point pays for its rollup inside the timed span.
     store.seal(T0 + ROUNDS * STEP + 3600.0 + GRACE_S)
     elapsed = time.perf_counter() - start
     store.close()
@@ -97,7 +97,7 @@ def main() -> None:
         raw, raw_size = bench_raw(tmp)
         whole, one, n = bench_week(tmp)
     print(f"write {points:,} points over {SERIES:,} series (batch 5000, WAL, synchronous=NORMAL;"
-          " roomwatch's time includes closing every hour written: its rollups)")
+          " roomwatch's time includes closing every step written: its rollups)")
     print(f"  roomwatch SQLiteStore   {points / ours:>10,.0f} points/s  {ours:6.2f} s  "
           f"{our_size / points:5.1f} B/point (samples + rollups + series)")
     print(f"  raw flat executemany    {points / raw:>10,.0f} points/s  {raw:6.2f} s  "

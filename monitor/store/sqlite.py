@@ -77,10 +77,9 @@ class SQLiteStore(BufferedWriter):
         # Rank series by labels once, then sort rows by small ints (rows come in (id, hour) order).
         rank = {sid: i for i, sid in enumerate(sorted(chosen, key=lambda s: sorted(chosen[s].items())))}
         rows.sort(key=lambda row: rank[row[0]])
-        # A sum is NULL only if finite values overflowed to both infinities in an open hour.
         return [Rollup(metric=metric, labels=chosen[sid], hour=float(hour), min=lo, max=hi,
                        avg=math.nan if total is None else total / count, count=count)
-                for sid, hour, lo, hi, total, count in rows]
+                for sid, hour, lo, hi, total, count in _merged(rows)]
 
     def alerts(self, start: float, end: float) -> list[Alert]:
         """Alert transitions whose own time (active_at, fired_at or resolved_at, by state) is in
@@ -111,8 +110,8 @@ class SQLiteStore(BufferedWriter):
     def _fetch(self, query: str, ids: Mapping[int, object], *bounds: float) -> list[Any]:
         conn = self._connection()
         try:
-            # One statement reads one WAL snapshot: a seal committed meanwhile never shows an
-            # hour in both halves of the UNION, or in neither.
+            # One statement reads one WAL snapshot: a step closed meanwhile never shows its
+            # points in both halves of the UNION, or in neither.
             return conn.execute(query, (json.dumps(list(ids)), *bounds)).fetchall()
         except sqlite3.Error as err:
             raise sql.to_store_error(err, f"sqlite {self.path}: query") from err
@@ -120,13 +119,14 @@ class SQLiteStore(BufferedWriter):
     # -- upkeep ----------------------------------------------------------------------------
 
     def seal(self, now: float) -> None:
-        """Close the hours that ended ``GRACE_S`` or more before ``now`` (flushes close them as
-        newer points arrive; this is for when points stop coming, and for the benchmark)."""
+        """Close the 10-minute steps that ended ``GRACE_S`` or more before ``now``: move their
+        points to samples and into the hourly rollups (flushes close them as newer points
+        arrive; this is for when points stop coming, and for the benchmark)."""
         with self._db_lock:
-            self._upkeep("close hours", now, prune=False)
+            self._upkeep("close steps", now, prune=False)
 
     def prune(self, now: float) -> None:
-        """Close the hours that are due (see ``seal``), then delete samples older than the
+        """Close the steps that are due (see ``seal``), then delete samples older than the
         retention, rollups and alert rows older than the rollup retention, and series left with
         neither samples nor rollups."""
         with self._db_lock:
@@ -135,8 +135,8 @@ class SQLiteStore(BufferedWriter):
     def _upkeep(self, doing: str, now: float, *, prune: bool) -> None:
         conn = self._connection()
         raw_cutoff = now - self.retention_s
-        # A raw point is never deleted before its hour is closed, or its rollup would be lost.
-        upto = max(buckets.due(now), buckets.hour_floor(raw_cutoff) + sql.HOUR_S) if prune \
+        # A raw point is never deleted before its step is closed, or its rollup would be lost.
+        upto = max(buckets.due(now), buckets.step_floor(raw_cutoff) + buckets.STEP_S) if prune \
             else buckets.due(now)
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -159,7 +159,7 @@ class SQLiteStore(BufferedWriter):
             for sid in gone & by_id.keys():
                 del by_id[sid]
         if prune:
-            log.info("store: closed hours holding %d point(s); pruned %d sample(s), %d rollup(s), "
+            log.info("store: closed steps holding %d point(s); pruned %d sample(s), %d rollup(s), "
                      "%d alert row(s), %d series", moved, *counts, len(gone))
 
     def close(self) -> None:
@@ -185,6 +185,21 @@ class SQLiteStore(BufferedWriter):
         except sqlite3.Error as err:
             raise sql.to_store_error(err, f"sqlite {self.path}: read series") from err
         self._remember({series_key(metric, json.loads(text)): sid for sid, metric, text in rows})
+
+
+def _merged(rows: list[Any]) -> list[Any]:
+    """Rollup rows sorted by (series, hour) with an hour's two halves (the closed steps' rollup
+    and the open step's, see SELECT_ROLLUPS) merged into one. A sum is NULL (NaN) only if finite
+    values overflowed to both infinities; it stays NULL."""
+    out: list[Any] = []
+    for row in rows:
+        if out and out[-1][:2] == row[:2]:
+            sid, hour, lo, hi, total, count = out[-1]
+            total = None if total is None or row[4] is None else total + row[4]
+            out[-1] = (sid, hour, min(lo, row[2]), max(hi, row[3]), total, count + row[5])
+        else:
+            out.append(row)
+    return out
 
 
 def _ceil_hour(ts: float) -> float:

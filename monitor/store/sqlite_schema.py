@@ -78,14 +78,14 @@ CREATE INDEX alerts_fingerprint ON alerts (fingerprint, ts);
     # Version 2 appends: a point first lands in `recent`, clustered on (ts, series_id), where
     # points arriving in time order are appended to the b-tree's last pages. In `samples`,
     # clustered per series, each point of a scrape fell on another series' page, so a flush of
-    # 5,000 points rewrote ~5,000 pages into the WAL (and a rollup upsert per point). When an hour
-    # closes, one transaction moves it to `samples` in series order (one page per series per
-    # hour) and writes its rollups with one GROUP BY (sqlite_buckets.py). `sealed` is that
-    # boundary: every point before it is in samples with its rollup, every point after it in
-    # recent. An upgraded file's data all counts as sealed (its rollups are complete).
+    # 5,000 points rewrote ~5,000 pages into the WAL (and a rollup upsert per point). Every 10
+    # minutes one transaction moves the closed step to `samples` in series order (one page per
+    # series) and merges it into the hourly rollups with one GROUP BY (sqlite_buckets.py).
+    # `sealed` is that boundary: every point before it is in samples and counted in its hour's
+    # rollup, every point after it is in recent. An upgraded file's data all counts as sealed.
     # Measured (bench_store, 10,000 series): 0.19x raw executemany before, ~0.46x after, closing
     # included. recent keeps a primary key, although an unindexed rowid append measured up to
-    # ~1.3x faster, because it gives first-write-wins and time-range reads of the open hours.
+    # ~1.3x faster, because it gives first-write-wins and time-range reads of the open step.
     2: f"""
 CREATE TABLE recent (
     ts REAL NOT NULL,
@@ -123,13 +123,18 @@ INSERT INTO rollups (series_id, hour, min, max, sum, count) VALUES (?, ?, ?, ?, 
 """ + _MERGE_ROLLUP
 SELECT_SEALED = "SELECT hour FROM sealed"
 UPDATE_SEALED = "UPDATE sealed SET hour = ?"
-# An opposite infinity in the same series and hour: their sum would be NaN, which rollups.sum
-# refuses. A range of recent's primary key; only ever run for an infinite value (rare).
-SELECT_OPPOSITE = "SELECT 1 FROM recent WHERE ts >= ? AND ts < ? AND series_id = ? AND value = ?"
-# Closing the hours before ?1: in series order, so that each series' new rows are appended to its
-# own pages together; then their rollups in one GROUP BY. OR IGNORE on the rollup skips a group
-# whose sum is NaN (finite values overflowing to +inf and -inf): that is what NOT NULL refused
-# before, and a failing seal would block every later flush.
+# An opposite infinity in the same series and hour (?1, ?2), in recent or already in the hour's
+# rollup sum: their sum would be NaN, which rollups.sum refuses. Only run for an infinite value.
+SELECT_OPPOSITE = """
+SELECT 1 FROM recent WHERE ts >= ?1 AND ts < ?2 AND series_id = ?3 AND value = ?4
+UNION ALL
+SELECT 1 FROM rollups WHERE series_id = ?3 AND hour = ?1 AND sum = ?4
+"""
+# Closing the steps before ?1: in series order, so that each series' new rows are appended to its
+# own pages together; then merged into their hours' rollups with one GROUP BY. A group whose sum
+# would be NaN (finite values overflowing to both infinities) is left out, by OR IGNORE when it
+# is new and by the WHERE when it is merged: that is what NOT NULL refused before, and a
+# failing close would block every later flush.
 SEAL_SAMPLES = """
 INSERT OR IGNORE INTO samples (series_id, ts, value)
 SELECT series_id, ts, value FROM recent WHERE ts < ?1 ORDER BY series_id, ts
@@ -138,7 +143,7 @@ SEAL_ROLLUPS = f"""
 INSERT OR IGNORE INTO rollups (series_id, hour, min, max, sum, count)
 SELECT series_id, {hour_of("ts")} AS h, min(value), max(value), sum(value), count(*)
 FROM recent WHERE ts < ?1 AND value IS NOT NULL GROUP BY series_id, h
-""" + _MERGE_ROLLUP
+""" + _MERGE_ROLLUP + "WHERE rollups.sum + excluded.sum IS NOT NULL"
 SEAL_RECENT = "DELETE FROM recent WHERE ts < ?1"
 INSERT_ALERT = """
 INSERT INTO alerts (ts, fingerprint, rule, state, severity, labels, value, active_at, fired_at,
@@ -151,7 +156,7 @@ SELECT rule, labels, state, severity, value, active_at, fired_at, resolved_at, s
 FROM alerts WHERE ts >= ? AND ts < ? ORDER BY ts, id
 """
 # Series ids travel as one JSON array parameter: no limit on the number of ids, one statement.
-# samples (sealed hours) and recent (open hours) never hold the same point: one UNION ALL.
+# samples (closed steps) and recent (the open step) never hold the same point: one UNION ALL.
 SELECT_SAMPLES = """
 SELECT series_id, ts, value FROM samples
 WHERE series_id IN (SELECT value FROM json_each(?1)) AND ts >= ?2 AND ts < ?3
@@ -160,8 +165,9 @@ SELECT series_id, ts, value FROM recent
 WHERE ts >= ?2 AND ts < ?3 AND series_id IN (SELECT value FROM json_each(?1))
 ORDER BY ts, series_id
 """
-# The open hours' rollups are computed from recent as they are read (at most an hour or two of
-# points); ?4 and ?5 bound ts to the hours starting in [?2, ?3).
+# The open step's part of an hour is computed from recent as it is read (minutes of points), so
+# an hour can come twice, once from each half, to be merged by the caller; ?4 and ?5 bound ts
+# to the hours starting in [?2, ?3).
 SELECT_ROLLUPS = f"""
 SELECT series_id, hour, min, max, sum, count FROM rollups
 WHERE series_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3
@@ -211,9 +217,9 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         # readings are re-collected every cycle, so durability of the last seconds is not worth
         # an fsync per flush.
         conn.execute("PRAGMA synchronous=NORMAL")
-        # Closing an hour touches one leaf page per series; keep those pages in memory.
+        # Closing a step touches one leaf page per series; keep those pages in memory.
         conn.execute("PRAGMA cache_size=-16384")
-        # Closing an hour rewrites one page per series; checkpointing every 40 MB of WAL instead
+        # Closing a step rewrites one page per series; checkpointing every 40 MB of WAL instead
         # of every 4 MB copies each hot page back once instead of ten times (+12% writes, measured
         # when every flush did so).
         conn.execute("PRAGMA wal_autocheckpoint=10000")

@@ -169,10 +169,10 @@ class BufferedWriter:
                 if odd:
                     clashing = self._insert_infinite(conn, fresh)
                     fresh = [row for row in fresh if not math.isinf(row[2])]
-                # The hot path: appended to recent, no rollup work (made when the hour closes).
+                # The hot path: appended to recent, no rollup work (done when the step closes).
                 conn.executemany(sql.INSERT_RECENT, fresh)
                 # The median, not the newest: one reading with a clock years ahead must not close
-                # every hour until then and send all later points down the late path.
+                # every step until then and send all later points down the late path.
                 upto = buckets.due(rows[len(rows) // 2][0])
                 if upto > boundary:
                     buckets.seal(conn, upto)
@@ -190,7 +190,7 @@ class BufferedWriter:
 
     @staticmethod
     def _insert_late(conn: sqlite3.Connection, late: list[rows_.RecentRow]) -> None:
-        """Points of closed hours (late or re-sent, rare): into samples, and into their hour's
+        """Points of closed steps (late or re-sent, rare): into samples, and into their hour's
         rollup unless the point was stored already."""
         rows = rows_.late_rows(late)
         conn.execute("SAVEPOINT late")

@@ -1,4 +1,4 @@
-"""SQLiteStore hours: open hours read from recent, closing them, late points, upgrading a v1 file."""
+"""SQLiteStore steps: the open step read from recent, closing steps, late points, upgrading a v1 file."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core.errors import StoreError
 from monitor.core.model import Reading
 from monitor.store import sqlite_schema as sql
 from monitor.store.sqlite import SQLiteStore
-from monitor.store.sqlite_buckets import GRACE_S
+from monitor.store.sqlite_buckets import GRACE_S, STEP_S
 
 H = 3600.0
 T0 = 1_700_000_000.0 - 1_700_000_000.0 % H  # an hour boundary
@@ -55,18 +56,19 @@ def test_an_open_hour_reads_the_same_before_and_after_it_closes(tmp_path: Path) 
     assert after[1] == before[1]
 
 
-def test_newer_points_close_the_hours_a_grace_period_after_they_end(tmp_path: Path) -> None:
+def test_newer_points_close_a_step_a_grace_period_after_it_ends(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "db") as store:
         store.write([r(1.0, T0 + 60)])
         store.flush()
-        assert where(tmp_path / "db") == (1, 0, T0 - H)  # the empty hours before are closed
-        store.write([r(2.0, T0 + H + GRACE_S - 1)])  # the first hour is not due yet
+        assert where(tmp_path / "db") == (1, 0, T0 - STEP_S)  # the empty steps before are closed
+        store.write([r(2.0, T0 + STEP_S + GRACE_S - 1)])  # the first step is not due yet
         store.flush()
         assert where(tmp_path / "db") == (2, 0, T0)
-        store.write([r(3.0, T0 + H + GRACE_S)])
+        store.write([r(3.0, T0 + STEP_S + GRACE_S)])
         store.flush()
-        assert where(tmp_path / "db") == (2, 1, T0 + H)
-        assert summary(store)[1] == [(T0, 1.0, 1.0, 1.0, 1), (T0 + H, 2.0, 3.0, 2.5, 2)]
+        assert where(tmp_path / "db") == (2, 1, T0 + STEP_S)
+        # The hour's closed step (in rollups) and its open steps (in recent) read as one hour.
+        assert summary(store)[1] == [(T0, 1.0, 3.0, 2.0, 3)]
 
 
 def test_a_late_point_joins_its_closed_hour_once(tmp_path: Path) -> None:
@@ -87,7 +89,7 @@ def test_one_reading_with_a_clock_years_ahead_closes_nothing(tmp_path: Path) -> 
     with SQLiteStore(tmp_path / "db") as store:
         store.write([r(1.0, T0 + i) for i in range(10)] + [r(2.0, T0 + 5 * 365 * 86400.0)])
         store.flush()
-        assert where(tmp_path / "db") == (11, 0, T0 - H)
+        assert where(tmp_path / "db") == (11, 0, T0 - STEP_S)
 
 
 def test_prune_closes_an_hour_before_it_deletes_its_raw_points(tmp_path: Path) -> None:
@@ -102,20 +104,49 @@ def test_prune_closes_an_hour_before_it_deletes_its_raw_points(tmp_path: Path) -
     assert hours == [(T0, 4.0, 4.0, 4.0, 1), (T0 + H, 6.0, 6.0, 6.0, 1)]
 
 
-def test_opposite_infinities_in_an_open_hour_keep_the_first(tmp_path: Path) -> None:
+def test_opposite_infinities_in_one_hour_keep_the_first(tmp_path: Path) -> None:
+    inf = float("inf")
     with SQLiteStore(tmp_path / "db") as store:
-        store.write([r(float("inf"), T0), r(1.0, T0 + 1), r(float("-inf"), T0 + 2),
-                     r(float("-inf"), T0 + H)])  # another hour: no clash
+        store.write([r(inf, T0), r(1.0, T0 + 1), r(-inf, T0 + 2),  # both in recent: refused
+                     r(-inf, T0 + H),  # another hour: no clash
+                     r(inf, T0 + 2 * H + 10)])
         store.flush()
         assert store.rejected == 1
-        store.seal(T0 + 3 * H)
+        store.seal(T0 + 2 * H + STEP_S + GRACE_S)  # the +inf are in their hours' rollups now
+        store.write([r(-inf, T0 + 3),  # late, into a closed hour
+                     r(-inf, T0 + 2 * H + STEP_S + 1)])  # the open step of a +inf's hour
+        store.flush()
+        assert store.rejected == 3
+        store.seal(T0 + 4 * H)
         raw, hours = summary(store)
-    assert [v for _, v in raw] == [float("inf"), 1.0, float("-inf")]
-    assert hours == [(T0, 1.0, float("inf"), float("inf"), 2),
-                     (T0 + H, float("-inf"), float("-inf"), float("-inf"), 1)]
+    assert [v for _, v in raw] == [inf, 1.0, -inf, inf]
+    assert hours == [(T0, 1.0, inf, inf, 2), (T0 + H, -inf, -inf, -inf, 1),
+                     (T0 + 2 * H, inf, inf, inf, 1)]
 
 
-def test_the_open_hours_are_read_through_recents_primary_key(tmp_path: Path) -> None:
+def test_a_close_that_fails_halfway_leaves_nothing_half_done(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "db") as store:
+        store.write([r(float(i), T0 + 60 * i) for i in range(30)])
+        store.flush()
+        before = (where(tmp_path / "db"), summary(store))
+        conn = store._conn
+        assert conn is not None
+        # Interrupt the close once it merges rollups, i.e. after the points were moved.
+        started: list[str] = []
+        conn.set_trace_callback(lambda text: started.append(text) if "INTO rollups" in text else None)
+        conn.set_progress_handler(lambda: 1 if started else 0, 100)
+        with pytest.raises(StoreError, match="close steps") as caught:
+            store.seal(T0 + H)
+        assert caught.value.retryable  # SQLITE_INTERRUPT: the daemon tries again
+        conn.set_progress_handler(None, 0)
+        conn.set_trace_callback(None)
+        assert started and (where(tmp_path / "db"), summary(store)) == before
+        store.seal(T0 + H)
+        assert where(tmp_path / "db") == (0, 30, T0 + H - STEP_S)
+        assert summary(store) == before[1]
+
+
+def test_the_open_step_is_read_through_recents_primary_key(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "db").close()
     conn = sqlite3.connect(tmp_path / "db")
     for statement, params in [(sql.SELECT_SAMPLES, ("[1]", 0, 1)),
@@ -190,7 +221,7 @@ def test_an_empty_version_1_file_starts_with_nothing_closed(tmp_path: Path) -> N
         store.write([r(1.0, T0)])
         store.flush()
         assert summary(store)[1] == [(T0, 1.0, 1.0, 1.0, 1)]
-    assert where(tmp_path / "db") == (1, 0, T0 - H)
+    assert where(tmp_path / "db") == (1, 0, T0 - STEP_S)
 
 
 @pytest.mark.parametrize("ts", [-1.0, -3600.0, -3599.5, 0.0, 7199.999, 7200.0])
