@@ -168,7 +168,8 @@ def _wait_first_readings(db: Path, daemon: subprocess.Popen[bytes], *, deadline:
                     contextlib.closing(sqlite3.connect(db, timeout=5)) as con:
                 # Read-only peek at the store's file: a device counts once it has answered (up 1).
                 seen = {row[0] for row in con.execute(
-                    "SELECT DISTINCT json_extract(s.labels, '$.device') FROM series s JOIN samples x "
+                    "SELECT DISTINCT json_extract(s.labels, '$.device') FROM series s JOIN "
+                    "(SELECT series_id, value FROM recent UNION ALL SELECT series_id, value FROM samples) x "
                     "ON x.series_id = s.id WHERE s.metric = 'up' AND x.value = 1")}
                 if names <= seen:
                     return

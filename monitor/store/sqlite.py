@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, Reading, series_key
+from monitor.store import sqlite_buckets as buckets
 from monitor.store import sqlite_schema as sql
 from monitor.store.base import Rollup, Store
 from monitor.store.sqlite_write import BufferedWriter
@@ -70,13 +71,15 @@ class SQLiteStore(BufferedWriter):
         (labels, hour)."""
         with self._db_lock:
             chosen = self._select(metric, match)
-            rows = self._fetch(sql.SELECT_ROLLUPS, chosen, start, end) if chosen else []
+            # An open hour starting in [start, end) has its points in [ceil(start), ceil(end)).
+            bounds = (_ceil_hour(start), _ceil_hour(end))
+            rows = self._fetch(sql.SELECT_ROLLUPS, chosen, start, end, *bounds) if chosen else []
         # Rank series by labels once, then sort rows by small ints (rows come in (id, hour) order).
         rank = {sid: i for i, sid in enumerate(sorted(chosen, key=lambda s: sorted(chosen[s].items())))}
         rows.sort(key=lambda row: rank[row[0]])
         return [Rollup(metric=metric, labels=chosen[sid], hour=float(hour), min=lo, max=hi,
-                       avg=total / count, count=count)
-                for sid, hour, lo, hi, total, count in rows]
+                       avg=math.nan if total is None else total / count, count=count)
+                for sid, hour, lo, hi, total, count in _merged(rows)]
 
     def alerts(self, start: float, end: float) -> list[Alert]:
         """Alert transitions whose own time (active_at, fired_at or resolved_at, by state) is in
@@ -104,38 +107,60 @@ class SQLiteStore(BufferedWriter):
         return {sid: dict(labels) for sid, labels in self._by_metric.get(metric, {}).items()
                 if wanted <= labels.items()}
 
-    def _fetch(self, query: str, ids: Mapping[int, object], start: float,
-               end: float) -> list[Any]:
+    def _fetch(self, query: str, ids: Mapping[int, object], *bounds: float) -> list[Any]:
         conn = self._connection()
         try:
-            return conn.execute(query, (json.dumps(list(ids)), start, end)).fetchall()
+            # One statement reads one WAL snapshot: a step closed meanwhile never shows its
+            # points in both halves of the UNION, or in neither.
+            return conn.execute(query, (json.dumps(list(ids)), *bounds)).fetchall()
         except sqlite3.Error as err:
             raise sql.to_store_error(err, f"sqlite {self.path}: query") from err
 
     # -- upkeep ----------------------------------------------------------------------------
 
-    def prune(self, now: float) -> None:
-        """Delete samples older than the retention, rollups and alert rows older than the rollup
-        retention, and series left with neither samples nor rollups."""
+    def seal(self, now: float) -> None:
+        """Close the 10-minute steps that ended ``GRACE_S`` or more before ``now``: move their
+        points to samples and into the hourly rollups (flushes close them as newer points
+        arrive; this is for when points stop coming, and for the benchmark)."""
         with self._db_lock:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                samples = conn.execute(sql.PRUNE_SAMPLES, (now - self.retention_s,)).rowcount
-                rollups = conn.execute(sql.PRUNE_ROLLUPS, (now - self.rollup_retention_s,)).rowcount
-                alerts = conn.execute(sql.PRUNE_ALERTS, (now - self.rollup_retention_s,)).rowcount
+            self._upkeep("close steps", now, prune=False)
+
+    def prune(self, now: float) -> None:
+        """Close the steps that are due (see ``seal``), then delete samples older than the
+        retention, rollups and alert rows older than the rollup retention, and series left with
+        neither samples nor rollups."""
+        with self._db_lock:
+            self._upkeep("prune", now, prune=True)
+
+    def _upkeep(self, doing: str, now: float, *, prune: bool) -> None:
+        conn = self._connection()
+        raw_cutoff = now - self.retention_s
+        # A raw point is never deleted before its step is closed, or its rollup would be lost.
+        upto = max(buckets.due(now), buckets.step_floor(raw_cutoff) + buckets.STEP_S) if prune \
+            else buckets.due(now)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            moved = buckets.seal(conn, upto)
+            counts = (0, 0, 0)
+            gone: set[int] = set()
+            if prune:
+                counts = (conn.execute(sql.PRUNE_SAMPLES, (raw_cutoff,)).rowcount
+                          + conn.execute(sql.PRUNE_RECENT, (raw_cutoff,)).rowcount,
+                          conn.execute(sql.PRUNE_ROLLUPS, (now - self.rollup_retention_s,)).rowcount,
+                          conn.execute(sql.PRUNE_ALERTS, (now - self.rollup_retention_s,)).rowcount)
                 gone = {sid for (sid,) in conn.execute(sql.PRUNE_SERIES).fetchall()}
-                conn.execute("COMMIT")
-            except sqlite3.Error as err:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise sql.to_store_error(err, f"sqlite {self.path}: prune") from err
-            self._ids.forget(gone)
-            for by_id in self._by_metric.values():
-                for sid in gone & by_id.keys():
-                    del by_id[sid]
-        log.info("store: pruned %d sample(s), %d rollup(s), %d alert row(s), %d series",
-                 samples, rollups, alerts, len(gone))
+            conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise sql.to_store_error(err, f"sqlite {self.path}: {doing}") from err
+        self._ids.forget(gone)
+        for by_id in self._by_metric.values():
+            for sid in gone & by_id.keys():
+                del by_id[sid]
+        if prune:
+            log.info("store: closed steps holding %d point(s); pruned %d sample(s), %d rollup(s), "
+                     "%d alert row(s), %d series", moved, *counts, len(gone))
 
     def close(self) -> None:
         """Flush and close the file. If the final flush fails its StoreError is raised (the
@@ -160,6 +185,25 @@ class SQLiteStore(BufferedWriter):
         except sqlite3.Error as err:
             raise sql.to_store_error(err, f"sqlite {self.path}: read series") from err
         self._remember({series_key(metric, json.loads(text)): sid for sid, metric, text in rows})
+
+
+def _merged(rows: list[Any]) -> list[Any]:
+    """Rollup rows sorted by (series, hour) with an hour's two halves (the closed steps' rollup
+    and the open step's, see SELECT_ROLLUPS) merged into one. A sum is NULL (NaN) only if finite
+    values overflowed to both infinities; it stays NULL."""
+    out: list[Any] = []
+    for row in rows:
+        if out and out[-1][:2] == row[:2]:
+            sid, hour, lo, hi, total, count = out[-1]
+            total = None if total is None or row[4] is None else total + row[4]
+            out[-1] = (sid, hour, min(lo, row[2]), max(hi, row[3]), total, count + row[5])
+        else:
+            out.append(row)
+    return out
+
+
+def _ceil_hour(ts: float) -> float:
+    return -buckets.hour_floor(-ts) if math.isfinite(ts) else ts
 
 
 if TYPE_CHECKING:  # let mypy prove that SQLiteStore satisfies the Store protocol

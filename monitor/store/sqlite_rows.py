@@ -15,12 +15,14 @@ SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 """(metric, sorted label items), as made by monitor.core.model.series_key."""
 FastKey = tuple[str, ...]
 """(metric, *label names, *label values) in the labels' own order: no sorting, no pair tuples."""
+RecentRow = tuple[float, int, float]
+"""(ts, series_id, value) as inserted into recent."""
 SampleRow = tuple[int, float, float]
 """(series_id, ts, value) as inserted into samples."""
 RollupRow = tuple[int, int, float, float, float, int]
 """(series_id, hour, min, max, sum, count) as upserted into rollups."""
 
-_SERIES_TS = itemgetter(0, 1)
+_BY_KEY = itemgetter(0, 1)  # (ts, series) of a RecentRow, (series, ts) of a SampleRow
 
 
 @dataclass(kw_only=True)
@@ -48,13 +50,15 @@ class Learned:
 
 
 def sample_rows(conn: sqlite3.Connection, batch: Sequence[Reading], ids: SeriesIds,
-                learned: Learned) -> tuple[list[SampleRow], int]:
-    """Rows for samples, sorted by (series, ts), and how many readings were malformed. Unknown
+                learned: Learned) -> tuple[list[RecentRow], int, bool]:
+    """Rows for recent, sorted by (ts, series), how many readings were malformed, and whether
+    any value is infinite or NaN (``math.isinf`` is then worth a pass). Unknown
     series are inserted into ``series``. Several readings of one (series, ts) stay in, first
-    first: INSERT OR IGNORE keeps the first, and the caller notices by the row count."""
-    rows: list[SampleRow] = []
+    first: INSERT OR IGNORE keeps the first."""
+    rows: list[RecentRow] = []
     append, known, isfinite = rows.append, ids.fast.get, math.isfinite
     bad = 0
+    odd = False
     for r in batch:
         try:
             labels = r.labels
@@ -67,13 +71,23 @@ def sample_rows(conn: sqlite3.Connection, batch: Sequence[Reading], ids: SeriesI
             ts = float(r.ts)
             if not isfinite(ts):
                 raise ValueError(ts)
-            append((sid, ts, float(r.value)))
+            value = float(r.value)
+            append((ts, sid, value))
+            if value - value:  # inf - inf and NaN - NaN are NaN (true); x - x is 0.0 (false)
+                odd = True
         except (TypeError, ValueError, AttributeError):
             bad += 1  # skipped: one broken reading must not block the whole buffer forever
-    # Sorted by (series, ts): consecutive inserts land on the same b-tree pages. The sort is
+    # Sorted by (ts, series): recent's primary-key order, so the inserts append. The sort is
     # stable, so of several readings of one (series, ts) the first stays first.
-    rows.sort(key=_SERIES_TS)
-    return rows, bad
+    rows.sort(key=_BY_KEY)
+    return rows, bad, odd
+
+
+def late_rows(rows: list[RecentRow]) -> list[SampleRow]:
+    """``rows`` as samples rows sorted by (series, ts) (stable: the first of a pair stays first)."""
+    out = [(sid, ts, value) for ts, sid, value in rows]
+    out.sort(key=_BY_KEY)
+    return out
 
 
 def rollup_rows(rows: list[SampleRow]) -> list[RollupRow]:

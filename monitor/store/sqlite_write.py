@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
+import math
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import StoreError
 from monitor.core.model import Alert, Reading
+from monitor.store import sqlite_buckets as buckets
 from monitor.store import sqlite_refused as refused
 from monitor.store import sqlite_rows as rows_
 from monitor.store import sqlite_schema as sql
 
 log = logging.getLogger(__name__)
+
+_TS = itemgetter(0)
 
 BUFFER_BATCHES = 50
 """While flushes keep failing the buffer holds at most this many batches; older points are dropped."""
@@ -103,7 +109,12 @@ class BufferedWriter:
             while todo:
                 part = todo.pop()
                 try:
-                    self._commit(conn, *part)
+                    for row in self._commit(conn, *part):
+                        self.rejected += 1
+                        log.error("store: refused %s: its hour already holds the opposite "
+                                  "infinity, and their sum (NaN) would break the NOT NULL "
+                                  "rollups.sum (%d reading(s) refused in all)",
+                                  self._describe(row), self.rejected)
                 except refused.ROW_ERRORS as err:
                     halves = refused.split(part)
                     todo.extend(halves)
@@ -138,25 +149,33 @@ class BufferedWriter:
             self._log_drops()
 
     def _commit(self, conn: sqlite3.Connection, batch: list[Reading],
-                alerts: list[tuple[Any, ...]]) -> None:
+                alerts: list[tuple[Any, ...]]) -> list[rows_.RecentRow]:
+        """Write one part in one transaction; returns the rows refused for an opposite infinity."""
         learned = rows_.Learned()
+        clashing: list[rows_.RecentRow] = []
         # IMMEDIATE takes the write lock now, so contention fails here and not at COMMIT.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            rows, bad = rows_.sample_rows(conn, batch, self._ids, learned)
+            rows, bad, odd = rows_.sample_rows(conn, batch, self._ids, learned)
             if bad:
                 log.error("store: skipped %d malformed reading(s) (need str metric, str labels, "
                           "finite float ts, float value)", bad)
             if rows:
-                conn.execute("SAVEPOINT batch")
-                if conn.executemany(sql.INSERT_SAMPLE, rows).rowcount != len(rows):
-                    # Some (series, ts) were stored already (a re-sent or late point) or came
-                    # twice in this batch: find out which, one by one (rare), so the rollups
-                    # count every sample exactly once and the first value wins.
-                    conn.execute("ROLLBACK TO batch")
-                    rows = [row for row in rows if conn.execute(sql.INSERT_SAMPLE, row).rowcount]
-                conn.execute("RELEASE batch")
-                conn.executemany(sql.UPSERT_ROLLUP, rows_.rollup_rows(rows))
+                boundary = buckets.sealed(conn)
+                cut = bisect.bisect_left(rows, boundary, key=_TS)  # rows are sorted by ts
+                if cut:
+                    self._insert_late(conn, rows[:cut])
+                fresh = rows[cut:]
+                if odd:
+                    clashing = self._insert_infinite(conn, fresh)
+                    fresh = [row for row in fresh if not math.isinf(row[2])]
+                # The hot path: appended to recent, no rollup work (done when the step closes).
+                conn.executemany(sql.INSERT_RECENT, fresh)
+                # The median, not the newest: one reading with a clock years ahead must not close
+                # every step until then and send all later points down the late path.
+                upto = buckets.due(rows[len(rows) // 2][0])
+                if upto > boundary:
+                    buckets.seal(conn, upto)
             if alerts:
                 conn.executemany(sql.INSERT_ALERT, alerts)
             conn.execute("COMMIT")
@@ -167,6 +186,35 @@ class BufferedWriter:
         # Only now: ids of series inserted by a rolled-back transaction would not exist.
         self._ids.fast.update(learned.fast)
         self._remember(learned.exact)
+        return clashing
+
+    @staticmethod
+    def _insert_late(conn: sqlite3.Connection, late: list[rows_.RecentRow]) -> None:
+        """Points of closed steps (late or re-sent, rare): into samples, and into their hour's
+        rollup unless the point was stored already."""
+        rows = rows_.late_rows(late)
+        conn.execute("SAVEPOINT late")
+        if conn.executemany(sql.INSERT_SAMPLE, rows).rowcount != len(rows):
+            # Some (series, ts) were stored already or came twice in this batch: find out
+            # which, one by one, so the rollups count every sample exactly once.
+            conn.execute("ROLLBACK TO late")
+            rows = [row for row in rows if conn.execute(sql.INSERT_SAMPLE, row).rowcount]
+        conn.execute("RELEASE late")
+        conn.executemany(sql.UPSERT_ROLLUP, rows_.rollup_rows(rows))
+
+    @staticmethod
+    def _insert_infinite(conn: sqlite3.Connection,
+                         fresh: list[rows_.RecentRow]) -> list[rows_.RecentRow]:
+        """Insert the infinite values of ``fresh`` one by one, leaving out (and returning) each
+        whose hour already holds the opposite infinity of its series."""
+        clashing = []
+        for row in fresh:
+            if math.isinf(row[2]):
+                if buckets.clashes(conn, *row):
+                    clashing.append(row)
+                else:
+                    conn.execute(sql.INSERT_RECENT, row)
+        return clashing
 
     def _trim(self) -> None:
         """Hold at most the cap of each kind, dropping the oldest; the caller holds _buf_lock."""
@@ -186,6 +234,12 @@ class BufferedWriter:
                       "reading(s) and %d alert transition(s) since the last flush attempt "
                       "(%d reading(s) in all)", self._cap, readings, alerts, self.dropped)
 
+
+    def _describe(self, row: rows_.RecentRow) -> str:
+        ts, sid, value = row
+        metric, labels = next(((name, by_id[sid]) for name, by_id in self._by_metric.items()
+                               if sid in by_id), ("?", {}))
+        return f"reading {metric}{labels}={value!r} at {ts!r}"
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

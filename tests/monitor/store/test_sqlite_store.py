@@ -46,9 +46,10 @@ def test_file_is_wal_with_a_schema_version(tmp_path: Path) -> None:
     SQLiteStore(tmp_path / "db").close()
     conn = sqlite3.connect(tmp_path / "db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {"series", "samples", "rollups", "alerts", "sqlite_sequence"}
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%'")}
+    assert tables == {"series", "samples", "recent", "sealed", "rollups", "alerts", "sqlite_sequence"}
 
 
 def test_round_trip_keeps_values_labels_and_order(store: SQLiteStore) -> None:
