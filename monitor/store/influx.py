@@ -122,7 +122,7 @@ class InfluxOutput:
 
     def _run(self) -> None:
         # Batches posted and not yet answered, oldest first: while one is on the wire the next is
-        # compressed and posted. Answers are read in order, so what fails reaches the durable
+        # joined (compressed if asked) and posted. Answers are read in order, so what fails reaches the durable
         # queue in the order it was written.
         flight: deque[_Flight] = deque()
         while True:
