@@ -122,8 +122,8 @@ class InfluxOutput:
 
     def _run(self) -> None:
         # Batches posted and not yet answered, oldest first: while one is on the wire the next is
-        # joined (compressed if asked) and posted. Answers are read in order, so what fails reaches the durable
-        # queue in the order it was written.
+        # joined (compressed if asked) and posted. Answers are read in order, so what fails
+        # reaches the durable queue in the order it was written.
         flight: deque[_Flight] = deque()
         while True:
             stopping = self._wait_for_work(busy=bool(flight))
