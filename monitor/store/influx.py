@@ -1,7 +1,8 @@
 """The InfluxDB output: readings and alert transitions to any server with the v2 write API.
 
 Writes never block the daemon: ``write`` encodes and queues in memory, a sender thread posts
-gzip batches. Each answer is read for what it means (docs/schema.md, "Delivery"):
+batches (gzip if ``gzip = true``) on kept-alive connections. Each answer is read for what it
+means (docs/schema.md, "Delivery"):
 
 - 2xx: done. 400/422 and other 4xx: the points are bad; they are dropped and the reason is
   logged once per reason, because sending them again cannot help.
@@ -15,6 +16,7 @@ gzip batches. Each answer is read for what it means (docs/schema.md, "Delivery")
 
 from __future__ import annotations
 
+import http.client
 import logging
 import random
 import threading
@@ -25,15 +27,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import urllib3
-from influxdb_client import InfluxDBClient
-from influxdb_client.rest import ApiException
-from influxdb_client.service.write_service import WriteService
-
 from monitor.core.model import Alert, Reading
 from monitor.store.alert_text import alert_text_lines
 from monitor.store.influx_lines import LineEncoder
-from monitor.store.influx_wire import MAX_BACKOFF, gzip_lines, lines_of, reason, retry_after
+from monitor.store.influx_wire import MAX_BACKOFF, Poster, Refused, join_lines, lines_of, reason, retry_after
 from monitor.store.settings import InfluxSettings, public_url
 from monitor.store.spool import Batch, Spool
 
@@ -47,7 +44,7 @@ _MEMORY_BATCHES = 4  # batches held in memory before they are spilled to disk
 class _Flight:
     """A posted batch waiting for its answer."""
 
-    lines: list[str]
+    lines: list[bytes]
     body: bytes
     answer: Future[Exception | None]
 
@@ -63,13 +60,9 @@ class InfluxOutput:
         self.where = public_url(settings.url)
         self._told: dict[str, float] = {}  # condition -> when it was last logged
         self._encoder = LineEncoder(settings.precision)
-        token = settings.token.get_secret_value() if settings.token else ""
-        self._client = InfluxDBClient(url=settings.url, token=token, org=settings.org,
-                                      timeout=int(settings.timeout * 1000), retries=False,
-                                      verify_ssl=settings.verify_tls)
-        self._writes = WriteService(self._client.api_client)
+        self._poster = Poster(settings)
         self._spool = Spool(spool_path, max_points=settings.queue_size, name=f"influxdb {self.where}")
-        self._pending: deque[list[str]] = deque()  # chunks as written, so a line is never moved alone
+        self._pending: deque[list[bytes]] = deque()  # chunks as written, so a line is never moved alone
         self._pending_n = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -86,12 +79,12 @@ class InfluxOutput:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Queue readings for sending."""
-        self._enqueue(self._encoder.readings(readings))
+        self._enqueue(self._encoder.wire(readings))
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Queue alert transitions (the ``alerts`` measurement)."""
-        self._enqueue(self._encoder.alerts(alerts))
-        self._enqueue(alert_text_lines(alerts, precision=self.settings.precision))  # for numbers-only stores
+        lines = self._encoder.alerts(alerts) + alert_text_lines(alerts, precision=self.settings.precision)
+        self._enqueue([line.encode() for line in lines])  # alert_text: for numbers-only stores
 
     def flush(self) -> None:
         """Ask the sender to post what is queued now rather than wait for a full batch."""
@@ -107,7 +100,7 @@ class InfluxOutput:
         self._thread.join()
         self._posters.shutdown()
         self._spool.close()
-        self._client.close()
+        self._poster.close()
 
     def stats(self) -> dict[str, int]:
         """Points sent, rejected by the server, waiting (memory + disk), dropped from a full queue."""
@@ -116,7 +109,7 @@ class InfluxOutput:
         return {"sent": self.sent, "rejected": self.rejected, "queued": pending + self._spool.points,
                 "dropped": self._spool.dropped}
 
-    def _enqueue(self, lines: list[str]) -> None:
+    def _enqueue(self, lines: list[bytes]) -> None:
         if not lines:
             return
         with self._cond:
@@ -129,8 +122,8 @@ class InfluxOutput:
 
     def _run(self) -> None:
         # Batches posted and not yet answered, oldest first: while one is on the wire the next is
-        # compressed and posted. Answers are read in order, so what fails reaches the durable
-        # queue in the order it was written.
+        # joined (compressed if asked) and posted. Answers are read in order, so what fails
+        # reaches the durable queue in the order it was written.
         flight: deque[_Flight] = deque()
         while True:
             stopping = self._wait_for_work(busy=bool(flight))
@@ -144,7 +137,7 @@ class InfluxOutput:
                 continue
             lines = self._take() if len(flight) < IN_FLIGHT else []
             if lines:
-                body = gzip_lines(lines)
+                body = join_lines(lines, compress=self.settings.gzip)
                 flight.append(_Flight(lines=lines, body=body, answer=self._posters.submit(self._post, body)))
                 continue
             if flight:
@@ -163,8 +156,9 @@ class InfluxOutput:
         head = flight.popleft()
         undelivered = self._answered(head.answer.result(), head.lines, head.body)
         if undelivered:
-            body = head.body if undelivered is head.lines else gzip_lines(undelivered)
-            self._spool.push(body, len(undelivered))
+            # On disk it is always gzip: a full queue of plain bodies would take ten times the space.
+            zipped = head.body if undelivered is head.lines and self.settings.gzip else None
+            self._spool.push(zipped or join_lines(undelivered, compress=True), len(undelivered))
         return bool(undelivered)
 
     def _wait_for_work(self, busy: bool = False) -> bool:
@@ -175,10 +169,10 @@ class InfluxOutput:
             self._flush_asked = False
             return self._stop.is_set()
 
-    def _take(self) -> list[str]:
+    def _take(self) -> list[bytes]:
         """Up to batch_size lines, oldest first."""
         size = self.settings.batch_size
-        taken: list[str] = []
+        taken: list[bytes] = []
         with self._cond:
             while self._pending and len(taken) < size:
                 chunk = self._pending.popleft()
@@ -192,7 +186,7 @@ class InfluxOutput:
 
     def _spill(self) -> None:
         while lines := self._take():
-            self._spool.push(gzip_lines(lines), len(lines))
+            self._spool.push(join_lines(lines, compress=True), len(lines))
 
     def _replay(self, batch: Batch) -> bool:
         undelivered = self._deliver(None, batch.body, batch.points)
@@ -200,7 +194,7 @@ class InfluxOutput:
             self._spool.pop(batch)
             return True
         if len(undelivered) != batch.points:
-            self._spool.replace(batch, gzip_lines(undelivered), len(undelivered))
+            self._spool.replace(batch, join_lines(undelivered, compress=True), len(undelivered))
         return False
 
     def _backoff(self) -> None:
@@ -215,28 +209,26 @@ class InfluxOutput:
                     self._cond.wait(left)
             self._spill()
 
-    def _deliver(self, lines: list[str] | None, body: bytes | None = None, points: int = 0) -> list[str]:
+    def _deliver(self, lines: list[bytes] | None, body: bytes | None = None, points: int = 0) -> list[bytes]:
         """Post one batch and wait. Returns the lines still to be sent; [] when written or rejected
         for good."""
         if body is None:
             assert lines is not None
-            body = gzip_lines(lines)
+            body = join_lines(lines, compress=self.settings.gzip)
         return self._answered(self._post(body), lines, body, points)
 
     def _post(self, body: bytes) -> Exception | None:
         """One request (in a poster thread when overlapped): the error, or None when written."""
         try:
-            self._writes.post_write(org=self.settings.org, bucket=self.settings.bucket, body=body,
-                                    precision=self.settings.precision, content_encoding="gzip",
-                                    content_type="text/plain; charset=utf-8")
-        except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+            self._poster.post(body)
+        except (Refused, http.client.HTTPException, OSError) as err:
             return err
         return None
 
-    def _answered(self, err: Exception | None, lines: list[str] | None, body: bytes,
-                  points: int = 0) -> list[str]:
+    def _answered(self, err: Exception | None, lines: list[bytes] | None, body: bytes,
+                  points: int = 0) -> list[bytes]:
         """What an answer means (in the sender thread): the lines still to be sent."""
-        if isinstance(err, ApiException):
+        if isinstance(err, Refused):
             return self._refused(err, lines_of(lines, body))
         if err is not None:
             self._tell(f"down:{self.where}", logging.WARNING,
@@ -249,8 +241,8 @@ class InfluxOutput:
         self.sent += len(lines) if lines is not None else points
         return []
 
-    def _refused(self, err: ApiException, lines: list[str]) -> list[str]:
-        status = int(err.status or 0)
+    def _refused(self, err: Refused, lines: list[bytes]) -> list[bytes]:
+        status = err.status
         why = reason(err)
         if status == 413 and len(lines) > 1:
             half = len(lines) // 2
@@ -262,7 +254,7 @@ class InfluxOutput:
                        "token, org and bucket; %d point(s) kept in the queue until fixed",
                        self.where, status, why, self._spool.points + len(lines))
             return lines
-        if status in (408, 429) or status >= 500 or status == 0:
+        if status in (408, 429) or status >= 500:
             self._retry_after = retry_after(err)
             self._tell(f"busy:{self.where}", logging.WARNING, "influxdb %s answered HTTP %d (%s); retrying",
                        self.where, status, why)

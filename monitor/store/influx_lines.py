@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 
-from monitor.core.model import Alert, AlertState, Labels, Reading
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _TAG = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 _STRING = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
 _PREFIX_CACHE = 200_000
+_EQUALS = ord("=")
 
 
 class LineEncoder:
@@ -34,35 +35,34 @@ class LineEncoder:
 
     def __init__(self, precision: str = "ms") -> None:
         self.scale = PRECISIONS[precision]
-        self._prefixes: dict[tuple[str, ...], str] = {}
+        self._prefixes: dict[tuple[str, ...], bytes] = {}
         self._warned: set[str] = set()
 
     def readings(self, readings: Iterable[Reading]) -> list[str]:
         """Line protocol for each reading; a NaN or infinite value cannot be written and is skipped."""
+        return [line.decode() for line in self.wire(readings)]
+
+    def wire(self, readings: Iterable[Reading]) -> list[bytes]:
+        """``readings`` as the UTF-8 lines a request body joins (what the output sends)."""
         scale = self.scale
-        lines: list[str] = []
+        lines: list[bytes] = []
         append, cached, finite = lines.append, self._prefixes.get, math.isfinite
-        last_ts, stamp = None, ""
+        last_ts, stamp = None, b""
         for r in readings:
             value, labels, ts = r.value, r.labels, r.ts
-            if not finite(value):
+            # The key is keys then values (its length tells where they part): no pair tuples.
+            prefix = cached((r.metric, *labels, *labels.values()))
+            if prefix is None:
+                prefix = self._prefix(r.metric, labels)
+            if ts != last_ts:  # one scrape's readings share their time: format it once
+                last_ts, stamp = ts, b" %d" % round(ts * scale)
+            if prefix[-1] == _EQUALS and r.annotations is NO_ANNOTATIONS and finite(value):
+                append(b"%b%r%b" % (prefix, value, stamp))  # most points: one format from the cache
+            elif finite(value):
+                append(self._fielded(prefix, r, stamp))
+            else:
                 self._warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are "
                                 "skipped", r.metric)
-                continue
-            if ts != last_ts:  # one scrape's readings share their time: format it once
-                last_ts, stamp = ts, f" {round(ts * scale)}"
-            # The key is keys then values (its length tells where they part): no pair tuples.
-            key = (r.metric, *labels, *labels.values())
-            prefix = cached(key)
-            if prefix is None:
-                prefix = self._prefix(key, r.metric, labels)
-            if r.annotations:  # the payload rides along as string fields
-                append(f"{prefix}{'' if prefix[-1] == '=' else '='}{value!r}{_extra_fields(labels)}"
-                       f"{_fields(r.annotations)}{stamp}")
-            elif prefix[-1] == "=":
-                append(f"{prefix}{value!r}{stamp}")
-            else:  # the series has free-text labels: they ride along as string fields
-                append(f"{prefix}={value!r}{_extra_fields(labels)}{stamp}")
         return lines
 
     def alerts(self, alerts: Iterable[Alert]) -> list[str]:
@@ -81,13 +81,21 @@ class LineEncoder:
             lines.append(f"{_series(ALERTS, tags)}{','.join(fields)}{_extra_fields(a.labels)}{notes} {stamp}")
         return lines
 
-    def _prefix(self, key: tuple[str, ...], metric: str, labels: Labels) -> str:
+    def _prefix(self, metric: str, labels: Labels) -> bytes:
         if len(self._prefixes) >= _PREFIX_CACHE:
             self._prefixes.clear()
         # "value=" ends a plain series' prefix; "value" alone marks one with string fields to add.
         prefix = _series(metric, labels) + ("value" if not FIELD_LABELS.isdisjoint(labels) else "value=")
-        self._prefixes[key] = prefix
-        return prefix
+        encoded = prefix.encode()
+        self._prefixes[(metric, *labels, *labels.values())] = encoded
+        return encoded
+
+    @staticmethod
+    def _fielded(prefix: bytes, r: Reading, stamp: bytes) -> bytes:
+        """A point whose free-text labels or payload ride along as string fields."""
+        head = prefix if prefix[-1] == _EQUALS else prefix + b"="
+        notes = _fields(r.annotations) if r.annotations else ""
+        return b"%b%r%b%b" % (head, r.value, f"{_extra_fields(r.labels)}{notes}".encode(), stamp)
 
     def _warn_once(self, key: str, message: str, *args: object) -> None:
         if key not in self._warned:

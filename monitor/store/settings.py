@@ -43,6 +43,8 @@ class InfluxSettings(_Section):
         description="Points kept on disk while the server is down; beyond: oldest dropped, counted, logged."
     )
     verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+    gzip: bool = Field(False, description="Compress request bodies: for a slow link; on a LAN it "
+                       "costs more CPU than it saves (the disk queue is compressed either way).")
 
     @field_validator("url")
     @classmethod

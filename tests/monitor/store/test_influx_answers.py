@@ -36,6 +36,9 @@ class Influx:
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: Callable[[list[str]], float] = lambda lines: 0.0  # seconds before these are answered
     answered: dict[int, float] = field(default_factory=dict)  # request number -> when answered
+    paths: list[str] = field(default_factory=list)  # each request's path and query
+    ports: list[int] = field(default_factory=list)  # each request's client port: one per connection
+    drop_idle: bool = False  # close each connection after its answer without saying so (an idle timeout)
 
     @property
     def url(self) -> str:
@@ -51,6 +54,8 @@ def influx() -> Iterator[Influx]:
     state = Influx()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections stay open, as real servers keep them
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
@@ -60,6 +65,8 @@ def influx() -> Iterator[Influx]:
                 n = len(state.requests)
                 status, headers, body = state.script(n, lines)
                 state.requests.append((time.monotonic(), lines, status, dict(self.headers)))
+                state.paths.append(self.path)
+                state.ports.append(self.client_address[1])
             time.sleep(state.delay(lines))
             state.answered[n] = time.monotonic()
             self.send_response(status)
@@ -68,6 +75,7 @@ def influx() -> Iterator[Influx]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self.close_connection = state.drop_idle
 
         def log_message(self, *args: object) -> None:
             pass
@@ -100,15 +108,36 @@ def wait_for(cond: Callable[[], bool], deadline: float = 20.0) -> None:
         time.sleep(0.01)
 
 
-def test_writes_carry_gzip_token_bucket_and_precision(influx: Influx, tmp_path: Path) -> None:
-    out = output(influx.url, tmp_path)
-    out.write(points(3))
-    out.close()
-    [(_, lines, status, headers)] = influx.requests
-    assert status == 204 and lines == ["up,device=d0 value=1.0 1700000000000",
-                                       "up,device=d1 value=1.0 1700000001000",
-                                       "up,device=d2 value=1.0 1700000002000"]
-    assert headers["Content-Encoding"] == "gzip" and headers["Authorization"] == f"Token {TOKEN}"
+def test_writes_carry_token_bucket_and_precision_and_gzip_only_when_asked(
+        influx: Influx, tmp_path: Path) -> None:
+    for compress in (False, True):
+        out = output(influx.url, tmp_path, gzip=compress)
+        out.write(points(3))
+        out.close()
+    for (_, lines, status, headers), path, compress in zip(influx.requests, influx.paths, (False, True),
+                                                            strict=True):
+        assert status == 204 and lines == ["up,device=d0 value=1.0 1700000000000",
+                                           "up,device=d1 value=1.0 1700000001000",
+                                           "up,device=d2 value=1.0 1700000002000"]
+        assert headers.get("Content-Encoding") == ("gzip" if compress else None)
+        assert headers["Authorization"] == f"Token {TOKEN}"
+        assert path == "/api/v2/write?org=it&bucket=roomwatch&precision=ms"
+
+
+@pytest.mark.parametrize("drop_idle", [False, True])
+def test_connections_are_kept_alive_and_one_the_server_closed_is_reopened_without_a_double_write(
+        influx: Influx, tmp_path: Path, caplog: pytest.LogCaptureFixture, drop_idle: bool) -> None:
+    influx.drop_idle = drop_idle
+    out = output(influx.url, tmp_path, batch_size=3)
+    with caplog.at_level(logging.WARNING):
+        for i in range(4):  # one batch at a time: each finds a poster whose connection was used
+            out.write(points(3, start=i * 3))
+            wait_for(lambda n=(i + 1) * 3: out.stats()["sent"] == n)
+        out.close()
+    assert len(influx.requests) == 4 and len(influx.accepted()) == 12 and not caplog.records
+    # Kept alive: at most one connection per poster thread. Dropped: each write on a new one, and
+    # at least two of the four found their thread's old connection closed and tried once more.
+    assert len(set(influx.ports)) == 4 if drop_idle else len(set(influx.ports)) <= 2
 
 
 def test_bad_points_are_dropped_and_each_reason_logged_once(

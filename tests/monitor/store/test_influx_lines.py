@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-from monitor.core.model import Alert, AlertState, Reading, Severity
+import pytest
+
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Reading, Severity
+from monitor.store import influx_lines
 from monitor.store.influx_lines import alert_lines, reading_lines, tags_of
 
 
@@ -63,3 +66,41 @@ def test_a_payload_is_written_as_string_fields_on_readings_and_alerts() -> None:
                   severity=Severity.WARNING, value=1.0, active_at=2.0, annotations=notes)
     [line] = alert_lines([alert], precision="s")
     assert line.endswith(r',diff="-a\n+b",version="3" 2')
+
+
+def _reference_line(r: Reading, scale: int) -> str:
+    """One reading as the line protocol spec says, with no cache and no shortcut: the oracle."""
+    def esc(text: str, special: str) -> str:
+        return "".join("\\n" if c == "\n" else "\\" + c if c in special else c for c in text)
+
+    def string(text: str) -> str:
+        return esc(text.replace("\\", "\\\\"), '"')
+
+    free = ("diff", "version", "previous")
+    tags = "".join(f",{esc(k, ', =')}={esc(v, ', =')}" for k, v in sorted(r.labels.items())
+                   if v != "" and k not in free)
+    fields = [f"value={r.value!r}"]
+    fields += [f'{k}="{string(v)}"' for k, v in sorted(r.labels.items()) if k in free]
+    fields += [f'{esc(k, ", =")}="{string(v)}"' for k, v in sorted(r.annotations.items())]
+    return f"{esc(r.metric, ', ')}{tags} {','.join(fields)} {round(r.ts * scale)}"
+
+
+def test_cached_bytes_encoding_equals_the_spec_for_odd_labels_payloads_and_times(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    odd = ["plain", "a b", "a,b", "a=b", 'q"uote', "back\\slash", "new\nline", "总部 A,机房=1", ""]
+    readings = []
+    for i in range(400):
+        labels = {"device": odd[i % len(odd)], "site": odd[(i // 3) % len(odd)], "ifname": f"Gi0/{i % 7}"}
+        if i % 5 == 0:
+            labels["diff"] = odd[i % len(odd)]  # free text: a string field, never a tag
+        notes = {"snap shot": odd[(i + 1) % len(odd)]} if i % 11 == 0 else NO_ANNOTATIONS
+        value = [1.0, -0.5, 1e21, 123456789.125, 3, math.nan][i % 6]
+        metric = ["if_in_bps", "temp celsius", "a,b"][i % 3]
+        readings.append(Reading(metric, value, labels, 1_700_000_000.0 + (i // 10) * 0.001, notes))
+    # A tiny cache makes it clear and refill mid-stream; each reading twice: hits and misses.
+    monkeypatch.setattr(influx_lines, "_PREFIX_CACHE", 5)
+    encoder = influx_lines.LineEncoder("ms")
+    want = [_reference_line(r, 1000) for r in readings + readings if math.isfinite(r.value)]
+    wire = encoder.wire(readings) + encoder.wire(readings)
+    assert [line.decode() for line in wire] == want
+    assert encoder.readings(readings) == want[:len(want) // 2]
