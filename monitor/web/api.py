@@ -139,10 +139,13 @@ def changes_view(request: Request, user: User) -> Response:
 
 
 @api(Role.VIEWER)
-def alertmanager_alerts(request: Request, user: User) -> Response:
-    """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only)."""
+async def alertmanager_alerts(request: Request, user: User) -> Response:
+    """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only); the encoded
+    answer is shared by every client for a second (see Sources.snapshot)."""
     src = sources(request)
-    return _json(src.snapshot("alertmanager", lambda: data.alertmanager(src, src.clock())))
+    body = await src.snapshot("alertmanager", lambda: json.dumps(
+        data.alertmanager(src, src.clock()), ensure_ascii=False, separators=(",", ":")).encode())
+    return Response(body, media_type="application/json")
 
 
 async def alertmanager_status(request: Request) -> Response:

@@ -74,12 +74,13 @@ async def logout(request: Request) -> Response:
 
 
 @page(Role.VIEWER)
-def overview(request: Request, user: User) -> Response:
-    """总览: rooms → devices, readings, alert counts."""
+async def overview(request: Request, user: User) -> Response:
+    """总览: rooms → devices, readings, alert counts. The rooms' part is built at most once a
+    second for everyone (in a worker thread); the loop only wraps it in this user's page."""
     src = sources(request)
     lang = language(request)
-    body = src.snapshot(f"overview-{lang}", lambda: Markup(_ENV.get_template("overview_body.html.j2").render(
-        t=translator(lang), view=data.overview(src))))
+    body = await src.snapshot(f"overview-{lang}", lambda: Markup(
+        _ENV.get_template("overview_body.html.j2").render(t=translator(lang), view=data.overview(src))))
     return render(request, "overview.html.j2", user, body=body)
 
 
