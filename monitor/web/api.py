@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.web import actions, data, inspection, metrics, registry
+from monitor.web import actions, data, inspection, metrics, registry, steps
 from monitor.web.accounts import Role, User
 from monitor.web.auth import api, api_user, from_loopback, sources
 
@@ -143,9 +143,12 @@ async def alertmanager_alerts(request: Request, user: User) -> Response:
     """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only); the encoded
     answer is shared by every client for a second (see Sources.snapshot)."""
     src = sources(request)
-    body = await src.snapshot("alertmanager", lambda: json.dumps(
-        data.alertmanager(src, src.clock()), ensure_ascii=False, separators=(",", ":")).encode())
-    return Response(body, media_type="application/json")
+
+    async def build() -> bytes:
+        found = await steps.sliced(data.alertmanager_steps(src, src.clock()))
+        return json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return Response(await src.snapshot("alertmanager", build), media_type="application/json")
 
 
 async def alertmanager_status(request: Request) -> Response:

@@ -11,6 +11,7 @@ from alerts.matchers import alert_labels
 from alerts.silence import Silences
 from alerts.state import State
 from monitor.core.model import Alert, AlertState
+from monitor.web import steps
 from monitor.web.sources import Sources
 
 SEVERITIES = ("critical", "warning", "info")
@@ -59,11 +60,18 @@ def silence_rows(src: Sources, now: float, *, include_expired: bool = False) -> 
 
 def overview(src: Sources, alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Rooms → devices with status and shown readings; firing alerts counted by severity."""
+    return steps.at_once(overview_steps(src, alerts))
+
+
+def overview_steps(src: Sources, alerts: list[dict[str, Any]] | None = None) -> steps.Steps[dict[str, Any]]:
+    """``overview`` in slices of ``steps.EVERY`` devices."""
     settings = src.settings()
     rows = alert_rows(src, src.clock()) if alerts is None else alerts
     per_device = Counter(r["device"] for r in rows)
     rooms: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for dev in settings.devices:
+    for n, dev in enumerate(settings.devices, 1):
+        if n % steps.EVERY == 0:
+            yield
         up = src.latest.up(dev.name)
         status = "no_data" if up is None else ("up" if up else "down")
         shown = [v for v in src.latest.of(dev.name) if v.metric != "up"]
@@ -84,10 +92,14 @@ def overview(src: Sources, alerts: list[dict[str, Any]] | None = None) -> dict[s
             "down": sum(1 for d in settings.devices if src.latest.up(d.name) == 0)}
 
 
-def alertmanager(src: Sources, now: float) -> list[dict[str, Any]]:
-    """Firing alerts in Alertmanager's API v2 ``GettableAlert`` shape, for Grafana and karma."""
+def alertmanager_steps(src: Sources, now: float) -> steps.Steps[list[dict[str, Any]]]:
+    """Firing alerts in Alertmanager's API v2 ``GettableAlert`` shape, for Grafana and karma;
+    in slices of ``steps.EVERY`` alerts."""
+    rows = alert_rows(src, now)
     out = []
-    for row in alert_rows(src, now):
+    for n, row in enumerate(rows, 1):
+        if n % steps.EVERY == 0:
+            yield
         labels = {**row["labels"], "alertname": row["rule"], "severity": row["severity"]}
         state = "suppressed" if row["silenced_by"] or row["ack"] else "active"
         out.append({

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,12 +48,13 @@ class Sources:
     building: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     """Snapshots being rebuilt now (one build at a time per key, however many ask)."""
 
-    async def snapshot(self, key: str, build: Callable[[], T]) -> T:
-        """``build()``'s result, made at most once a ``SNAPSHOT_FOR`` seconds in a worker thread
-        whoever asks: twenty consoles refreshing every second cost one build a second, not twenty,
-        and the daemon's loop only hands out what was built. An old result is answered at once
-        while its successor is built (it is at most a build late); none (first ask, or just after
-        an action cleared them) means waiting for the one build under way."""
+    async def snapshot(self, key: str, build: Callable[[], Awaitable[T]]) -> T:
+        """``build()``'s result, made at most once a ``SNAPSHOT_FOR`` seconds whoever asks: twenty
+        consoles refreshing every second cost one build a second, not twenty. The build runs on
+        the daemon's loop in slices (see monitor.web.steps), never in a thread: a thread holding
+        the GIL for a whole build would delay every poll far more than its slices do. An old result
+        is answered at once while its successor is built; none (first ask, or just after an
+        action cleared them) means waiting for the one build under way."""
         now = self.clock()
         found = self.snapshots.get(key)
         if found is not None and now - found[0] < SNAPSHOT_FOR:
@@ -69,9 +70,9 @@ class Sources:
         built: T = await asyncio.shield(task)
         return built
 
-    async def _build(self, key: str, build: Callable[[], T], now: float) -> T:
+    async def _build(self, key: str, build: Callable[[], Awaitable[T]], now: float) -> T:
         try:
-            value = await asyncio.to_thread(build)
+            value = await build()
             self.snapshots[key] = (now, value)
             return value
         finally:
