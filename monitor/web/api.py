@@ -162,7 +162,8 @@ async def prometheus(request: Request) -> Response:
     """GET /metrics: open to loopback (Prometheus on this host), a token or password otherwise."""
     if not from_loopback(request):
         await run_in_threadpool(api_user, request)
-    body, content_type = metrics.exposition(sources(request).health())
+    src = sources(request)
+    body, content_type = metrics.exposition(src.health(), src.polls)
     return Response(body, media_type=content_type)
 
 

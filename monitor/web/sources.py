@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from alerts.db import Database
 from monitor import config as config_mod
+from monitor.pollstats import PollStats
 from monitor.store.fanout import FanOut
 from monitor.web.accounts import Accounts
 from monitor.web.latest import Latest
@@ -40,6 +41,8 @@ class Sources:
     latest: Latest
     health: Health
     clock: Callable[[], float]
+    polls: PollStats = field(default_factory=PollStats)
+    """Poll durations and failures per transport and kind (the daemon's scheduler feeds it)."""
     throttle: Throttle = field(default_factory=Throttle)
     reload: Callable[[], None] = lambda: None
     """Asks the daemon to re-read its config and registry (after an approval)."""
