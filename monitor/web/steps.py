@@ -18,23 +18,28 @@ EVERY = 100
 def at_once(steps: Steps[T]) -> T:
     """Run a sliced build to its end (in a worker thread, or where nothing else waits)."""
     while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        done, result = _step(steps)
+        if done:
+            return result  # type: ignore[return-value]
 
 
 async def sliced(steps: Steps[T]) -> T:
     """Run a sliced build on the running loop, letting every other task run between slices
     (the daemon's polls wait at most one slice, not one build)."""
     while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        done, result = _step(steps)
+        if done:
+            return result  # type: ignore[return-value]
         await asyncio.sleep(0)
+
+
+def _step(steps: Steps[T]) -> tuple[bool, T | None]:
+    """One slice: (False, None) when it paused, (True, result) when the build ended."""
+    try:
+        next(steps)
+    except StopIteration as end:
+        return True, end.value
+    return False, None
 
 
 async def joined(chunks: Iterable[str], every: int = EVERY * 5) -> str:

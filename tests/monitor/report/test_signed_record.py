@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -13,19 +12,6 @@ from monitor.cli import parser
 from monitor.report.signoff import Checked, Mark, SignOffs
 
 DAY = "2026-11-16"
-
-
-@pytest.fixture
-def config(tmp_path: Path, seeded_db: Path) -> Path:
-    state = tmp_path / "state"
-    state.mkdir()
-    shutil.copy(seeded_db, state / "roomwatch.db")
-    path = tmp_path / "roomwatch.toml"
-    path.write_text(f'state_dir = "{state}"\ndevices = []\n'
-                    '[store.sqlite]\nretention = "3650d"\nrollup_retention = "3650d"\n'
-                    '[report]\ntimezone = "Asia/Shanghai"\nreviewer = "张主任"\n'
-                    '[web]\nmanual_items = ["消防设施", "门禁", "漏水", "卫生"]\n', encoding="utf-8")
-    return path
 
 
 def inspect(config: Path, now: float, *extra: str) -> int:
