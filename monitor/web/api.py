@@ -145,7 +145,7 @@ async def alertmanager_alerts(request: Request, user: User) -> Response:
     src = sources(request)
 
     async def build() -> bytes:
-        found = await steps.sliced(data.alertmanager_steps(src, src.clock()))
+        found = await steps.sliced(data.alertmanager_steps(src, src.clock(), await data.shared_rows(src)))
         return json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
 
     return Response(await src.snapshot("alertmanager", build), media_type="application/json")

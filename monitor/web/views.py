@@ -80,7 +80,7 @@ async def overview(request: Request, user: User) -> Response:
     src = sources(request)
     lang = language(request)
     async def build() -> Markup:
-        view = await steps.sliced(data.overview_steps(src))
+        view = await steps.sliced(data.overview_steps(src, await data.shared_rows(src)))
         template = _ENV.get_template("overview_body.html.j2")
         return Markup(await steps.joined(template.generate(t=translator(lang), view=view)))
 
