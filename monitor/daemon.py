@@ -20,6 +20,7 @@ from monitor.core.model import Reading
 from monitor.core.numbers import plain
 from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
+from monitor.pollstats import PollStats
 from monitor.scheduler import Scheduler
 from monitor.web import console
 from monitor.web.latest import Latest
@@ -63,6 +64,7 @@ class Daemon:
         # A device's syslog "configuration saved by USER" names who made its next config_changed.
         self._saved_by = SavedBy()
         self.latest = Latest()  # the newest readings the web console shows
+        self.polls = PollStats()  # poll durations and failures, for the console's /metrics
 
     def sink(self, readings: list[Reading]) -> None:
         """Where every source's readings go: the finite ones are stored and judged."""
@@ -103,8 +105,8 @@ class Daemon:
             asyncio.create_task(self._every(15.0, self._status)),
         ]
         if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
-            background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts,
-                                                              self.latest, self.stop, self.reload_requested)))
+            background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts, self.latest,
+                                                              self.polls, self.stop, self.reload_requested)))
         period = systemd.watchdog_period()
         if period:
             background.append(asyncio.create_task(self._every(period, self._watchdog)))
@@ -175,7 +177,8 @@ class Daemon:
 
     def _start_sources(self) -> None:
         self._sources_stop = asyncio.Event()
-        scheduler = Scheduler(self.parts.jobs, self.sink, jitter=self.settings.defaults.jitter)
+        scheduler = Scheduler(self.parts.jobs, self.sink, jitter=self.settings.defaults.jitter,
+                              observe=self.polls)
         self._sources = [asyncio.create_task(scheduler.run(self._sources_stop))]
         self._sources += [asyncio.create_task(lst.run(self._push_sink, self._sources_stop))
                           for lst in self.parts.listeners]

@@ -39,7 +39,7 @@ def build_jobs(settings: config_mod.Settings) -> list[Job]:
         constants = ({"ups_design_runtime_minutes": dev.design_runtime_minutes}
                      if dev.design_runtime_minutes else {})
         jobs.append(Job(device=dev.name, labels={**cluster.labels(), **dev.labels()}, collector=collector,
-                        interval=interval, timeout=timeout, constants=constants))
+                        interval=interval, timeout=timeout, constants=constants, transport=dev.transport))
     return jobs + build_link_jobs(settings) + build_backup_jobs(settings)
 
 
@@ -78,7 +78,7 @@ def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
         jobs.append(Job(device=f"link:{link.name}", labels={**base, **link.labels()},
                         collector=LinkCollector(link), interval=link.cycle(settings.defaults.interval),
                         timeout=min(link.budget + 5.0, link.cycle(settings.defaults.interval)),
-                        heartbeat=None))
+                        heartbeat=None, transport="link"))
     return jobs
 
 
@@ -101,7 +101,7 @@ def build_backup_jobs(settings: config_mod.Settings) -> list[Job]:
         # A check, a size walk and a restore test may all fall in one cycle.
         jobs.append(Job(device=f"backup:{entry.name}", collector=collector, interval=entry.interval,
                         labels={**base, "job": entry.name, "level": str(entry.level)},
-                        timeout=4 * entry.timeout, heartbeat="backup_readable"))
+                        timeout=4 * entry.timeout, heartbeat="backup_readable", transport="backup"))
     return jobs
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from collectors.base import Collector
 from monitor.core.errors import CollectError
 from monitor.core.model import Reading
+from monitor.pollstats import PollStats
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Job:
     timeout: float
     heartbeat: str | None = "up"
     constants: dict[str, float] = field(default_factory=dict)
+    transport: str = ""  # snmp, ssh, … (link, backup): how /metrics groups poll durations
     skipped: int = 0
     failing: str | None = None  # why the last collection failed; logged when it starts
     running: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -95,9 +97,11 @@ class Scheduler:
         jitter: float = 5.0,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        observe: PollStats | None = None,
     ) -> None:
         self.jobs = list(jobs)
         self.sink = sink
+        self.observe = observe  # each collection's duration and outcome, for /metrics
         self.jitter = jitter
         self.clock = clock
         self.rng = rng or random.Random()
@@ -138,5 +142,10 @@ class Scheduler:
             job.running = asyncio.create_task(self._collect(job))
 
     async def _collect(self, job: Job) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         readings = await collect_once(job, self.clock())
+        if self.observe is not None:
+            self.observe.observe(transport=job.transport, kind=job.labels.get("kind", ""),
+                                 seconds=loop.time() - started, failed=job.failing is not None)
         self.sink(readings)

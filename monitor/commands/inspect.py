@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
     from monitor.report.book import InspectionBook
     from monitor.report.judge import judge
     from monitor.report.judge import load as load_data
+    from monitor.report.signoff import SignOffs
     logs.setup("warning")
     settings, _ = load(args.config)
     now = time.time() if now is None else now
@@ -54,6 +55,13 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
                         backup_jobs=tuple(j.name for j in settings.backups),
                         syslog=wiring.syslog_on(settings))
     book = InspectionBook(state / "inspections.db")
+    # The half a person signs on the console's 巡检 page: same file, read as it stands now.
+    signoffs = SignOffs(state / "inspections.db")
+    manual = settings.web.manual_items
+    try:
+        sheets = signoffs.sheets(span.label)
+    finally:
+        signoffs.close()
     try:
         if args.show:
             entries = book.entries(span.label)
@@ -63,7 +71,7 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
                       f"(write one with: roomwatch inspect --date {span.label})", file=sys.stderr)
                 return EXIT_VIOLATIONS
             for entry in entries:
-                print(render.daily_markdown(entry, table, tz, lang))
+                print(render.daily_markdown(entry, table, tz, lang, sheets=sheets, manual=manual))
             return EXIT_OK
         from monitor.commands.report import open_store
 
@@ -84,7 +92,8 @@ def run(args: argparse.Namespace, now: float | None = None) -> int:
         book.close()
     out = state / "reports" / f"inspection-{span.label}-{entry.id}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render.daily_markdown(entry, table, tz, lang), encoding="utf-8")
+    out.write_text(render.daily_markdown(entry, table, tz, lang, sheets=sheets, manual=manual),
+                   encoding="utf-8")
     print(out)
     # One line for the journal: what a person must look at.
     names = {i.key: (i.en if lang == "en" else i.zh) for i in table}

@@ -14,6 +14,7 @@ import jinja2
 from monitor.report import i18n, period
 from monitor.report.book import Entry
 from monitor.report.items import Finding, Item, Observed, Status
+from monitor.report.signoff import Sheet
 from monitor.report.weekly import Report
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,18 @@ def reading(found: Finding) -> str:
     return f"{metric}{extra} = {number(found.value)}{unit}"
 
 
-def daily_markdown(entry: Entry, table: tuple[Item, ...], tz: tzinfo, lang: str) -> str:
-    """The daily record as Markdown (what ``roomwatch inspect`` prints and saves)."""
+def daily_markdown(entry: Entry, table: tuple[Item, ...], tz: tzinfo, lang: str, *,
+                   sheets: Sequence[Sheet] = (), manual: Sequence[str] = ()) -> str:
+    """The daily record as Markdown (what ``roomwatch inspect`` prints and saves), with the day's
+    newest signed sheet of ``manual`` items (巡检人, 审核人), or 未填写 / 未签字 when there is none."""
+    sheet = sheets[-1] if sheets else None
+    found = {c.name: c for c in sheet.items} if sheet else {}
+    # Configured items first, then any a sheet carries that the config no longer lists.
+    rows = [(name, found.get(name)) for name in manual] + [
+        (name, c) for name, c in found.items() if name not in manual]
     template = _env(tz, lang, autoescape=False).get_template("daily.md.j2")
-    return template.render(entry=entry, items={i.key: i for i in table}, table=table)
+    return template.render(entry=entry, items={i.key: i for i in table}, table=table, sheet=sheet,
+                           manual_rows=rows)
 
 
 def weekly_markdown(report: Report, tz: tzinfo, lang: str) -> str:

@@ -61,6 +61,10 @@ class BufferedWriter:
         self._by_metric: dict[str, dict[int, dict[str, str]]] = {}
         self._max_id = 0
 
+    def buffered(self) -> int:
+        """Readings waiting for the next commit (the daemon's /metrics)."""
+        return len(self._buf)
+
     def write(self, readings: Sequence[Reading]) -> None:
         """Buffer readings; once ``batch_size`` wait, try a flush (a failure is logged, not raised,
         and the readings stay buffered for the next flush)."""

@@ -122,11 +122,11 @@ class Accounts:
         A success is remembered for ``VERIFIED_FOR`` seconds, keyed by a keyed hash of name and
         password, while the stored hash is unchanged: HTTP basic auth (Grafana) sends the password
         with every request, and argon2 is slow on purpose."""
-        key = hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).hexdigest()
+        found = self.remembered(name, password, now=now)
+        if found is not None:
+            return found
+        key = self._remember_key(name, password)
         row = self._row(name)
-        remembered = self._verified.get(key)
-        if row is not None and remembered is not None and remembered[0] == row[2] and now < remembered[1]:
-            return User(name=str(row[0]), role=Role(row[1]))
         stored = row[2] if row is not None and row[2] else _dummy()
         try:
             self._hasher.verify(stored, password)
@@ -138,6 +138,19 @@ class Accounts:
             self._verified.clear()
         self._verified[key] = (str(row[2]), now + VERIFIED_FOR)
         return User(name=str(row[0]), role=Role(row[1]))
+
+    def remembered(self, name: str, password: str, *, now: float) -> User | None:
+        """The account if this very password was verified less than ``VERIFIED_FOR`` seconds ago
+        and the stored hash is unchanged; None means "not known", not "wrong": costs no hashing,
+        so the daemon's loop may ask."""
+        row = self._row(name)
+        remembered = self._verified.get(self._remember_key(name, password))
+        if row is not None and remembered is not None and remembered[0] == row[2] and now < remembered[1]:
+            return User(name=str(row[0]), role=Role(row[1]))
+        return None
+
+    def _remember_key(self, name: str, password: str) -> str:
+        return hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).hexdigest()
 
     def check_token(self, token: str) -> User | None:
         """The account whose API token this is, or None."""

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.web import actions, data, inspection, metrics, registry
+from monitor.web import actions, data, inspection, metrics, registry, steps
 from monitor.web.accounts import Role, User
 from monitor.web.auth import api, api_user, from_loopback, sources
 
@@ -139,10 +139,16 @@ def changes_view(request: Request, user: User) -> Response:
 
 
 @api(Role.VIEWER)
-def alertmanager_alerts(request: Request, user: User) -> Response:
-    """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only)."""
+async def alertmanager_alerts(request: Request, user: User) -> Response:
+    """GET /api/v2/alerts: firing alerts as Alertmanager lists them (read-only); the encoded
+    answer is shared by every client for a second (see Sources.snapshot)."""
     src = sources(request)
-    return _json(src.snapshot("alertmanager", lambda: data.alertmanager(src, src.clock())))
+
+    async def build() -> bytes:
+        found = await steps.sliced(data.alertmanager_steps(src, src.clock(), await data.shared_rows(src)))
+        return json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return Response(await src.snapshot("alertmanager", build), media_type="application/json")
 
 
 async def alertmanager_status(request: Request) -> Response:
@@ -156,7 +162,8 @@ async def prometheus(request: Request) -> Response:
     """GET /metrics: open to loopback (Prometheus on this host), a token or password otherwise."""
     if not from_loopback(request):
         await run_in_threadpool(api_user, request)
-    body, content_type = metrics.exposition(sources(request).health())
+    src = sources(request)
+    body, content_type = metrics.exposition(src.health(), src.polls)
     return Response(body, media_type=content_type)
 
 

@@ -76,8 +76,11 @@ def api(role: Role) -> Callable[[Handler], Endpoint]:
     cookie, so no cross-site form can use it); 401 without, 403 for too low a role."""
 
     async def who(request: Request) -> User | Response:
-        # Off the loop: a basic-auth password costs an argon2 verification.
-        return await run_in_threadpool(api_user, request)
+        # A token or a password verified moments ago is answered on the loop (Grafana and
+        # karma send the password with every request); a new password costs an argon2
+        # verification, off the loop.
+        quick = quick_user(request)
+        return quick if quick is not None else await run_in_threadpool(api_user, request)
 
     return _guard(role, who)
 
@@ -107,31 +110,59 @@ async def _call(handler: Handler, request: Request, user: User) -> Response:
     return await run_in_threadpool(handler, request, user)  # type: ignore[arg-type]
 
 
+def quick_user(request: Request) -> User | None:
+    """The account of the Authorization header when telling costs no password hashing (a token,
+    or basic auth remembered by Accounts.remembered, not while throttled); None: ask api_user."""
+    scheme, value = _authorization(request)
+    src = sources(request)
+    if scheme == "bearer":
+        return src.accounts.check_token(value)
+    if scheme != "basic":
+        return None
+    name, password = _basic(value)
+    now = src.clock()
+    if src.throttle.wait(_throttle_keys(request, name), now) > 0:
+        return None
+    return src.accounts.remembered(name, password, now=now)
+
+
 def api_user(request: Request) -> User:
     """The account named by the Authorization header; 401 (or 429 while throttled) otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, value = _authorization(request)
     src = sources(request)
     user: User | None = None
-    if scheme.lower() == "bearer" and value:
-        user = src.accounts.check_token(value.strip())
-    elif scheme.lower() == "basic" and value:
-        try:
-            name, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            name, password = "", ""
-        user = login(request, name, password)
+    if scheme == "bearer":
+        user = src.accounts.check_token(value)
+    elif scheme == "basic":
+        user = login(request, *_basic(value))
     if user is None:
         raise HTTPException(401, "log in: Authorization: Bearer TOKEN (roomwatch user token NAME) "
                             "or HTTP basic auth", headers={"WWW-Authenticate": 'Basic realm="roomwatch"'})
     return user
 
 
+def _authorization(request: Request) -> tuple[str, str]:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return (scheme.lower(), value.strip()) if value.strip() else ("", "")
+
+
+def _basic(value: str) -> tuple[str, str]:
+    try:
+        name, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    return name, password
+
+
+def _throttle_keys(request: Request, name: str) -> list[str]:
+    return [f"user:{name}", f"client:{client_address(request)}"]
+
+
 def login(request: Request, name: str, password: str) -> User | None:
     """Check a password under the login throttle: 429 while this name or client must wait."""
     src = sources(request)
     now = src.clock()
-    keys = [f"user:{name}", f"client:{client_address(request)}"]
+    keys = _throttle_keys(request, name)
     wait = src.throttle.wait(keys, now)
     if wait > 0:
         raise HTTPException(429, f"too many wrong passwords; try again in {wait:.0f} s",

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from monitor import config as config_mod
+from monitor.pollstats import PollStats
 from monitor.web import app as app_mod
 from monitor.web import server
 from monitor.web.accounts import Accounts
@@ -16,21 +17,22 @@ from monitor.wiring import Parts
 
 
 def sources_of(settings: Callable[[], config_mod.Settings], parts: Parts, latest: Latest, *,
-               clock: Callable[[], float] = time.time, reload: Callable[[], None] = lambda: None) -> Sources:
+               polls: PollStats | None = None, clock: Callable[[], float] = time.time,
+               reload: Callable[[], None] = lambda: None) -> Sources:
     """What the console reads, from the running daemon's own parts (one alerts.db connection,
-    one store): the console sees exactly what the pipeline decided."""
+    one store, the scheduler's poll statistics): the console sees exactly what the pipeline decided."""
     return Sources(settings=settings, state_dir=parts.state_dir, alerts_db=parts.outbox.db,
                    store=parts.store, accounts=Accounts(parts.state_dir / "web.db"), latest=latest,
-                   health=lambda: health(settings(), parts, latest), clock=clock, reload=reload)
+                   health=lambda: health(settings(), parts, latest), clock=clock, reload=reload,
+                   polls=PollStats() if polls is None else polls)
 
 
 def health(settings: config_mod.Settings, parts: Parts, latest: Latest) -> dict[str, float]:
     """The daemon's own health for /metrics (names in monitor.web.metrics.FAMILIES)."""
     values: dict[str, float] = {
-        "roomwatch_polls": latest.polls,
-        "roomwatch_poll_failures": latest.poll_failures,
         "roomwatch_devices": len(settings.devices),
         "roomwatch_devices_down": sum(1 for d in settings.devices if latest.up(d.name) == 0),
+        "roomwatch_store_buffered_readings": parts.store.primary.buffered(),
         "roomwatch_outbox_messages": parts.outbox.pending(),
         "roomwatch_engine_series": parts.engine.series_count(),
         "roomwatch_engine_active_alerts": len(parts.engine.active()),
@@ -44,11 +46,11 @@ def health(settings: config_mod.Settings, parts: Parts, latest: Latest) -> dict[
     return values
 
 
-async def run(settings: Callable[[], config_mod.Settings], parts: Parts, latest: Latest,
+async def run(settings: Callable[[], config_mod.Settings], parts: Parts, latest: Latest, polls: PollStats,
               stop: asyncio.Event, reload: asyncio.Event) -> None:
     """Serve the console until ``stop``; the daemon starts this when ``[web] enabled``. Setting
     ``reload`` asks the daemon to re-read its config (after the registry changed)."""
-    src = sources_of(settings, parts, latest, reload=reload.set)
+    src = sources_of(settings, parts, latest, polls=polls, reload=reload.set)
     web = settings().web
     try:
         await server.serve(app_mod.build(src, https=web.tls_cert is not None), web, stop)

@@ -11,6 +11,7 @@ from alerts.matchers import alert_labels
 from alerts.silence import Silences
 from alerts.state import State
 from monitor.core.model import Alert, AlertState
+from monitor.web import steps
 from monitor.web.sources import Sources
 
 SEVERITIES = ("critical", "warning", "info")
@@ -24,14 +25,24 @@ def firing(src: Sources) -> list[Alert]:
 
 def alert_rows(src: Sources, now: float) -> list[dict[str, Any]]:
     """Firing alerts with their clause, ack and whether a silence mutes them."""
+    return steps.at_once(alert_rows_steps(src, now))
+
+
+def alert_rows_steps(src: Sources, now: float) -> steps.Steps[list[dict[str, Any]]]:
+    """``alert_rows`` in slices of ``steps.EVERY // 2`` alerts (silences are matched per alert)."""
     acks = Acks(src.alerts_db).all()
     silences = Silences(src.alerts_db).active(now)
+    found = firing(src)
+    yield
     rows = []
-    for a in firing(src):
-        ack = acks.get(a.fingerprint) if is_acked(a, acks) else None
+    for n, a in enumerate(found, 1):
+        if n % (steps.EVERY // 2) == 0:
+            yield
+        fingerprint = a.fingerprint  # computed from the labels each time it is asked
+        ack = acks.get(fingerprint) if is_acked(a, acks) else None
         labels = alert_labels(a)
         rows.append({
-            "id": a.fingerprint, "rule": a.rule, "severity": a.severity.value, "state": a.state.value,
+            "id": fingerprint, "rule": a.rule, "severity": a.severity.value, "state": a.state.value,
             "device": a.labels.get("device", ""), "room": a.labels.get("room", ""),
             "labels": dict(a.labels), "value": a.value, "summary": a.summary, "clause": a.clause,
             "since": a.fired_at or a.active_at,
@@ -39,6 +50,12 @@ def alert_rows(src: Sources, now: float) -> list[dict[str, Any]]:
             "silenced_by": [s.id for s in silences if s.covers(labels)],
         })
     return rows
+
+
+async def shared_rows(src: Sources) -> list[dict[str, Any]]:
+    """``alert_rows`` as the busy pages share them (the overview and /api/v2/alerts): one
+    sliced build a second for both."""
+    return await src.snapshot("alert-rows", lambda: steps.sliced(alert_rows_steps(src, src.clock())))
 
 
 def history(src: Sources, now: float, days: float = 7.0, limit: int = 200) -> list[dict[str, Any]]:
@@ -59,11 +76,18 @@ def silence_rows(src: Sources, now: float, *, include_expired: bool = False) -> 
 
 def overview(src: Sources, alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Rooms → devices with status and shown readings; firing alerts counted by severity."""
+    return steps.at_once(overview_steps(src, alerts))
+
+
+def overview_steps(src: Sources, alerts: list[dict[str, Any]] | None = None) -> steps.Steps[dict[str, Any]]:
+    """``overview`` in slices of ``steps.EVERY`` devices."""
     settings = src.settings()
-    rows = alert_rows(src, src.clock()) if alerts is None else alerts
+    rows = (yield from alert_rows_steps(src, src.clock())) if alerts is None else alerts
     per_device = Counter(r["device"] for r in rows)
     rooms: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for dev in settings.devices:
+    for n, dev in enumerate(settings.devices, 1):
+        if n % steps.EVERY == 0:
+            yield
         up = src.latest.up(dev.name)
         status = "no_data" if up is None else ("up" if up else "down")
         shown = [v for v in src.latest.of(dev.name) if v.metric != "up"]
@@ -84,10 +108,15 @@ def overview(src: Sources, alerts: list[dict[str, Any]] | None = None) -> dict[s
             "down": sum(1 for d in settings.devices if src.latest.up(d.name) == 0)}
 
 
-def alertmanager(src: Sources, now: float) -> list[dict[str, Any]]:
-    """Firing alerts in Alertmanager's API v2 ``GettableAlert`` shape, for Grafana and karma."""
+def alertmanager_steps(src: Sources, now: float,
+                       alerts: list[dict[str, Any]] | None = None) -> steps.Steps[list[dict[str, Any]]]:
+    """Firing alerts (``alert_rows``, or given) in Alertmanager's API v2 ``GettableAlert`` shape,
+    for Grafana and karma; in slices of ``steps.EVERY`` alerts."""
+    rows = (yield from alert_rows_steps(src, now)) if alerts is None else alerts
     out = []
-    for row in alert_rows(src, now):
+    for n, row in enumerate(rows, 1):
+        if n % steps.EVERY == 0:
+            yield
         labels = {**row["labels"], "alertname": row["rule"], "severity": row["severity"]}
         state = "suppressed" if row["silenced_by"] or row["ack"] else "active"
         out.append({

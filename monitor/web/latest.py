@@ -24,15 +24,12 @@ class Value:
 
 @dataclass(kw_only=True)
 class Latest:
-    """Per device: the newest shown readings, and how many polls ended up (1) or down (0).
-    Costs one dict lookup per reading it does not show."""
+    """Per device: the newest shown readings. Costs one dict lookup per reading it does not show."""
 
     devices: dict[str, dict[tuple[str, str], Value]] = field(default_factory=dict)
-    polls: int = 0
-    poll_failures: int = 0
 
     def update(self, readings: Iterable[Reading]) -> None:
-        """Keep the newest of each shown series; count poll outcomes from ``up``."""
+        """Keep the newest of each shown series."""
         shown = _SHOWN
         for r in readings:
             if r.metric not in shown:
@@ -44,9 +41,6 @@ class Latest:
             old = mine.get(key)
             if old is None or old.ts <= r.ts:
                 mine[key] = Value(metric=r.metric, value=r.value, ts=r.ts, detail=detail)
-            if r.metric == "up":
-                self.polls += 1
-                self.poll_failures += r.value == 0
 
     def of(self, device: str) -> list[Value]:
         """The device's shown readings in the order of ``SHOWN``."""

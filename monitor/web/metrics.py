@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from monitor.pollstats import PollStats
 
 # name → (help, counter?). A name with "{label=value}" splits into one family with that label.
 FAMILIES: dict[str, tuple[str, bool]] = {
-    "roomwatch_polls": ("Device collections finished since start.", True),
-    "roomwatch_poll_failures": ("Device collections that ended down (up 0) since start.", True),
     "roomwatch_devices": ("Devices in the inventory.", False),
     "roomwatch_devices_down": ("Devices whose newest collection failed.", False),
     "roomwatch_store_buffered_readings": ("Readings waiting for the next SQLite commit.", False),
@@ -25,13 +25,36 @@ FAMILIES: dict[str, tuple[str, bool]] = {
 }
 
 
+POLL_FAMILIES = {
+    "roomwatch_poll_duration_seconds": "How long collections took, per transport and device kind.",
+    "roomwatch_poll_failures": "Collections that failed (timeout, refused, bad answer), per transport, kind.",
+}
+
+
 class _Health:
     """A prometheus_client collector over one snapshot of the daemon's health."""
 
-    def __init__(self, values: Mapping[str, float]) -> None:
+    def __init__(self, values: Mapping[str, float], polls: PollStats) -> None:
         self.values = values
+        self.polls = polls
 
     def collect(self) -> Iterator[Metric]:
+        yield from self._polls()
+        yield from self._values()
+
+    def _polls(self) -> Iterator[Metric]:
+        durations = HistogramMetricFamily("roomwatch_poll_duration_seconds",
+                                          POLL_FAMILIES["roomwatch_poll_duration_seconds"],
+                                          labels=["transport", "kind"])
+        failures = CounterMetricFamily("roomwatch_poll_failures", POLL_FAMILIES["roomwatch_poll_failures"],
+                                       labels=["transport", "kind"])
+        for (transport, kind), series in sorted(self.polls.series.items()):
+            durations.add_metric([transport, kind], series.cumulative(), series.total)
+            failures.add_metric([transport, kind], series.failures)
+        yield durations
+        yield failures
+
+    def _values(self) -> Iterator[Metric]:
         grouped: dict[str, list[tuple[dict[str, str], float]]] = {}
         for key, value in self.values.items():
             name, _, rest = key.partition("{")
@@ -50,8 +73,9 @@ class _Health:
             yield family
 
 
-def exposition(values: Mapping[str, float]) -> tuple[bytes, str]:
-    """The text format of ``values`` (``name`` or ``name{label=value}`` → number) and its type."""
+def exposition(values: Mapping[str, float], polls: PollStats) -> tuple[bytes, str]:
+    """The text format of ``values`` (``name`` or ``name{label=value}`` → number) and of the
+    poll statistics, and its content type."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Health(values))
+    registry.register(_Health(values, polls))
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from monitor.web import actions, data
+from monitor.web import actions, data, steps
 from monitor.web.accounts import Role, User
 from monitor.web.auth import check_csrf, csrf_token, login, page, session_user, sources
 from monitor.web.i18n import LANGS, translator
@@ -74,12 +74,17 @@ async def logout(request: Request) -> Response:
 
 
 @page(Role.VIEWER)
-def overview(request: Request, user: User) -> Response:
-    """总览: rooms → devices, readings, alert counts."""
+async def overview(request: Request, user: User) -> Response:
+    """总览: rooms → devices, readings, alert counts. The rooms' part is built at most once a
+    second for everyone (in slices on the loop); each request only wraps it in its user's page."""
     src = sources(request)
     lang = language(request)
-    body = src.snapshot(f"overview-{lang}", lambda: Markup(_ENV.get_template("overview_body.html.j2").render(
-        t=translator(lang), view=data.overview(src))))
+    async def build() -> Markup:
+        view = await steps.sliced(data.overview_steps(src, await data.shared_rows(src)))
+        template = _ENV.get_template("overview_body.html.j2")
+        return Markup(await steps.joined(template.generate(t=translator(lang), view=view)))
+
+    body = await src.snapshot(f"overview-{lang}", build)
     return render(request, "overview.html.j2", user, body=body)
 
 

@@ -8,6 +8,7 @@ repaired past 2 h), one configuration change (Thu). Everything else normal.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -137,4 +138,18 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.write(batch)
     store.write_alerts(alerts())
     store.close()
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, seeded_db: Path) -> Path:
+    """A config over a copy of the seeded store (reviewer 张主任, Markdown reports)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(seeded_db, state / "roomwatch.db")
+    path = tmp_path / "roomwatch.toml"
+    path.write_text(f'state_dir = "{state}"\ndevices = []\n'
+                    '[store.sqlite]\nretention = "3650d"\nrollup_retention = "3650d"\n'
+                    '[report]\ntimezone = "Asia/Shanghai"\nreviewer = "张主任"\nformat = "md"\n',
+                    encoding="utf-8")
     return path

@@ -3,7 +3,6 @@ store, inspection book, files written, and ``--send`` through a real local HTTP 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -12,19 +11,6 @@ import pytest
 from monitor.cli import main, parser
 from monitor.report import items
 from monitor.report.book import InspectionBook
-
-
-@pytest.fixture
-def config(tmp_path: Path, seeded_db: Path) -> Path:
-    state = tmp_path / "state"
-    state.mkdir()
-    shutil.copy(seeded_db, state / "roomwatch.db")
-    path = tmp_path / "roomwatch.toml"
-    path.write_text(f'state_dir = "{state}"\ndevices = []\n'
-                    '[store.sqlite]\nretention = "3650d"\nrollup_retention = "3650d"\n'
-                    '[report]\ntimezone = "Asia/Shanghai"\nreviewer = "张主任"\nformat = "md"\n',
-                    encoding="utf-8")
-    return path
 
 
 def test_inspect_writes_a_record_then_a_correction(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

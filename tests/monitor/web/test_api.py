@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from alerts.ack import Acks
+from monitor.core.model import Reading
 from tests.monitor.web.conftest import PASSWORD, T0, Console
 
 
@@ -77,11 +78,25 @@ def test_overview_api_counts_devices_and_alerts(console: Console) -> None:
 
 def test_metrics_in_prometheus_text_with_the_daemons_health(console: Console) -> None:
     console.fire()
+    polls = console.src.polls
+    for seconds, failed in ((0.03, False), (0.2, False), (12.0, True)):  # as the scheduler reports them
+        polls.observe(transport="snmp", kind="ups", seconds=seconds, failed=failed)
+    polls.observe(transport="ssh", kind="server", seconds=1.5, failed=False)
+    console.parts.store.write([Reading("humidity_percent", 40.0 + i, {"device": "th-1"}, T0)
+                               for i in range(3)])
     answer = console.client.get("/metrics", headers=_bearer(console, "viewer1"))
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     text = answer.text
-    assert "# TYPE roomwatch_polls_total counter" in text
-    assert "roomwatch_polls_total 1.0" in text
+    assert "# TYPE roomwatch_poll_duration_seconds histogram" in text
+    assert 'roomwatch_poll_duration_seconds_bucket{kind="ups",le="0.05",transport="snmp"} 1.0' in text
+    assert 'roomwatch_poll_duration_seconds_bucket{kind="ups",le="0.25",transport="snmp"} 2.0' in text
+    assert 'roomwatch_poll_duration_seconds_bucket{kind="ups",le="10.0",transport="snmp"} 2.0' in text
+    assert 'roomwatch_poll_duration_seconds_bucket{kind="ups",le="+Inf",transport="snmp"} 3.0' in text
+    assert 'roomwatch_poll_duration_seconds_count{kind="ups",transport="snmp"} 3.0' in text
+    assert 'roomwatch_poll_duration_seconds_sum{kind="ups",transport="snmp"} 12.23' in text
+    assert 'roomwatch_poll_failures_total{kind="ups",transport="snmp"} 1.0' in text
+    assert 'roomwatch_poll_failures_total{kind="server",transport="ssh"} 0.0' in text
+    assert "roomwatch_store_buffered_readings 3.0" in text  # written, waiting for the next commit
     assert "roomwatch_devices 2.0" in text
     assert "roomwatch_engine_active_alerts 1.0" in text
     assert "roomwatch_outbox_messages" in text and "roomwatch_engine_series" in text

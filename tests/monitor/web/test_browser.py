@@ -1,7 +1,9 @@
 """The console in a real browser: Debian's chromium, headless, driven by selenium through chromium-driver.
 
 Logs in, acknowledges an alert, fills and signs today's inspection (inspector, then reviewer),
-approves a MAC into the registry. Screenshots of each step are saved as artifacts in
+approves a MAC into the registry; then, on a 390×844 phone (chromium's mobile emulation), every
+page fits the screen, the navigation is all on it, and the inspection is signed from it.
+Screenshots of each step are saved as artifacts in
 ``$ROOMWATCH_ARTIFACTS`` (default: the test's temporary directory) and their paths printed.
 """
 
@@ -68,13 +70,28 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Console]]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
+    yield from _chromium(tmp_path, "--window-size=1280,1000")
+
+
+@pytest.fixture
+def phone(tmp_path: Path) -> Iterator[object]:
+    """Chromium emulating a 390×844 phone (device pixel ratio 3, touch, a phone's user agent)."""
+    yield from _chromium(tmp_path, "--window-size=390,844", mobile={
+        "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": True},
+        "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                     "Chrome/120.0 Mobile Safari/537.36"})
+
+
+def _chromium(tmp_path: Path, size: str, mobile: dict[str, object] | None = None) -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    if mobile is not None:
+        options.add_experimental_option("mobileEmulation", mobile)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--no-first-run", "--disable-background-networking",
+                 size, "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-default-apps",
                  "--disable-domain-reliability", "--no-pings", "--dns-prefetch-disable",
                  # Anything not on loopback goes to a closed local port: the test talks to nothing else.
@@ -161,3 +178,47 @@ def test_duty_engineer_day_in_the_browser(served: tuple[str, Console], browser: 
     actions = [e.action for e in console.src.accounts.audit()]
     for done in ("alert.ack", "inspection.sign", "inspection.review", "bindings.approve"):
         assert done in actions
+
+
+PAGES = ("/", "/alerts", "/inspection", "/bindings", "/changes", "/audit")
+
+
+def _fits(driver: object) -> None:
+    """The page's layout is no wider than the phone's screen (tables may scroll inside themselves)."""
+    # A page wider than the screen makes the phone's browser zoom out (innerWidth grows with it).
+    width, inner, wide = driver.execute_script(  # type: ignore[attr-defined]
+        "return [document.documentElement.scrollWidth, window.innerWidth,"
+        " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+        ".slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))]")
+    where = driver.current_url  # type: ignore[attr-defined]
+    assert width <= 390 and inner == 390, f"{where} is {width} px wide on a 390 px screen ({inner}): {wide}"
+
+
+def test_phone_width_pages_fit_and_the_inspection_is_signed(served: tuple[str, Console], phone: object,
+                                                            tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, console = served
+    d: object = phone
+    find = d.find_element  # type: ignore[attr-defined]
+    _login(d, base, "oper1")
+    _sees(d, "一号机房")
+    for path in PAGES:
+        d.get(f"{base}{path}")  # type: ignore[attr-defined]
+        _fits(d)
+        name = path.strip("/") or "overview"
+        _shot(d, tmp_path, f"phone-{name}")
+        # Every page is reachable from every other: the whole navigation is on the screen.
+        for link in find(By.TAG_NAME, "nav").find_elements(By.TAG_NAME, "a"):
+            box = link.rect
+            assert link.is_displayed() and box["x"] >= 0 and box["x"] + box["width"] <= 390, link.text
+    # Through the navigation, as a thumb would: to 巡检, then fill and sign it.
+    find(By.CSS_SELECTOR, "nav a[href='/inspection']").click()
+    _sees(d, "消防设施")
+    for n in range(4):
+        find(By.ID, f"status-{n}-normal").click()
+    find(By.ID, "sign").click()
+    _sees(d, "巡检人: oper1")
+    _fits(d)
+    _shot(d, tmp_path, "phone-signed")
+    assert next(e.action for e in console.src.accounts.audit()) == "inspection.sign"  # newest first

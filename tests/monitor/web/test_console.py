@@ -18,6 +18,8 @@ def test_overview_lists_rooms_devices_readings_and_alert_counts(console: Console
     # ups-1 was never polled: no data, never shown as up
     row = html[html.index("ups-1"):][:200]
     assert "无数据" in row and "在线" not in row
+    assert '<meta http-equiv="refresh" content="30">' in html  # keeps itself current, no script
+    assert "http-equiv" not in console.login("viewer1").get("/alerts").text  # a half-typed ack stays
 
 
 def test_english_is_one_click_away_and_remembered(console: Console) -> None:
