@@ -1,5 +1,5 @@
 """The demo's simulated devices: snmpsim serving bundled recordings, a pymodbus server, and the
-controls the scenario turns (SNMP SET on writable cells, Modbus register writes)."""
+controls the scenario turns (SNMP SET on writable cells, Modbus register writes, a device's syslog)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import bz2
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -199,3 +200,11 @@ def modbus_write(address: str, port: int, register: int, value: int, unit: int =
     finally:
         client.close()
 
+
+
+def syslog_send(source: str, port: int, message: bytes) -> None:
+    """One syslog datagram to roomwatch on 127.0.0.1:``port``, sent from the device's own loopback
+    address ``source`` (roomwatch knows a sender by its address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.sendto(message, ("127.0.0.1", port))

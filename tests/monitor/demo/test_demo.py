@@ -33,6 +33,9 @@ def test_demo_plays_the_scenario_and_writes_the_record_and_the_report(tmp_path: 
         assert any("[告警]" in b for b in told), (rule, done.stdout[-4000:])
         assert any("[恢复]" in b for b in told), (rule, done.stdout[-4000:])
         assert all(re.search(r"依据: 《[^》]+》", b) for b in told), told
+    # The configuration change came from the core switch's own syslog, naming who saved it.
+    saved = [b for b in boxes if "规则: config_saved_outside_window" in b and "[告警]" in b]
+    assert any("core-sw-1" in b and scenario.OPERATOR in b for b in saved), saved
     assert "still firing: none" in done.stdout
     files = {Path(p) for p in re.findall(r"^(?:inspect|report): (\S+)$", done.stdout, re.M)}
     suffixes = sorted(p.suffix for p in files)
