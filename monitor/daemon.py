@@ -21,7 +21,6 @@ from monitor.core.numbers import plain
 from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
 from monitor.scheduler import Scheduler
-from monitor.web import console
 from monitor.web.latest import Latest
 from monitor.wiring import (
     Parts,
@@ -103,6 +102,8 @@ class Daemon:
             asyncio.create_task(self._every(15.0, self._status)),
         ]
         if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
+            from monitor.web import console  # starlette, uvicorn, jinja2: only when it is served
+
             background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts,
                                                               self.latest, self.stop, self.reload_requested)))
         period = systemd.watchdog_period()
