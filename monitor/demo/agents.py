@@ -124,7 +124,7 @@ def _wait_answer(device: SnmpDevice, port: int, proc: subprocess.Popen[bytes], d
     raise RuntimeError(f"snmpsim did not answer for {device.name} in time")
 
 
-def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+def stop(proc: subprocess.Popen[Any] | None, timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it has not gone within ``timeout``."""
     if proc is None or proc.poll() is not None:
         return

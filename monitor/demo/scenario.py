@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.demo import arp
 from monitor.demo.agents import SnmpDevice
 
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
@@ -46,6 +47,7 @@ class Step:
     ups_source: int | None = None
     uplink: int | None = None
     saved_by: str | None = None  # the core switch sends its syslog: configuration saved by this user
+    rogue: bool = False  # an unregistered host sends ARP (only when the demo runs as root)
 
 
 STEPS = (
@@ -55,6 +57,7 @@ STEPS = (
     Step(at=0.25, says=f"{OPERATOR} 在维护窗口外保存了核心交换机配置（交换机发出 syslog）",
          saved_by=OPERATOR),
     Step(at=0.3, says="温度 29.0 °C（超出 18–28 °C）", temperature=29.0),
+    Step(at=0.35, says="一台未登记的主机接入网络并发出 ARP", rogue=True),
     Step(at=0.4, says="市电中断：UPS 转电池供电", ups_source=ON_BATTERY),
     Step(at=0.5, says=f"核心交换机上联口 {UPLINK} 断开", uplink=IF_DOWN),
     Step(at=0.65, says="市电恢复；空调恢复，温度 26.5 °C", ups_source=ON_MAINS, temperature=26.5),
@@ -63,6 +66,7 @@ STEPS = (
 )
 # The rules this scenario must break, each told to the receiver with its clause.
 EXPECTED_RULES = ("room_temperature", "config_saved_outside_window", "ups_on_battery", "uplink_down")
+ARP_RULE = "arp_unknown_mac"  # expected too when the demo runs as root
 
 
 def saved_message(user: str) -> bytes:
@@ -85,8 +89,9 @@ def window(now: dt.datetime) -> str:
 
 
 def config(*, state: Path, snmp_port: int, modbus_port: int, syslog_port: int, sink_url: str,
-           interval: str, stale_after: str, now: dt.datetime) -> str:
-    """The TOML roomwatch runs with in the demo (``now``: UTC, for the maintenance window)."""
+           interval: str, stale_after: str, now: dt.datetime, bindings: Path | None = None) -> str:
+    """The TOML roomwatch runs with in the demo (``now``: UTC, for the maintenance window;
+    ``bindings``: the IP–MAC registry when the ARP step runs, sniffing the demo's veth)."""
     devices = []
     for d in SNMP_DEVICES:
         roles = f'\ninterface_roles = {{ "{UPLINK}" = "uplink" }}' if d is CORE else ""
@@ -140,7 +145,7 @@ retry_max = "2s"
 enabled = true
 listen = ["udp://127.0.0.1:{syslog_port}"]
 
-{window(now)}
+{window(now)}{_arp(bindings)}
 {"".join(devices)}
 [[devices]]
 name = "{SENSOR}"
@@ -155,6 +160,20 @@ timeout = "2s"
 registers = [
   {registers}
 ]
+'''
+
+
+def _arp(bindings: Path | None) -> str:
+    if bindings is None:
+        return ""
+    return f'''
+# Root only: roomwatch listens for ARP on its end of the demo's veth pair.
+[arp]
+interfaces = ["{arp.IFACE}"]
+
+[bindings]
+file = "{bindings}"
+subnets = ["{arp.SUBNET}"]
 '''
 
 
