@@ -60,3 +60,7 @@ def test_reinstall_only_when_pyproject_extras_or_files_change(tmp_path: Path) ->
     assert venv(tmp_path).returncode == 0 and installs(tmp_path) == 5
     assert (tmp_path / "calls").read_text().splitlines()[-1].endswith("-e .[demo,test]")
     assert venv(tmp_path, "--status", "demo").stdout.strip() == "current"
+    # A stamp in the older "extras=[…] HASH" form: one reinstall, keeping its extras.
+    (tmp_path / ".venv" / ".roomwatch-install-stamp").write_text("extras=[demo] 0000\n")
+    assert venv(tmp_path).returncode == 0 and installs(tmp_path) == 6
+    assert (tmp_path / "calls").read_text().splitlines()[-1].endswith("-e .[demo]")
