@@ -2,8 +2,9 @@
 
 The peer is the floor every Python program pays (interpreter and site start), measured in the
 same run, interleaved, so the ratio holds on a loaded box. Measured: ``python -m monitor.cli run``
-(the daemon's own imports and config), ``scripts/run`` when ./.venv is current (its stamp check
-plus the same), and ``roomwatch --help``. Each is the median of RUNS; the daemon monitors only
+to its first log line and to ``started`` (config read, every part wired: the imports the config
+needs), ``scripts/run`` when ./.venv is current (its stamp check plus the first line), and
+``roomwatch --help``. Each is the median of RUNS; the daemon monitors only
 this host into a temporary state directory and is stopped at its first line.
 """
 
@@ -24,8 +25,9 @@ RUNS = 5
 LIMIT = 60.0  # seconds: a start that takes longer is reported as failed, not waited for
 
 
-def _first_line(argv: list[str], env: dict[str, str]) -> float:
-    """Seconds from spawn to the first line on stdout or stderr; the process is then stopped."""
+def _first_line(argv: list[str], env: dict[str, str], marker: str = "") -> float:
+    """Seconds from spawn to the first line on stdout or stderr holding ``marker``; the process
+    is then stopped."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -34,7 +36,7 @@ def _first_line(argv: list[str], env: dict[str, str]) -> float:
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)
             while time.perf_counter() - start < LIMIT:
-                if sel.select(timeout=1.0) and proc.stdout.readline():
+                if sel.select(timeout=1.0) and marker.encode() in proc.stdout.readline():
                     return time.perf_counter() - start
                 if proc.poll() is not None:
                     raise RuntimeError(f"{argv[-3:]} exited with {proc.returncode} before a line")
@@ -63,23 +65,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         config = Path(tmp) / "roomwatch.toml"
         config.write_text(f'state_dir = "{tmp}/state"\n', encoding="utf-8")
-        runs: dict[str, tuple[list[str], bool]] = {
-            "python -c pass (floor)": ([sys.executable, "-c", "pass"], False),
-            "roomwatch run: first log line": (
-                [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)], True),
-            "roomwatch --help": ([sys.executable, "-m", "monitor.cli", "--help"], False),
+        daemon = [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)]
+        runs: dict[str, tuple[list[str], str | None]] = {
+            "python -c pass (floor)": ([sys.executable, "-c", "pass"], None),
+            "roomwatch run: first log line": (daemon, ""),
+            "roomwatch run: 'started' (wired)": (daemon, "monitor.daemon: started"),
+            "roomwatch --help": ([sys.executable, "-m", "monitor.cli", "--help"], None),
         }
         current = subprocess.run([str(ROOT / "scripts" / "venv"), "--status"], cwd=ROOT,
                                  capture_output=True, text=True).returncode == 0
         if current:
             run = [str(ROOT / "scripts" / "run"), "--config", str(config)]
-            runs["scripts/run: first log line"] = (run, True)
+            runs["scripts/run: first log line"] = (run, "")
         else:
             print("   scripts/run not measured: ./.venv is not current (scripts/venv --status)")
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(RUNS):  # interleaved: a burst of load from other work hits every peer alike
-            for name, (argv, until_line) in runs.items():
-                times[name].append(_first_line(argv, env) if until_line else _exits(argv, env))
+            for name, (argv, marker) in runs.items():
+                times[name].append(_exits(argv, env) if marker is None else _first_line(argv, env, marker))
     floor = statistics.median(times["python -c pass (floor)"])
     for name, values in times.items():
         median = statistics.median(values)
