@@ -39,7 +39,11 @@ def play(*, workdir: Path, duration: float, keep: bool, show: Show = print) -> O
     workdir.mkdir(parents=True, exist_ok=True)
     skip = demo_arp.why_not()
     if skip is None:  # before any socket or thread: everything from here on lives in the namespace
-        demo_arp.isolate()
+        try:
+            demo_arp.isolate()
+        except (OSError, subprocess.SubprocessError) as err:  # root in a container without CAP_SYS_ADMIN
+            skip = f"no network namespace can be made here ({err})"
+    if skip is None:
         show(f"running as root: the demo runs in a network namespace of its own (`nsenter -t {os.getpid()} "
              "-n` enters it) and a simulated host in a second one sends ARP to it over a veth pair")
     else:
