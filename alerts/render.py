@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from monitor.core.clauses import gloss
 from monitor.core.errors import ConfigError
 from monitor.core.model import Alert, AlertState, Severity
 from monitor.core.numbers import plain
@@ -46,7 +47,7 @@ class Renderer:
                kind: str = "alert", extra: Mapping[str, Any] | None = None) -> tuple[str, str]:
         """Title and body of one message about ``firing`` and ``resolved`` alerts."""
         name = f"{'im' if form == 'mail' else form}.{lang}.j2"
-        context = {"firing": [_view(a) for a in firing], "resolved": [_view(a) for a in resolved],
+        context = {"firing": [_view(a, lang) for a in firing], "resolved": [_view(a, lang) for a in resolved],
                    "kind": kind, **(extra or {})}
         text = self._site_text(name, context)
         if text is None:
@@ -136,7 +137,9 @@ def state_of(firing: Sequence[Alert]) -> AlertState:
     return AlertState.FIRING if firing else AlertState.RESOLVED
 
 
-def _view(alert: Alert) -> dict[str, Any]:
+def _view(alert: Alert, lang: str = "zh") -> dict[str, Any]:
+    """What a template sees; in English the rule's English summary (when the alert carries one)
+    and each cited document's English name beside its Chinese title."""
     labels = alert.labels
     place = " / ".join(labels[k] for k in ("site", "room", "rack") if labels.get(k))
     extra = {k: v for k, v in sorted(labels.items()) if k not in _HIDDEN}
@@ -145,7 +148,7 @@ def _view(alert: Alert) -> dict[str, Any]:
         "rule": alert.rule,
         "device": labels.get("device", "?"),
         "place": place,
-        "what": _what(alert, labels.get("device", "")),
+        "what": _what(alert, labels.get("device", ""), lang),
         "value": plain(alert.value),
         "threshold": alert.annotations.get("threshold", ""),
         "severity": alert.severity.value,
@@ -153,16 +156,16 @@ def _view(alert: Alert) -> dict[str, Any]:
         "since_short": _clock(alert.fired_at or alert.active_at, "%H:%M"),
         "resolved_at": _clock(alert.resolved_at) if alert.resolved_at else "",
         "resolved_short": _clock(alert.resolved_at, "%H:%M") if alert.resolved_at else "",
-        "clause": alert.clause,
+        "clause": gloss(alert.clause) if lang == "en" else alert.clause,
         "labels": ", ".join(f"{k}={v}" for k, v in extra.items()),
         "notes": "\n".join(f"{k}: {v}" if "\n" not in v else f"{k}:\n{v}"
                            for k, v in sorted(alert.annotations.items()) if k != "threshold"),
     }
 
 
-def _what(alert: Alert, device: str) -> str:
+def _what(alert: Alert, device: str, lang: str) -> str:
     """The summary without its leading device name: titles and SMS put the device first already."""
-    what = alert.summary or alert.rule
+    what = (alert.summary_en if lang == "en" and alert.summary_en else alert.summary) or alert.rule
     if device and what.startswith(device + " "):
         return what[len(device) + 1:].lstrip() or what
     return what
@@ -172,6 +175,6 @@ def _clock(ts: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return time.strftime(fmt, time.localtime(ts))
 
 
-def fields(alert: Alert) -> dict[str, Any]:
+def fields(alert: Alert, lang: str = "zh") -> dict[str, Any]:
     """The values templates see for one alert (SMS template parameters are mapped from them)."""
-    return _view(alert)
+    return _view(alert, lang)

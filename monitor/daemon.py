@@ -22,7 +22,6 @@ from monitor.core.savedby import SavedBy
 from monitor.finite import FiniteGate
 from monitor.pollstats import PollStats
 from monitor.scheduler import Scheduler
-from monitor.web import console
 from monitor.web.latest import Latest
 from monitor.wiring import (
     Parts,
@@ -105,6 +104,8 @@ class Daemon:
             asyncio.create_task(self._every(15.0, self._status)),
         ]
         if self.settings.web.enabled:  # the console and API (monitor.web), on the same loop
+            from monitor.web import console  # starlette, uvicorn, jinja2: only when it is served
+
             background.append(asyncio.create_task(console.run(lambda: self.settings, self.parts, self.latest,
                                                               self.polls, self.stop, self.reload_requested)))
         period = systemd.watchdog_period()

@@ -9,7 +9,6 @@ from collectors import backup, transport
 from collectors.base import Collector, Shared
 from collectors.posture import build as build_posture
 from collectors.posture import options_of as posture_options
-from collectors.probe.collector import LinkCollector
 from collectors.ssh.options import SshSettings
 from monitor import config as config_mod
 from monitor.core.host import local_name
@@ -67,6 +66,10 @@ def build_link_jobs(settings: config_mod.Settings) -> list[Job]:
     device). Labels: the link's (link, probe) over its device's, or over ``device`` = this host,
     where the probe runs from, when the link names no device."""
     devices = {d.name: d for d in settings.devices}
+    if not settings.links:
+        return []
+    from collectors.probe.collector import LinkCollector  # httpx, icmplib: only when links are probed
+
     jobs = []
     for link in settings.links:
         if not settings.cluster.owns(link.device or f"link:{link.name}"):

@@ -37,10 +37,13 @@ def collect(root: Path = ROOT) -> dict[str, Metric]:
     found: dict[str, Metric] = defaultdict(Metric)
     for path in sorted((root / "collectors" / "snmp" / "profiles").glob("*.toml")):
         for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("metrics", []):
-            _add(found, entry.get("metric"), entry.get("labels", {}), f"SNMP profile `{path.stem}`")
+            # ``labels`` read a column (or the row "index"); ``set`` fixes a value: both are labels.
+            labels = {**entry.get("labels", {}), **entry.get("set", {})}
+            _add(found, entry.get("metric"), labels, f"SNMP profile `{path.stem}`")
     for path in sorted((root / "collectors" / "modbus" / "maps").glob("*.toml")):
         for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("registers", []):
-            _add(found, entry.get("metric"), entry.get("labels", {}), f"Modbus map `{path.stem}`")
+            labels = {**entry.get("labels", {}), **entry.get("set", {})}
+            _add(found, entry.get("metric"), labels, f"Modbus map `{path.stem}`")
     catalog = tomllib.loads((root / "collectors" / "traps" / "catalog.toml").read_text(encoding="utf-8"))
     for trap in catalog.get("traps", {}).values():
         names = {"ifname": ""} if trap.get("ifname") else {}
@@ -112,11 +115,13 @@ def _short(module: str) -> str:
 
 def _python_readings(path: Path) -> list[tuple[str, list[str]]]:
     """(metric, label names) of every call that builds a reading: a literal name, an f-string or a
-    loop variable over a literal tuple (``for direction in ("in", "out")``)."""
+    loop variable over a literal tuple (``for direction in ("in", "out")``). Labels: the call's
+    keywords, a literal dict argument, or a variable the enclosing function builds as a dict
+    (``tags = {**labels, "user": …}``; ``tags["window"] = …``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     loops = _loop_values(tree)
     out: list[tuple[str, list[str]]] = []
-    for node in ast.walk(tree):
+    for node, dicts in _calls(tree, {}):
         if isinstance(node, ast.keyword) and node.arg == "heartbeat" and isinstance(node.value, ast.Constant):
             out.append((str(node.value.value), []))
         if not (isinstance(node, ast.Call) and node.args):
@@ -128,12 +133,49 @@ def _python_readings(path: Path) -> list[tuple[str, list[str]]]:
         labels = [k.arg for k in node.keywords if k.arg and k.arg not in ("ts", "payload", "annotations")]
         if callee == "details" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
             labels.append(str(node.args[2].value))  # posture's per-item readings: (metric, items, label)
-        for arg in node.args[1:]:
-            if isinstance(arg, ast.Dict):
-                labels += [k.value for k in arg.keys
-                           if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        # Reading(metric, value, labels, ts, payload): the payload is evidence, not labels.
+        for arg in node.args[2:3] if callee == "Reading" else node.args[1:]:
+            labels += _dict_keys(arg, dicts)
         out += [(name, labels) for name in _names(node.args[0], loops) if _NAME.fullmatch(name)]
     return out
+
+
+def _calls(node: ast.AST, dicts: dict[str, set[str]]) -> list[tuple[ast.AST, dict[str, set[str]]]]:
+    """Every node under ``node`` with the dict variables (name -> literal keys) of its function
+    and the functions around it."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        dicts = {k: set(v) for k, v in dicts.items()}
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Assign | ast.AnnAssign) and inner.value is not None:
+                targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        keys = _dict_keys(inner.value, dicts)
+                        if keys or isinstance(inner.value, ast.Dict):
+                            dicts.setdefault(target.id, set()).update(keys)
+                    elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                          and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
+                        dicts.setdefault(target.value.id, set()).add(target.slice.value)
+    out: list[tuple[ast.AST, dict[str, set[str]]]] = [(node, dicts)]
+    for child in ast.iter_child_nodes(node):
+        out += _calls(child, dicts)
+    return out
+
+
+def _dict_keys(node: ast.expr, dicts: Mapping[str, set[str]]) -> list[str]:
+    """Literal string keys of a dict expression: ``{"a": …, **b}``, ``dict(b, a=…)``, ``b | {…}``,
+    or a variable ``b`` the function built as a dict."""
+    if isinstance(node, ast.Dict):
+        keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        return keys + [k for v, k0 in zip(node.values, node.keys, strict=True) if k0 is None
+                       for k in _dict_keys(v, dicts)]
+    if isinstance(node, ast.Name):
+        return sorted(dicts.get(node.id, ()))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _dict_keys(node.left, dicts) + _dict_keys(node.right, dicts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return [k.arg for k in node.keywords if k.arg] + [k for a in node.args for k in _dict_keys(a, dicts)]
+    return []
 
 
 def _names(node: ast.expr, loops: dict[str, list[str]]) -> list[str]:

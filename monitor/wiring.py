@@ -17,8 +17,6 @@ from alerts.outbox import Outbox
 from collectors.arp.sniff import ArpListener
 from collectors.arp.sources import CollectorTable
 from collectors.base import ArpTableReader, Listener
-from collectors.syslog.receiver import SyslogListener
-from collectors.traps.receiver import TrapListener
 from monitor import config as config_mod
 from monitor.core import bindings
 from monitor.core.errors import ConfigError
@@ -27,7 +25,6 @@ from monitor.inventory import Device
 from monitor.jobs import build_jobs
 from monitor.report import period
 from monitor.scheduler import Job
-from monitor.store.evidence import Evidence
 from monitor.store.fanout import FanOut, Output
 from monitor.store.sqlite import SQLiteStore
 from rules.engine import Engine
@@ -222,12 +219,17 @@ def build_listeners(settings: config_mod.Settings, jobs: Sequence[Job] = ()) -> 
             listeners.append(ArpListener(settings.arp, load_registry(settings), device=local_name(),
                                          tables=tables))
     if settings.traps.enabled:
+        from collectors.traps.receiver import TrapListener  # pysnmp: only when traps are received
+
         # The pollers' interface names (SNMP), so a trap's ifIndex lands on the polled series.
         named = {job.device: job.collector for job in jobs if hasattr(job.collector, "interface_names")}
         listeners.append(TrapListener(
             settings.traps, trap_senders(settings.devices), device=local_name(),
             interfaces=lambda device: getattr(named.get(device), "interface_names", None)))
     if settings.syslog is not None and syslog_on(settings):
+        from collectors.syslog.receiver import SyslogListener
+        from monitor.store.evidence import Evidence
+
         conf, path, zone = settings.syslog, evidence_path(settings), period.zone(settings.report.timezone)
         listeners.append(SyslogListener(
             conf, trap_senders(settings.devices), device=local_name(), windows=settings.maintenance,

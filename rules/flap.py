@@ -89,6 +89,7 @@ def _flapping(prev: Alert | None, new: Alert | None, value: float, now: float, *
                        annotations={**prev.annotations, MARK: "1"})
     active_at = prev.active_at if prev is not None else now
     summary = "状态频繁变化（抖动）：" + rule.render(labels, value, eff.condition)
+    summary_en = ("Flapping: " + rule.render(labels, value, eff.condition, "en")) if rule.summary_en else ""
     return Alert(rule=rule.name, labels=labels, state=_FIRING, severity=eff.severity, value=value,
                  active_at=active_at, fired_at=now, summary=summary, clause=rule.clause,
-                 annotations={**annotations, MARK: "1"})
+                 annotations={**annotations, MARK: "1"}, summary_en=summary_en)

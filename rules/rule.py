@@ -265,7 +265,8 @@ def _make(rule: Rule, labels: Labels, eff: Effective, state: AlertState, value: 
     return Alert(rule=rule.name, labels=labels, state=state, severity=eff.severity, value=value,
                  active_at=active_at, fired_at=fired_at,
                  summary=rule.render(labels, value, eff.condition), clause=rule.clause,
-                 annotations=dict(annotations))
+                 annotations=dict(annotations),
+                 summary_en=rule.render(labels, value, eff.condition, "en") if rule.summary_en else "")
 
 
 def _update(prev: Alert, value: float, *, rule: Rule, labels: Labels, eff: Effective) -> Alert:

@@ -45,7 +45,7 @@ def read(path: str | os.PathLike[str]) -> Any:
 def row(metric: str, value: float, ts: float, a: Alert) -> dict[str, Any]:
     return {"rule": a.rule, "metric": metric, "labels": dict(a.labels), "state": a.state.value,
             "severity": a.severity.value, "value": a.value, "active_at": a.active_at,
-            "fired_at": a.fired_at, "summary": a.summary, "clause": a.clause,
+            "fired_at": a.fired_at, "summary": a.summary, "summary_en": a.summary_en, "clause": a.clause,
             "series_value": value, "series_ts": ts}
 
 
@@ -59,5 +59,6 @@ def parse_row(row: Mapping[str, Any]) -> tuple[str, float, float, Alert]:
                   severity=Severity(row["severity"]), value=float(row["value"]),
                   active_at=float(row["active_at"]),
                   fired_at=None if fired_at is None else float(fired_at),
-                  summary=str(row.get("summary", "")), clause=str(row.get("clause", "")))
+                  summary=str(row.get("summary", "")), clause=str(row.get("clause", "")),
+                  summary_en=str(row.get("summary_en", "")))
     return str(row["metric"]), float(row["series_value"]), float(row["series_ts"]), alert

@@ -40,6 +40,9 @@ def test_reinstall_only_when_pyproject_extras_or_files_change(tmp_path: Path) ->
     assert venv(tmp_path, "test").returncode == 0 and installs(tmp_path) == 1
     assert venv(tmp_path, "--status", "test").stdout.strip() == "current"
     assert venv(tmp_path, "test").returncode == 0 and installs(tmp_path) == 1  # nothing changed
+    # scripts/run asks for no extra: the test extra installed already is enough (no reinstall).
+    assert venv(tmp_path, "--status").stdout.strip() == "current"
+    assert venv(tmp_path).returncode == 0 and installs(tmp_path) == 1
     (tmp_path / "monitor" / "__init__.py").write_text('"""edited: an editable install needs nothing."""\n')
     assert venv(tmp_path, "test").returncode == 0 and installs(tmp_path) == 1
     # A different set of extras, a new module, a changed pyproject.toml: each installs once.
@@ -52,3 +55,12 @@ def test_reinstall_only_when_pyproject_extras_or_files_change(tmp_path: Path) ->
         f.write("\n# a new dependency\n")
     assert venv(tmp_path, "test", "demo").returncode == 0 and installs(tmp_path) == 4
     assert venv(tmp_path, "test", "demo").returncode == 0 and installs(tmp_path) == 4
+    # A reinstall for a changed tree keeps the extras installed before, asked for now or not.
+    (tmp_path / "monitor" / "newer.py").write_text('"""newer."""\n')
+    assert venv(tmp_path).returncode == 0 and installs(tmp_path) == 5
+    assert (tmp_path / "calls").read_text().splitlines()[-1].endswith("-e .[demo,test]")
+    assert venv(tmp_path, "--status", "demo").stdout.strip() == "current"
+    # A stamp in the older "extras=[…] HASH" form: one reinstall, keeping its extras.
+    (tmp_path / ".venv" / ".roomwatch-install-stamp").write_text("extras=[demo] 0000\n")
+    assert venv(tmp_path).returncode == 0 and installs(tmp_path) == 6
+    assert (tmp_path / "calls").read_text().splitlines()[-1].endswith("-e .[demo]")

@@ -10,9 +10,6 @@ import logging
 import os
 import signal
 
-import paramiko
-
-from collectors.ssh.command import connect
 from collectors.ssh.session import Target
 from monitor.core.errors import CollectError
 
@@ -52,6 +49,10 @@ async def run_local(script: str, device: str) -> str:
 
 def run_ssh(target: Target, command: str, stdin: str | None = None) -> str:
     """Output of one command over a fresh SSH session (blocking; run it in a thread)."""
+    import paramiko  # only when a server is read over ssh: the daemon starts without it
+
+    from collectors.ssh.command import connect
+
     where = f"{target.address}:{target.port}"
     client = connect(target)
     try:

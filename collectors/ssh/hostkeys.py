@@ -13,8 +13,10 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
+if TYPE_CHECKING:  # paramiko loads when a key is read or fetched, not with the config
+    import paramiko
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ def known_key(path: Path, address: str, port: int) -> paramiko.PKey | None:
     """The recorded key for a host, if any (first key type found)."""
     if not path.exists():
         return None
+    import paramiko
+
     keys = paramiko.HostKeys(str(path)).lookup(host_entry(address, port))
     if not keys:
         return None
@@ -45,6 +49,8 @@ def known_key(path: Path, address: str, port: int) -> paramiko.PKey | None:
 
 def fetch_key(address: str, port: int, timeout: float) -> paramiko.PKey:
     """Ask the server for its host key (key exchange only, no authentication)."""
+    import paramiko
+
     sock = socket.create_connection((address, port), timeout=timeout)
     transport = paramiko.Transport(sock)
     try:
@@ -58,6 +64,8 @@ def fetch_key(address: str, port: int, timeout: float) -> paramiko.PKey:
 
 def record(path: Path, address: str, port: int, key: paramiko.PKey) -> None:
     """Store ``key`` for the host, replacing any older key of the host; file mode 0600."""
+    import paramiko
+
     with _WRITE_LOCK:
         keys = paramiko.HostKeys(str(path)) if path.exists() else paramiko.HostKeys()
         name = host_entry(address, port)

@@ -12,8 +12,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import paramiko
-
 from collectors.base import MAX_ANSWER
 from collectors.ssh import hostkeys
 from collectors.ssh.capped import capped_reads
@@ -72,6 +70,8 @@ class AuthRefused(Exception):
 
 def run(target: Target, commands: list[str]) -> dict[str, str | None]:
     """Output of each command (None where the device rejected it), from one session."""
+    # paramiko and netmiko load on the first ssh poll, not with the config (start-up time).
+    import paramiko
     from netmiko import ConnectHandler
     from netmiko.exceptions import (
         NetmikoAuthenticationException,

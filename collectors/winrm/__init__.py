@@ -6,7 +6,7 @@ parsed by the same code as Windows over OpenSSH. A refused login is ``winrm_auth
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collectors.base import Shared
 from collectors.posture import options_of
@@ -14,7 +14,9 @@ from collectors.posture.collector import PostureCollector
 from collectors.posture.options import PostureOptions
 from collectors.posture.windows_script import command
 from collectors.winrm.options import SAMPLE, WinrmOptions
-from collectors.winrm.session import WinrmTarget, run_script
+
+if TYPE_CHECKING:  # pywinrm and requests load when a winrm device is built, not with the config
+    from collectors.winrm.session import WinrmTarget
 
 Options = WinrmOptions
 __all__ = ["SAMPLE", "Options", "build", "target"]
@@ -22,6 +24,8 @@ __all__ = ["SAMPLE", "Options", "build", "target"]
 
 def target(device: str, options: WinrmOptions, *, address: str, port: int | None) -> WinrmTarget:
     """How to reach the device's listener."""
+    from collectors.winrm.session import WinrmTarget
+
     return WinrmTarget(
         device=device, endpoint=options.endpoint(address, port), username=options.username,
         password=options.password.get_secret_value(), auth=options.auth,
@@ -31,6 +35,8 @@ def target(device: str, options: WinrmOptions, *, address: str, port: int | None
 
 
 def _run(where: WinrmTarget, script: str) -> str:
+    from collectors.winrm.session import run_script
+
     return run_script(where, command(script))
 
 

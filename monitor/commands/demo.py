@@ -20,8 +20,10 @@ def register(sub: Any) -> None:
         description="Starts simulated devices on 127.0.0.11–16 from bundled recordings (core and access "
         "switch, firewall, three-phase UPS, rack PDU over SNMP; a temperature-humidity sensor over "
         "Modbus-TCP), a local notification sink that prints each message as a phone shows it, and "
-        "roomwatch with a demo config; plays temperature to 29 °C and back, the UPS on battery and an "
-        "uplink down; then writes today's inspection record and this week's report (HTML, PDF) and "
+        "roomwatch with a demo config; plays temperature to 29 °C and back, the core switch's configuration "
+        "saved outside the maintenance window (told by its own syslog), the UPS on battery and an "
+        "uplink down, and as root an unregistered host's ARP (in network namespaces of its own); "
+        "then writes today's inspection record and this week's report (HTML, PDF) and "
         f"prints their paths. Needs the demo extra: {INSTALL}.")
     p.add_argument("--duration", default="3m", help="how long the scenario plays (default 3m; at least 30s)")
     p.add_argument("--keep", action="store_true",

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("report", help="Write the weekly inspection report (周巡检报告).",
                        description="The 7-day checklist grid, abnormalities with their clauses, "
                        "environment charts, UPS, availability, alerts, incident response times "
-                       "against 002:465 (2 h / 4 h), configuration changes, IP–MAC violations and "
+                       "against the 2 h / 4 h repair limit, configuration changes, IP–MAC violations and "
                        "backups. Saved to --out or STATE_DIR/reports/; the path is printed.")
     add_config_option(p)
     p.add_argument("--week", default="last", help="YYYY-Www (e.g. 2026-W47), last (default) or this")

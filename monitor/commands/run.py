@@ -22,17 +22,20 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build every part from the config and run until SIGTERM."""
+    from monitor.core import logs
+    from monitor.core.paths import DEFAULT_CONFIG
+
+    logs.setup("info")
+    source = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists()
+                             else "none (monitoring this host only)")
+    # The first line comes before the config models, the wiring and what they import: whoever
+    # started the daemon (scripts/run, systemd) sees at once that it is starting and from what.
+    log.info("starting: config=%s", source)
     import asyncio
 
-    from monitor import config as config_mod
     from monitor import daemon, wiring
-    from monitor.core import logs
-    logs.setup("info")
     settings, chosen = wiring.load_checked(args.config)
     where = chosen.name if chosen else "defaults"
     redact = daemon.setup_logging(settings)
-    source = args.config or (config_mod.DEFAULT_PATH if config_mod.DEFAULT_PATH.exists()
-                             else "none (monitoring this host only)")
-    log.info("config=%s", source)
     parts = wiring.build(settings, where)
     return asyncio.run(daemon.Daemon(settings, parts, config_path=args.config, redact=redact).run())

@@ -77,6 +77,7 @@ class Alert:
     summary: str = ""
     clause: str = ""
     annotations: Mapping[str, str] = field(default_factory=dict)
+    summary_en: str = ""  # the rule's English summary, for receivers and reports in English
 
     @property
     def fingerprint(self) -> str:

@@ -1,5 +1,5 @@
 """The demo's simulated devices: snmpsim serving bundled recordings, a pymodbus server, and the
-controls the scenario turns (SNMP SET on writable cells, Modbus register writes)."""
+controls the scenario turns (SNMP SET on writable cells, Modbus register writes, a device's syslog)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import bz2
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -123,7 +124,7 @@ def _wait_answer(device: SnmpDevice, port: int, proc: subprocess.Popen[bytes], d
     raise RuntimeError(f"snmpsim did not answer for {device.name} in time")
 
 
-def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+def stop(proc: subprocess.Popen[Any] | None, timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it has not gone within ``timeout``."""
     if proc is None or proc.poll() is not None:
         return
@@ -199,3 +200,11 @@ def modbus_write(address: str, port: int, register: int, value: int, unit: int =
     finally:
         client.close()
 
+
+
+def syslog_send(source: str, port: int, message: bytes) -> None:
+    """One syslog datagram to roomwatch on 127.0.0.1:``port``, sent from the device's own loopback
+    address ``source`` (roomwatch knows a sender by its address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.sendto(message, ("127.0.0.1", port))

@@ -4,7 +4,9 @@ live status view, then writes today's inspection record and the week's report (H
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import os
 import re
 import signal
 import socket
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.demo import agents, scenario
+from monitor.demo import arp as demo_arp
 from monitor.demo.sink import Message, Sink, serving
 
 log = logging.getLogger(__name__)
@@ -34,24 +37,44 @@ class Outcome:
 def play(*, workdir: Path, duration: float, keep: bool, show: Show = print) -> Outcome:
     """The whole demo in ``workdir``; ``duration`` seconds of scenario; ``keep``: run on until Ctrl-C."""
     workdir.mkdir(parents=True, exist_ok=True)
+    skip = demo_arp.why_not()
+    if skip is None:  # before any socket or thread: everything from here on lives in the namespace
+        try:
+            demo_arp.isolate()
+        except (OSError, subprocess.SubprocessError) as err:  # root in a container without CAP_SYS_ADMIN
+            skip = f"no network namespace can be made here ({err})"
+    if skip is None:
+        show(f"running as root: the demo runs in a network namespace of its own (`nsenter -t {os.getpid()} "
+             "-n` enters it) and a simulated host in a second one sends ARP to it over a veth pair")
+    else:
+        show(f"ARP step skipped: {skip}")
     snmp_port = _free_port(socket.SOCK_DGRAM, scenario.CORE.address)
     modbus_port = _free_port(socket.SOCK_STREAM, scenario.SENSOR_ADDRESS)
+    syslog_port = _free_port(socket.SOCK_DGRAM, "127.0.0.1")
     show(f"roomwatch demo in {workdir} (everything on 127.0.0.0/8; nothing leaves this host)")
     show("starting simulated devices: " + ", ".join(
         f"{d.name} ({d.recording}, {d.address}:{snmp_port}/udp)" for d in scenario.SNMP_DEVICES)
         + f", {scenario.SENSOR} (Modbus-TCP, {scenario.SENSOR_ADDRESS}:{modbus_port})")
     holding = {scenario.TEMPERATURE: 240, scenario.HUMIDITY: 500}
+    rogue_host = demo_arp.rogue_host() if skip is None else contextlib.nullcontext(None)
     with serving(show) as sink, \
             agents.modbus_device(scenario.SENSOR_ADDRESS, modbus_port, holding), \
-            agents.snmpsim(scenario.SNMP_DEVICES, snmp_port, workdir / "snmpsim"):
+            agents.snmpsim(scenario.SNMP_DEVICES, snmp_port, workdir / "snmpsim"), \
+            rogue_host as rogue:
         path = workdir / "roomwatch.toml"
+        registry = demo_arp.registry(workdir / "bindings.csv") if rogue else None
         path.write_text(scenario.config(state=workdir / "state", snmp_port=snmp_port, modbus_port=modbus_port,
-                                        sink_url=sink.url(scenario.RECEIVER),
-                                        interval=_interval(duration)), encoding="utf-8")
-        show(f"config: {path}; roomwatch's log: {workdir / 'roomwatch.log'}")
+                                        syslog_port=syslog_port, sink_url=sink.url(scenario.RECEIVER),
+                                        interval=_interval(duration), stale_after=_stale_after(duration),
+                                        now=dt.datetime.now(dt.UTC),
+                                        bindings=registry),
+                        encoding="utf-8")
+        show(f"config: {path}; roomwatch's log: {workdir / 'roomwatch.log'}; "
+             f"syslog: udp://127.0.0.1:{syslog_port}")
         with _daemon(path, workdir / "roomwatch.log") as daemon:
             _wait_first_readings(workdir / "state" / "roomwatch.db", daemon, deadline=time.monotonic() + 120)
-            _script(duration, snmp_port, modbus_port, sink, show)
+            _script(duration, Ports(snmp=snmp_port, modbus=modbus_port, syslog=syslog_port), sink, show,
+                    rogue=rogue)
             outcome = Outcome(messages=sink.received())
             _status(outcome.messages, show, final=True)
             outcome.files = _records(path, outcome, show)
@@ -63,23 +86,46 @@ def play(*, workdir: Path, duration: float, keep: bool, show: Show = print) -> O
     return outcome
 
 
+@dataclass(frozen=True, kw_only=True)
+class Ports:
+    """Where the scenario reaches the simulated devices (SNMP, Modbus) and roomwatch (syslog)."""
+
+    snmp: int
+    modbus: int
+    syslog: int
+
+
 def _interval(duration: float) -> str:
     """Poll often enough that every step of the scenario is seen (at least twice per step)."""
     return f"{max(1.0, min(10.0, duration / 20)):.1f}s"
 
 
-def _script(duration: float, snmp_port: int, modbus_port: int, sink: Sink, show: Show) -> None:
+def _stale_after(duration: float) -> str:
+    """Short enough that the configuration-saved event (at 0.25 of the run) is told resolved
+    before the end: the engine sweeps silent series every ``stale_after``, so up to twice that."""
+    return f"{max(10.0, duration * 0.25):.0f}s"
+
+
+def _script(duration: float, ports: Ports, sink: Sink, show: Show, *,
+            rogue: Callable[[], None] | None) -> None:
     start = time.monotonic()
     for step in scenario.STEPS:
         _wait_until(start + step.at * duration)
         show(f"[{time.monotonic() - start:5.1f}s] ▶ {step.says}")
         if step.temperature is not None:
-            agents.modbus_write(scenario.SENSOR_ADDRESS, modbus_port, scenario.TEMPERATURE,
+            agents.modbus_write(scenario.SENSOR_ADDRESS, ports.modbus, scenario.TEMPERATURE,
                                 round(step.temperature * 10))
+        if step.rogue:
+            if rogue is not None:
+                rogue()
+            else:
+                show("         (skipped: the ARP step needs root)")
+        if step.saved_by is not None:
+            agents.syslog_send(scenario.CORE.address, ports.syslog, scenario.saved_message(step.saved_by))
         if step.ups_source is not None:
-            agents.snmp_set(scenario.UPS, snmp_port, scenario.UPS_OUTPUT_SOURCE, step.ups_source)
+            agents.snmp_set(scenario.UPS, ports.snmp, scenario.UPS_OUTPUT_SOURCE, step.ups_source)
         if step.uplink is not None:
-            agents.snmp_set(scenario.CORE, snmp_port, f"{scenario.IF_OPER_STATUS}.{scenario.UPLINK_IFINDEX}",
+            agents.snmp_set(scenario.CORE, ports.snmp, f"{scenario.IF_OPER_STATUS}.{scenario.UPLINK_IFINDEX}",
                             step.uplink)
         _status(sink.received(), show, final=False)
     _wait_until(start + duration)

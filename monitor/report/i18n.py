@@ -38,6 +38,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "saves_outside": ("维护窗口外保存", "Saved outside a window"),
     "cleared": ("日志被清除", "Logs cleared"),
     "clause_src": ("依据", "Source"),
+    "auto_inspector": ("自动巡检", "roomwatch (automatic inspection)"),
     "summary": ("一、概要", "1. Summary"),
     "no_data_week": ("本周没有任何监测数据与告警记录：以下各项均为“无数据”，不代表正常。",
                      "No readings and no alerts were recorded this week: every item below is "
@@ -61,8 +62,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "alert": ("告警", "Alert"),
     "clause": ("条款", "Clause"),
     "environment": ("四、机房环境", "4. Room environment"),
-    "band": ("标准：温度 18–28 °C，湿度 35–75 %（003:163）",
-             "Band: 18–28 °C, 35–75 % RH (003:163)"),
+    "band": ("标准：温度 18–28 °C，湿度 35–75 %（《信息中心机房管理制度》四、环境管理制度 第5条）",
+             "Band: 18–28 °C, 35–75 % RH (《信息中心机房管理制度》(Information Centre Machine-Room Rules) "
+             "IV. Environment, art. 5)"),
     "room": ("机房", "Room"),
     "temperature": ("温度 °C", "Temperature °C"),
     "humidity": ("湿度 %", "Humidity %"),
@@ -89,8 +91,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule": ("规则", "Rule"),
     "noisiest": ("最频繁的规则", "Noisiest rules"),
     "incidents": ("九、故障处置时效", "9. Incident response times"),
-    "limits": ("002:465：故障排除一般不超过 2 小时，特殊情况不超过 4 小时",
-               "002:465: faults repaired within 2 h normally, never past 4 h"),
+    "limits": ("《保险代理公司信息化管理制度》第九章 第1条：故障排除一般不超过 2 小时，特殊情况不超过 4 小时",
+               "《保险代理公司信息化管理制度》(Insurance Agency IT Management Rules) ch. 9 art. 1: "
+               "faults repaired within 2 h normally, never past 4 h"),
     "started": ("开始", "Started"),
     "acked": ("确认", "Acknowledged"),
     "resolved": ("修复", "Repaired"),

@@ -11,8 +11,9 @@ from typing import Any
 
 import jinja2
 
+from monitor.core.clauses import gloss
 from monitor.report import i18n, period
-from monitor.report.book import Entry
+from monitor.report.book import INSPECTOR, Entry
 from monitor.report.items import Finding, Item, Observed, Status
 from monitor.report.signoff import Sheet
 from monitor.report.weekly import Report
@@ -28,7 +29,7 @@ def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     words = i18n.translator(lang)
-    env.globals.update(t=words, lang=lang, Status=Status, marks=MARKS)
+    env.globals.update(t=words, lang=lang, Status=Status, marks=MARKS, INSPECTOR=INSPECTOR)
     env.filters["ts"] = lambda ts, fmt="%Y-%m-%d %H:%M": period.local(ts, tz, fmt)
     env.filters["dur"] = lambda s: duration(s, lang)
     env.filters["num"] = number
@@ -36,6 +37,8 @@ def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
     env.filters["wday"] = lambda day: i18n.WEEKDAYS[1 if lang == "en" else 0][
         datetime.strptime(day, "%Y-%m-%d").weekday()]
     env.filters["name"] = lambda item: item.en if lang == "en" else item.zh
+    # The Chinese title is the document's name; in English its English name follows it.
+    env.filters["clause"] = lambda text: gloss(text) if lang == "en" else text
     env.filters["observed"] = lambda rows: observed(rows, words)
     return env
 

@@ -20,3 +20,14 @@ def test_the_page_comes_from_every_kind_of_definition() -> None:
     assert metrics["arp_unknown_mac"].sources == {"`collectors.arp`"}          # a named constant
     assert metrics["temperature_celsius"].rules == {"room_temperature", "device_temperature"}
     assert metrics["raid_degraded"].labels == {"array"}
+
+
+def test_labels_set_by_profiles_and_built_in_variables_are_listed() -> None:
+    metrics = metricsdoc.collect()
+    assert metrics["ats_source"].labels == {"source"}                          # a profile's set = {…}
+    assert {"phase"} <= metrics["ups_input_voltage_volts"].labels              # a row index label
+    assert metrics["config_saved"].labels == {"user", "in_window", "window"}   # tags = {**labels, …}
+    assert {"ifname", "role"} <= metrics["if_in_bps"].labels                   # labels = {"ifname": …}
+    assert "reason" in metrics["arp_capture_up"].labels                        # labels["reason"] = …
+    # The payload (the message kept as evidence) is no label.
+    assert not {"message", "command"} & metrics["device_log_cleared"].labels

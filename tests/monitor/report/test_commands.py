@@ -24,7 +24,13 @@ def test_inspect_writes_a_record_then_a_correction(config: Path, capsys: pytest.
     assert "正式记录" in text and "巡检人: 自动巡检" in text and "审核人: 张主任" in text
     assert main(["inspect", "--config", str(config), "--date", "2026-11-16", "--lang", "en"]) == 0
     second = Path(capsys.readouterr().out.strip())
-    assert second.name == "inspection-2026-11-16-2.md" and "correction" in second.read_text(encoding="utf-8")
+    english = second.read_text(encoding="utf-8")
+    assert second.name == "inspection-2026-11-16-2.md" and "correction" in english
+    # In English: statuses and items in English, each clause's document named in English beside
+    # its Chinese title (the title is the document's name), the automatic inspector in English.
+    assert ("| 1 Power, UPS | √ |  |  | 《中心机房巡检管理制度》(Central Machine-Room Inspection Rules) "
+            "一、检查项目要求 第1条 |") in english
+    assert "Inspector: roomwatch (automatic inspection)" in english and "自动巡检" not in english
     book = InspectionBook(config.parent / "state" / "inspections.db")
     assert [e.kind for e in book.entries("2026-11-16")] == ["record", "correction"]
     book.close()
