@@ -116,12 +116,16 @@ def _shot(driver: object, tmp_path: Path, name: str) -> None:
 
 def _sees(driver: object, text: str, element: str = "main") -> None:
     """Wait (bounded) until the page after a click shows ``text`` in ``element`` (an id or tag)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     where = (By.TAG_NAME, element) if element in ("main", "body") else (By.ID, element)
-    WebDriverWait(driver, 10).until(expected_conditions.text_to_be_present_in_element(where, text))
+    # While the next page replaces the old one chromium may answer "node does not belong to the
+    # document" for the element just found: that is the page changing, so keep waiting.
+    wait = WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.text_to_be_present_in_element(where, text))
 
 
 def _login(driver: object, base: str, name: str) -> None:
