@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from collectors.base import Collector
 from monitor.core.errors import CollectError
-from monitor.core.model import Reading
+from monitor.core.model import Reading, SeriesTable
 from monitor.pollstats import PollStats
 
 log = logging.getLogger(__name__)
 
 Sink = Callable[[list[Reading]], None]
+_NONE: dict[str, str] = {}  # a heartbeat's or constant's own labels: only the device's
 
 
 @dataclass(kw_only=True)
@@ -41,6 +42,10 @@ class Job:
     skipped: int = 0
     failing: str | None = None  # why the last collection failed; logged when it starts
     running: asyncio.Task[None] | None = field(default=None, repr=False)
+    series: SeriesTable = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.series = SeriesTable(self.labels)
 
 
 async def collect_once(job: Job, now: float) -> list[Reading]:
@@ -55,8 +60,11 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
     failure: str | None = None
     try:
         raw = await asyncio.wait_for(job.collector.collect(now), timeout=job.timeout)
-        base = job.labels
-        readings = [Reading(r.metric, r.value, {**r.labels, **base}, r.ts, r.annotations) for r in raw]
+        # Each series' labels (device labels merged in) and identity are made at its first poll
+        # and reused after: cheaper than a new dict per reading, and the store, the engine and
+        # the outputs find what they keep per series by the object (monitor.core.model.Series).
+        reading = job.series.reading
+        readings = [reading(r.metric, r.value, r.labels, r.ts, r.annotations) for r in raw]
     except TimeoutError:
         up, failure = 0.0, f"collection timed out after {job.timeout:g}s"
     except CollectError as err:
@@ -68,9 +76,9 @@ async def collect_once(job: Job, now: float) -> list[Reading]:
             job.failing = failure
     _log_change(job, failure)
     if up:
-        readings += [Reading(name, value, dict(job.labels), now) for name, value in job.constants.items()]
+        readings += [job.series.reading(name, value, _NONE, now) for name, value in job.constants.items()]
     if job.heartbeat is not None:
-        readings.append(Reading(job.heartbeat, up, dict(job.labels), now))
+        readings.append(job.series.reading(job.heartbeat, up, _NONE, now))
     return readings
 
 

@@ -24,6 +24,11 @@ class Reading:
 
     ``ts`` is seconds since the epoch (float). ``labels`` always carries ``device`` once the
     scheduler has seen it; enumerations belong in labels, never in the metric name.
+
+    ``series`` is the reading's identity made once (``SeriesTable``): readings of the same series
+    share it, so a consumer can look up what it derived (a line-protocol prefix, a store id) by
+    the object instead of hashing the labels again. None for readings made elsewhere; whoever
+    makes a reading with other labels makes it without ``series``.
     """
 
     metric: str
@@ -31,6 +36,49 @@ class Reading:
     labels: Labels
     ts: float
     annotations: Labels = field(default_factory=lambda: NO_ANNOTATIONS)
+    series: Series | None = field(default=None, compare=False, repr=False)
+
+
+class Series:
+    """One time series' identity: a metric name and its labels, made once by a ``SeriesTable``
+    and shared by every reading of the series. It hashes and compares as the object itself,
+    which is the point: a cache keyed by it costs no label hashing."""
+
+    __slots__ = ("labels", "metric")
+
+    def __init__(self, metric: str, labels: Labels) -> None:
+        self.metric = metric
+        self.labels = labels
+
+
+class SeriesTable:
+    """The series of one source, so that each poll's readings reuse the ``Series`` (and the
+    labels dict) of the poll before instead of making new ones. ``base`` labels (the device's
+    identity) are added to what the source reports and win over it. Bounded: a source whose
+    labels never repeat empties it now and then rather than growing it."""
+
+    def __init__(self, base: Labels, *, limit: int = 50_000) -> None:
+        self.base = dict(base)
+        self.limit = limit
+        self._known: dict[tuple[str, ...], Series] = {}
+
+    def get(self, metric: str, labels: Labels) -> Series:
+        """The series of ``metric`` with ``labels`` plus the base labels."""
+        # Keys then values (the length tells where they part): cheaper than pairs or sorting.
+        # A source reporting the same labels in another order makes a second Series: harmless.
+        key = (metric, *labels, *labels.values())
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self.limit:
+                self._known.clear()
+            found = self._known[key] = Series(metric, {**labels, **self.base})
+        return found
+
+    def reading(self, metric: str, value: float, labels: Labels, ts: float,
+                annotations: Labels = NO_ANNOTATIONS) -> Reading:
+        """A reading of this source, with its shared series and labels."""
+        series = self.get(metric, labels)
+        return Reading(metric, value, series.labels, ts, annotations, series)
 
 
 class Severity(enum.Enum):

@@ -23,14 +23,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.core.model import Alert, Reading
 from monitor.store.alert_text import alert_text_lines
 from monitor.store.influx_lines import LineEncoder
-from monitor.store.influx_wire import MAX_BACKOFF, Poster, Refused, join_lines, lines_of, reason, retry_after
+from monitor.store.influx_wire import (
+    MAX_BACKOFF,
+    Poster,
+    Refused,
+    gzipped,
+    join_lines,
+    lines_of,
+    reason,
+    retry_after,
+)
 from monitor.store.settings import InfluxSettings, public_url
 from monitor.store.spool import Batch, Spool
 
@@ -44,9 +52,10 @@ _MEMORY_BATCHES = 4  # batches held in memory before they are spilled to disk
 class _Flight:
     """A posted batch waiting for its answer."""
 
-    lines: list[bytes]
-    body: bytes
-    answer: Future[Exception | None]
+    body: bytes  # newline-terminated lines, compressed if asked
+    points: int
+    lane: int  # the connection it went on
+    error: Exception | None  # why it could not even be sent
 
 
 class InfluxOutput:
@@ -59,10 +68,14 @@ class InfluxOutput:
         self.first_backoff = first_backoff
         self.where = public_url(settings.url)
         self._told: dict[str, float] = {}  # condition -> when it was last logged
-        self._encoder = LineEncoder(settings.precision)
-        self._poster = Poster(settings)
+        self._encoder = LineEncoder(settings.precision)  # the sender thread's
+        self._alert_encoder = LineEncoder(settings.precision)  # the daemon's
+        self._poster = Poster(settings, lanes=IN_FLIGHT)
         self._spool = Spool(spool_path, max_points=settings.queue_size, name=f"influxdb {self.where}")
-        self._pending: deque[list[bytes]] = deque()  # chunks as written, so a line is never moved alone
+        # What was written, in order, with its size: readings (at most batch_size each), encoded
+        # by the sender thread, not the daemon's loop, or alert lines already encoded
+        # (newline-terminated). A batch joins whole ones: lines are never split and joined again.
+        self._pending: deque[tuple[Sequence[Reading] | bytes, int]] = deque()
         self._pending_n = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -71,7 +84,6 @@ class InfluxOutput:
         self._retry_after = 0.0
         self.sent = 0
         self.rejected = 0
-        self._posters = ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="influx-post")
         self._thread = threading.Thread(target=self._run, name="influx-output", daemon=True)
         self._thread.start()
 
@@ -79,12 +91,17 @@ class InfluxOutput:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Queue readings for sending."""
-        self._enqueue(self._encoder.wire(readings))
+        size = self.settings.batch_size
+        for i in range(0, len(readings), size):
+            part = readings[i:i + size]  # a copy: the caller's list is the caller's
+            self._enqueue(part, len(part))
 
     def write_alerts(self, alerts: Sequence[Alert]) -> None:
         """Queue alert transitions (the ``alerts`` measurement)."""
-        lines = self._encoder.alerts(alerts) + alert_text_lines(alerts, precision=self.settings.precision)
-        self._enqueue([line.encode() for line in lines])  # alert_text: for numbers-only stores
+        precision = self.settings.precision
+        lines = self._alert_encoder.alerts(alerts) + alert_text_lines(alerts, precision=precision)
+        # alert_text: for numbers-only stores
+        self._enqueue("".join(line + "\n" for line in lines).encode(), len(lines))
 
     def flush(self) -> None:
         """Ask the sender to post what is queued now rather than wait for a full batch."""
@@ -98,7 +115,6 @@ class InfluxOutput:
         with self._cond:
             self._cond.notify()
         self._thread.join()
-        self._posters.shutdown()
         self._spool.close()
         self._poster.close()
 
@@ -109,25 +125,29 @@ class InfluxOutput:
         return {"sent": self.sent, "rejected": self.rejected, "queued": pending + self._spool.points,
                 "dropped": self._spool.dropped}
 
-    def _enqueue(self, lines: list[bytes]) -> None:
-        if not lines:
+    def _enqueue(self, body: Sequence[Reading] | bytes, points: int) -> None:
+        if not points:
             return
         with self._cond:
-            self._pending.append(lines)
-            self._pending_n += len(lines)
+            self._pending.append((body, points))
+            self._pending_n += points
             if self._pending_n >= self.settings.batch_size:
                 self._cond.notify()
 
     # -- the sender thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
-        # Batches posted and not yet answered, oldest first: while one is on the wire the next is
-        # joined (compressed if asked) and posted. Answers are read in order, so what fails
-        # reaches the durable queue in the order it was written.
+        # Batches posted and not yet answered, oldest first, one per connection: while they are
+        # on the wire the next is encoded (compressed if asked), and posted once the oldest is
+        # answered. Answers are read in order, so what fails reaches the durable queue in the
+        # order it was written. One thread does it all: sending does not wait for the answer.
         flight: deque[_Flight] = deque()
+        ready: tuple[bytes, int] | None = None  # the next batch, encoded while others are out
         while True:
-            stopping = self._wait_for_work(busy=bool(flight))
+            stopping = self._wait_for_work(busy=bool(flight) or ready is not None)
             if len(self._spool):
+                self._queue(ready)  # older than what still waits in memory
+                ready = None
                 self._spill()  # what is newer goes behind the queue: replay stays in order
                 if stopping:
                     return
@@ -135,16 +155,24 @@ class InfluxOutput:
                 if batch is not None and not self._replay(batch):
                     self._backoff()
                 continue
-            lines = self._take() if len(flight) < IN_FLIGHT else []
-            if lines:
-                body = join_lines(lines, compress=self.settings.gzip)
-                flight.append(_Flight(lines=lines, body=body, answer=self._posters.submit(self._post, body)))
+            # Encode ahead only a full batch: a partial one may still grow while it waits.
+            if ready is None and (len(flight) < IN_FLIGHT or self._full()):
+                ready = self._take()
+            if ready is not None and len(flight) < IN_FLIGHT:
+                body, points = ready
+                ready = None
+                if points:  # none when every value was non-finite
+                    lane = next(i for i in range(IN_FLIGHT) if all(f.lane != i for f in flight))
+                    error = self._post(body, lane, wait=False)
+                    flight.append(_Flight(body=body, points=points, lane=lane, error=error))
                 continue
             if flight:
                 if self._settle(flight):
-                    # Failed: everything after it is settled too (spooled in order), then wait.
+                    # Failed: everything after it is settled too (queued in order), then wait.
                     while flight:
                         self._settle(flight)
+                    self._queue(ready)
+                    ready = None
                     if not stopping:
                         self._backoff()
                 continue
@@ -154,10 +182,11 @@ class InfluxOutput:
     def _settle(self, flight: deque[_Flight]) -> bool:
         """Read the oldest answer; queue what it left undelivered on disk. True if it failed."""
         head = flight.popleft()
-        undelivered = self._answered(head.answer.result(), head.lines, head.body)
+        error = head.error or self._answer(head.body, head.lane)
+        undelivered = self._answered(error, None, head.body, head.points, head.lane)
         if undelivered:
             # On disk it is always gzip: a full queue of plain bodies would take ten times the space.
-            zipped = head.body if undelivered is head.lines and self.settings.gzip else None
+            zipped = head.body if len(undelivered) == head.points and self.settings.gzip else None
             self._spool.push(zipped or join_lines(undelivered, compress=True), len(undelivered))
         return bool(undelivered)
 
@@ -169,24 +198,41 @@ class InfluxOutput:
             self._flush_asked = False
             return self._stop.is_set()
 
-    def _take(self) -> list[bytes]:
-        """Up to batch_size lines, oldest first."""
+    def _take(self) -> tuple[bytes, int] | None:
+        """What was written, oldest first, up to batch_size lines (at least one write's) as one
+        body and its line count; None when nothing waits."""
         size = self.settings.batch_size
-        taken: list[bytes] = []
+        taken: list[tuple[Sequence[Reading] | bytes, int]] = []
+        count = 0
         with self._cond:
-            while self._pending and len(taken) < size:
-                chunk = self._pending.popleft()
-                room = size - len(taken)
-                if len(chunk) > room:
-                    self._pending.appendleft(chunk[room:])
-                    chunk = chunk[:room]
-                taken.extend(chunk)
-            self._pending_n -= len(taken)
-        return taken
+            while self._pending and (not taken or count + self._pending[0][1] <= size):
+                part, n = self._pending.popleft()
+                taken.append((part, n))
+                count += n
+            self._pending_n -= count
+        if not taken:
+            return None
+        bodies, points = [], 0
+        for part, n in taken:  # n counted readings: a non-finite value makes no line
+            body, lines = (part, n) if isinstance(part, bytes) else self._encoder.body(part)
+            bodies.append(body)
+            points += lines
+        body = b"".join(bodies)
+        return (gzipped(body) if self.settings.gzip else body), points
+
+    def _full(self) -> bool:
+        with self._cond:
+            return self._pending_n >= self.settings.batch_size
+
+    def _queue(self, batch: tuple[bytes, int] | None) -> None:
+        """Put a batch taken but not posted on disk, always gzip."""
+        if batch is not None and batch[1]:
+            body, points = batch
+            self._spool.push(body if self.settings.gzip else gzipped(body), points)
 
     def _spill(self) -> None:
-        while lines := self._take():
-            self._spool.push(join_lines(lines, compress=True), len(lines))
+        while (taken := self._take()) is not None:
+            self._queue(taken)
 
     def _replay(self, batch: Batch) -> bool:
         undelivered = self._deliver(None, batch.body, batch.points)
@@ -209,27 +255,39 @@ class InfluxOutput:
                     self._cond.wait(left)
             self._spill()
 
-    def _deliver(self, lines: list[bytes] | None, body: bytes | None = None, points: int = 0) -> list[bytes]:
-        """Post one batch and wait. Returns the lines still to be sent; [] when written or rejected
-        for good."""
+    def _deliver(self, lines: list[bytes] | None, body: bytes | None = None, points: int = 0,
+                 lane: int = 0) -> list[bytes]:
+        """Post one batch on a free ``lane`` and wait. Returns the lines still to be sent; []
+        when written or rejected for good."""
         if body is None:
             assert lines is not None
             body = join_lines(lines, compress=self.settings.gzip)
-        return self._answered(self._post(body), lines, body, points)
+        return self._answered(self._post(body, lane), lines, body, points, lane)
 
-    def _post(self, body: bytes) -> Exception | None:
-        """One request (in a poster thread when overlapped): the error, or None when written."""
+    def _post(self, body: bytes, lane: int, *, wait: bool = True) -> Exception | None:
+        """Send one request (and read its answer if ``wait``): the error, or None."""
         try:
-            self._poster.post(body)
+            if wait:
+                self._poster.post(body, lane)
+            else:
+                self._poster.send(body, lane)
+        except (Refused, http.client.HTTPException, OSError) as err:
+            return err
+        return None
+
+    def _answer(self, body: bytes, lane: int) -> Exception | None:
+        """Read the answer to what was sent on ``lane``: the error, or None when written."""
+        try:
+            self._poster.answer(body, lane)
         except (Refused, http.client.HTTPException, OSError) as err:
             return err
         return None
 
     def _answered(self, err: Exception | None, lines: list[bytes] | None, body: bytes,
-                  points: int = 0) -> list[bytes]:
-        """What an answer means (in the sender thread): the lines still to be sent."""
+                  points: int = 0, lane: int = 0) -> list[bytes]:
+        """What an answer means: the lines still to be sent."""
         if isinstance(err, Refused):
-            return self._refused(err, lines_of(lines, body))
+            return self._refused(err, lines_of(lines, body), lane)
         if err is not None:
             self._tell(f"down:{self.where}", logging.WARNING,
                        "influxdb %s unreachable (%s); queueing on disk, %d point(s) waiting",
@@ -241,13 +299,13 @@ class InfluxOutput:
         self.sent += len(lines) if lines is not None else points
         return []
 
-    def _refused(self, err: Refused, lines: list[bytes]) -> list[bytes]:
+    def _refused(self, err: Refused, lines: list[bytes], lane: int) -> list[bytes]:
         status = err.status
         why = reason(err)
         if status == 413 and len(lines) > 1:
             half = len(lines) // 2
-            rest = self._deliver(lines[:half])
-            return rest + lines[half:] if rest else self._deliver(lines[half:])
+            rest = self._deliver(lines[:half], lane=lane)
+            return rest + lines[half:] if rest else self._deliver(lines[half:], lane=lane)
         if status in (401, 403, 404):
             self._tell(f"auth:{self.where}", logging.ERROR,
                        "influxdb %s refused the write (HTTP %d: %s): check [store.influxdb] "

@@ -7,7 +7,6 @@ import email.utils
 import gzip
 import http.client
 import ssl
-import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
@@ -34,22 +33,30 @@ class Refused(Exception):
 def join_lines(lines: list[bytes], *, compress: bool) -> bytes:
     """One request body, gzip (level 1) when asked."""
     body = b"\n".join(lines)
+    return gzipped(body) if compress else body
+
+
+def gzipped(body: bytes) -> bytes:
+    """``body`` compressed as the output sends and queues it."""
     # Level 1: level 9 (the client library's) costs more CPU than the whole encoding, for ~20 % less size.
-    return gzip.compress(body, compresslevel=1) if compress else body
+    return gzip.compress(body, compresslevel=1)
 
 
 def lines_of(lines: list[bytes] | None, body: bytes) -> list[bytes]:
-    """The lines of a batch: as given, or unpacked from its body (a replayed batch)."""
+    """The lines of a batch: as given, or unpacked from its body (a replayed or failed batch)."""
     if lines is not None:
         return lines
-    return (gzip.decompress(body) if body.startswith(GZIP_MAGIC) else body).split(b"\n")
+    text = gzip.decompress(body) if body.startswith(GZIP_MAGIC) else body
+    return [line for line in text.split(b"\n") if line]  # bodies end with a newline
 
 
 class Poster:
-    """Posts bodies to the v2 write API. Each thread keeps its own connection alive, as a plain
-    client would: the client library's per-request machinery cost more CPU than the request."""
+    """Posts bodies to the v2 write API on kept-alive connections, one per lane. A request is sent
+    on one lane and its answer read later, so one thread keeps two requests in flight and
+    encodes the next batch meanwhile: no thread hand-offs, no lock on the way (the sender
+    thread is the only user)."""
 
-    def __init__(self, settings: InfluxSettings) -> None:
+    def __init__(self, settings: InfluxSettings, lanes: int = 1) -> None:
         parts = urlsplit(settings.url)
         self._host = parts.hostname or ""
         self._port = parts.port
@@ -67,57 +74,72 @@ class Poster:
         if token:
             self._headers["Authorization"] = f"Token {token}"
         self._zipped = {**self._headers, "Content-Encoding": "gzip"}
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: list[http.client.HTTPConnection] = []
+        self._conns: list[http.client.HTTPConnection | None] = [None] * lanes
+        self._reused = [False] * lanes  # whether the lane's request went on a kept-alive connection
 
-    def post(self, body: bytes) -> None:
-        """One write; raises ``Refused`` for a non-2xx answer, OSError or HTTPException when none came."""
+    def post(self, body: bytes, lane: int = 0) -> None:
+        """One write, waited for; raises ``Refused`` for a non-2xx answer, OSError or
+        HTTPException when none came."""
+        self.send(body, lane)
+        self.answer(body, lane)
+
+    def send(self, body: bytes, lane: int) -> None:
+        """Send one write on ``lane`` without waiting for its answer (``answer`` reads it)."""
         headers = self._zipped if body.startswith(GZIP_MAGIC) else self._headers
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        fresh = conn is None
+        conn = self._conns[lane]
+        self._reused[lane] = conn is not None
         if conn is None:
-            conn = self._connect()
+            conn = self._conns[lane] = self._connect()
         try:
             conn.request("POST", self._target, body=body, headers=headers)
-            resp = conn.getresponse()
-            answer = resp.read()
         except _STALE:
-            self._drop(conn)
-            if fresh:
+            self._drop(lane)
+            if not self._reused[lane]:
+                raise
+            self.send(body, lane)  # the server had closed the kept-alive connection: once more afresh
+        except (OSError, http.client.HTTPException):
+            self._drop(lane)
+            raise
+
+    def answer(self, body: bytes, lane: int) -> None:
+        """Read the answer to what ``send`` sent on ``lane`` (``body``, to send again if the
+        kept-alive connection turns out to have been closed); raises as ``post`` does."""
+        conn = self._conns[lane]
+        if conn is None:
+            raise ConnectionResetError("no connection")
+        try:
+            resp = conn.getresponse()
+            text = resp.read()
+        except _STALE:
+            self._drop(lane)
+            if not self._reused[lane]:
                 raise
             # Writes are idempotent (same series and time overwrite), so sending again is safe.
-            return self.post(body)
+            self.post(body, lane)
+            return
         except (OSError, http.client.HTTPException):
-            self._drop(conn)
+            self._drop(lane)
             raise
         if resp.will_close:
-            self._drop(conn)
+            self._drop(lane)
         if not 200 <= resp.status < 300:
-            raise Refused(resp.status, resp.reason, answer, {k.lower(): v for k, v in resp.headers.items()})
+            raise Refused(resp.status, resp.reason, text, {k.lower(): v for k, v in resp.headers.items()})
 
     def close(self) -> None:
-        """Close every thread's connection."""
-        with self._lock:
-            conns, self._open = self._open, []
-        for conn in conns:
-            conn.close()
+        """Close every lane's connection."""
+        for lane in range(len(self._conns)):
+            self._drop(lane)
 
     def _connect(self) -> http.client.HTTPConnection:
-        conn = (http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._tls)
-                if self._tls is not None else
-                http.client.HTTPConnection(self._host, self._port, timeout=self._timeout))
-        self._local.conn = conn
-        with self._lock:
-            self._open.append(conn)
-        return conn
+        if self._tls is not None:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
+                                               context=self._tls)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
-    def _drop(self, conn: http.client.HTTPConnection) -> None:
-        conn.close()
-        self._local.conn = None
-        with self._lock:
-            if conn in self._open:
-                self._open.remove(conn)
+    def _drop(self, lane: int) -> None:
+        conn, self._conns[lane] = self._conns[lane], None
+        if conn is not None:
+            conn.close()
 
 
 def reason(err: Refused) -> str:

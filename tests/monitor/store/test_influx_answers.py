@@ -60,7 +60,7 @@ def influx() -> Iterator[Influx]:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
                 raw = gzip.decompress(raw)
-            lines = raw.decode().split("\n")
+            lines = raw.decode().splitlines()  # a body ends with a newline, as Telegraf's do
             with state.lock:
                 n = len(state.requests)
                 status, headers, body = state.script(n, lines)

@@ -132,7 +132,7 @@ def test_queue_replays_in_the_order_points_were_written(vm: VictoriaMetrics, tmp
     spool = Spool(queue, max_points=10**6)
     bodies = []
     while (b := spool.peek()) is not None:
-        bodies.extend(gzip.decompress(b.body).decode().split("\n"))
+        bodies.extend(gzip.decompress(b.body).decode().splitlines())
         spool.pop(b)
     spool.close()
     stamps = [int(line.rsplit(" ", 1)[1]) for line in bodies]
