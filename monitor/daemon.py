@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -165,6 +166,13 @@ class Daemon:
                                                     "store": self.settings.store})
         self.redact.update(secrets_of(settings))
         self._start_sources()
+        if self.settings.web.enabled:
+            # The console froze what the daemon had built (monitor.web.server.serve) so that
+            # requests set off no long collections; freeze what this reload built too, after one
+            # full collection (here, once) frees what it replaced.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         log.info("reload: done, %d device(s), %d rule(s)", len(jobs), len(rules))
         systemd.notify("READY=1", f"STATUS=reloaded; polling {len(jobs)} device(s)")
         return True

@@ -4,6 +4,7 @@ every problem in one pass, never a traceback; no silent stand-ins (issue 13, ite
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import subprocess
 import sys
@@ -201,3 +202,16 @@ def test_site_templates_in_gbk_or_broken_jinja_are_reported_with_file_and_line(t
         "the following tags: "
         "'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
     ]
+
+
+def test_a_reload_with_the_console_on_freezes_what_it_built(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(f'state_dir = "{tmp_path}/state"\n[web]\nenabled = true\n' + LOCAL, encoding="utf-8")
+    settings, _ = config.load(path)
+    d = daemon.Daemon(settings, wiring.build(settings, "r.toml"), config_path=path)
+    gc.unfreeze()
+    try:
+        assert asyncio.run(d.reload()) is True
+        assert gc.get_freeze_count() > 0  # the new jobs and rules are out of the collector's walks
+    finally:
+        gc.unfreeze()
