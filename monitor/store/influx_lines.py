@@ -15,6 +15,8 @@ from itertools import chain, repeat
 from operator import attrgetter, is_
 from typing import cast
 
+import orjson
+
 from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Labels, Reading, Series
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class LineEncoder:
     def __init__(self, precision: str = "ms") -> None:
         self.scale = PRECISIONS[precision]
         self._prefixes: dict[tuple[str, ...], bytes] = {}
-        self._formats: dict[Series | None, bytes] = {}  # series -> its prefix + b"%r", "%" escaped
+        self._formats: dict[Series | None, bytes] = {}  # series -> its prefix + b"%b", "%" escaped
         self._warned: set[str] = set()
 
     def body(self, readings: Sequence[Reading]) -> tuple[bytes, int]:
@@ -76,12 +78,18 @@ class LineEncoder:
             stamps = {ts: b" %d\n" % round(ts * scale) for ts in set(times)}
             lines = zip(cast("list[bytes]", formats), map(stamps.__getitem__, times), strict=True)
             body = b"".join(chain.from_iterable(lines))
-        values = tuple(map(_VALUE, readings))
+        values = list(map(_VALUE, readings))
         # A NaN or an infinity makes the sum non-finite (so does an overflow of huge values,
         # which only costs the slower path); the line-by-line path skips such values and warns.
         if not math.isfinite(sum(values)):
             return None
-        return body % values
+        try:
+            # orjson writes shortest round-trip floats as repr does (1e16 without repr's "+"),
+            # at a third of repr's cost: the biggest single cost of a line.
+            texts = orjson.dumps(values)[1:-1].split(b",")
+        except TypeError:  # not a number orjson knows: the line-by-line path says what it is
+            return None
+        return body % tuple(texts)
 
     def _format(self, series: Series) -> bytes:
         if len(self._formats) >= _PREFIX_CACHE:
@@ -89,7 +97,7 @@ class LineEncoder:
         prefix = self._prefixes.get((series.metric, *series.labels, *series.labels.values()))
         if prefix is None:
             prefix = self._prefix(series.metric, series.labels)
-        made = self._formats[series] = (prefix.replace(b"%", b"%%") + b"%r" if prefix[-1] == _EQUALS
+        made = self._formats[series] = (prefix.replace(b"%", b"%%") + b"%b" if prefix[-1] == _EQUALS
                                         else _FIELDED)
         return made
 

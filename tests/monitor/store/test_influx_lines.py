@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
-from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Reading, Severity
+from monitor.core.model import NO_ANNOTATIONS, Alert, AlertState, Reading, SeriesTable, Severity
 from monitor.store import influx_lines
 from monitor.store.influx_lines import alert_lines, reading_lines, tags_of
 
@@ -104,3 +105,43 @@ def test_cached_bytes_encoding_equals_the_spec_for_odd_labels_payloads_and_times
     wire = encoder.wire(readings) + encoder.wire(readings)
     assert [line.decode() for line in wire] == want
     assert encoder.readings(readings) == want[:len(want) // 2]
+
+
+def test_bodies_of_readings_with_a_series_equal_the_spec_whichever_path_makes_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(influx_lines, "_PREFIX_CACHE", 5)  # clears and refills mid-write
+    table = SeriesTable({"device": "sw 1", "site": "总部,A"})
+    values = [0.0, -0.0, 1.0, 23.5, -7.25, 3, 1e-7, 1e16, 1e21, 123456789.125, 2.0 ** 60, 0.1 + 0.2]
+
+    def write(metric: str, ts: list[float], **extra: str) -> list[Reading]:
+        return [table.reading(metric, v, {"ifname": f"Gi0/{i % 4}", "load": "50%", **extra},
+                              ts[i % len(ts)]) for i, v in enumerate(values)]
+
+    plain = write("if_in_bps", [1_700_000_000.0])
+    two_times = write("temp celsius", [1_700_000_000.0, 1_700_000_060.5])
+    with_payload = [*plain[:3], replace(plain[3], annotations={"snapshot": "s1"})]
+    with_nan = [*plain[:3], table.reading("if_in_bps", math.nan, {"ifname": "Gi0/9"}, 5.0)]
+    fielded = write("config_changed", [7.0], diff="-a\n+b")
+    no_series = [*plain[:2], Reading("up", 1.0, {"device": "x"}, 9.0)]
+    encoder = influx_lines.LineEncoder("ms")
+    # Both paths are tried: C loops for plain writes, line by line for anything odd.
+    assert encoder._fast(plain) is not None and encoder._fast(two_times) is not None
+    assert not any(encoder._fast(odd) for odd in (with_payload, with_nan, fielded, no_series))
+    for readings in (plain, two_times, with_payload, with_nan, fielded, no_series, plain):
+        body, count = encoder.body(readings)
+        want = [_reference_line(r, 1000) for r in readings if math.isfinite(r.value)]
+        got = body.decode().split("\n")
+        assert got[-1] == "" and count == len(want) == len(got) - 1
+        for line, spec in zip(got, want, strict=False):
+            # The same line, but a value may be spelled differently (1e+16 or 1e16): same float.
+            head, value, stamp = _split_value(line)
+            spec_head, spec_value, spec_stamp = _split_value(spec)
+            assert (head, stamp) == (spec_head, spec_stamp) and float(value) == float(spec_value)
+            if 1e-4 <= abs(float(value)) < 1e16 or float(value) == 0:
+                assert line == spec
+
+
+def _split_value(line: str) -> tuple[str, str, str]:
+    head, rest = line.split(" value=", 1)
+    value, tail = rest.split(",", 1) if "," in rest.split(" ")[0] else rest.split(" ", 1)
+    return head, value, tail
