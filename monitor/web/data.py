@@ -45,6 +45,7 @@ def alert_rows_steps(src: Sources, now: float) -> steps.Steps[list[dict[str, Any
             "id": fingerprint, "rule": a.rule, "severity": a.severity.value, "state": a.state.value,
             "device": a.labels.get("device", ""), "room": a.labels.get("room", ""),
             "labels": dict(a.labels), "value": a.value, "summary": a.summary, "clause": a.clause,
+            "summary_en": a.summary_en or a.summary,
             "since": a.fired_at or a.active_at,
             "ack": None if ack is None else {"by": ack.by, "comment": ack.comment, "ts": ack.ts},
             "silenced_by": [s.id for s in silences if s.covers(labels)],
@@ -63,6 +64,7 @@ def history(src: Sources, now: float, days: float = 7.0, limit: int = 200) -> li
     found = src.store.alerts(now - days * 86400.0, now + 1.0)[-limit:]
     return [{"id": a.fingerprint, "rule": a.rule, "severity": a.severity.value, "state": a.state.value,
              "device": a.labels.get("device", ""), "clause": a.clause, "summary": a.summary,
+             "summary_en": a.summary_en or a.summary,
              "ts": a.resolved_at or a.fired_at or a.active_at} for a in reversed(found)]
 
 

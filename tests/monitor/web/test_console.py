@@ -29,6 +29,16 @@ def test_english_is_one_click_away_and_remembered(console: Console) -> None:
     assert "设备数" in client.get("/?lang=zh").text
 
 
+def test_alert_summaries_follow_the_language_and_the_clause_keeps_the_regulation_s_words(
+        console: Console) -> None:
+    console.fire(35.0)
+    client = console.login("viewer1")
+    english = client.get("/alerts?lang=en").text
+    assert "th-1 room temperature 35.0 °C" in english and "机房温度 35.0" not in english
+    assert "《信息中心机房管理制度》四、环境管理制度 第5条" in english  # a citation is the document's own title
+    assert "机房温度 35.0" in client.get("/alerts?lang=zh").text
+
+
 def test_operator_acknowledges_with_name_and_comment_audited(console: Console) -> None:
     fingerprint = console.fire()
     client = console.login("oper1")
