@@ -214,7 +214,12 @@ class InfluxOutput:
             return None
         bodies, points = [], 0
         for part, n in taken:  # n counted readings: a non-finite value makes no line
-            body, lines = (part, n) if isinstance(part, bytes) else self._encoder.body(part)
+            try:
+                body, lines = (part, n) if isinstance(part, bytes) else self._encoder.body(part)
+            except Exception:  # an encoder bug must not stop this thread and, with it, the output
+                log.exception("influxdb %s: %d reading(s) could not be encoded; dropped", self.where, n)
+                self.rejected += n
+                continue
             bodies.append(body)
             points += lines
         body = b"".join(bodies)

@@ -32,6 +32,7 @@ _STRING = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
 _PREFIX_CACHE = 200_000
 _EQUALS = ord("=")
 _SERIES, _VALUE, _TS, _NOTES = (attrgetter(name) for name in ("series", "value", "ts", "annotations"))
+_MALFORMED = (TypeError, ValueError, AttributeError, OverflowError)
 _FIELDED = b""  # the format cache's mark for a series with string fields: not for the fast path
 
 
@@ -52,7 +53,10 @@ class LineEncoder:
         for them the body is made by C loops (one ``%`` over a format joined from cached
         prefixes), about half the cost of line by line; anything else (a payload, string fields,
         a non-finite value, a reading without a series) is encoded line by line."""
-        made = self._fast(readings)
+        try:
+            made = self._fast(readings)
+        except _MALFORMED:  # the line-by-line path skips the bad reading and says which
+            made = None
         if made is not None:
             return made, len(readings)
         lines = self.wire(readings)
@@ -112,20 +116,26 @@ class LineEncoder:
         append, cached, finite = lines.append, self._prefixes.get, math.isfinite
         last_ts, stamp = None, b""
         for r in readings:
-            value, labels, ts = r.value, r.labels, r.ts
-            # The key is keys then values (its length tells where they part): no pair tuples.
-            prefix = cached((r.metric, *labels, *labels.values()))
-            if prefix is None:
-                prefix = self._prefix(r.metric, labels)
-            if ts != last_ts:  # one scrape's readings share their time: format it once
-                last_ts, stamp = ts, b" %d" % round(ts * scale)
-            if prefix[-1] == _EQUALS and r.annotations is NO_ANNOTATIONS and finite(value):
-                append(b"%b%r%b" % (prefix, value, stamp))  # most points: one format from the cache
-            elif finite(value):
-                append(self._fielded(prefix, r, stamp))
-            else:
-                self._warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points are "
-                                "skipped", r.metric)
+            try:
+                value, labels, ts = r.value, r.labels, r.ts
+                # The key is keys then values (its length tells where they part): no pair tuples.
+                prefix = cached((r.metric, *labels, *labels.values()))
+                if prefix is None:
+                    prefix = self._prefix(r.metric, labels)
+                if ts != last_ts:  # one scrape's readings share their time: format it once
+                    last_ts, stamp = ts, b" %d" % round(ts * scale)
+                if prefix[-1] == _EQUALS and r.annotations is NO_ANNOTATIONS and finite(value):
+                    append(b"%b%r%b" % (prefix, value, stamp))  # most points: one format from the cache
+                elif finite(value):
+                    append(self._fielded(prefix, r, stamp))
+                else:
+                    self._warn_once(f"nan:{r.metric}", "influx: %s has a non-finite value; such points "
+                                    "are skipped", r.metric)
+            except _MALFORMED as err:  # one bad reading (a label that is not text, no time) costs itself
+                last_ts = None
+                metric = getattr(r, "metric", "?")
+                self._warn_once(f"bad:{metric}", "influx: a %s reading cannot be written (%s); such "
+                                "points are skipped", metric, type(err).__name__)
         return lines
 
     def alerts(self, alerts: Iterable[Alert]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.model import Reading
+from monitor.core.model import Reading, SeriesTable
 from monitor.store.influx import InfluxOutput
 from monitor.store.settings import InfluxSettings
 from tests.procs import free_port
@@ -238,3 +239,24 @@ def test_a_full_queue_drops_the_oldest_counts_them_and_says_so(
     again = output(down, tmp_path, batch_size=500, queue_size=1000)
     assert again.stats()["dropped"] == 2000  # the count survives a restart
     again.close()
+
+
+def test_a_reading_that_cannot_be_encoded_costs_itself_and_the_output_runs_on(
+        influx: Influx, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    table = SeriesTable({"device": "d0"})
+    good = [table.reading("up", 1.0, {}, 1_700_000_000.0)]
+    not_text = table.reading("up", 1.0, {"slot": 7}, 1_700_000_001.0)  # type: ignore[dict-item]
+    no_time = table.reading("up", 1.0, {"slot": "1"}, math.nan)
+    no_series = Reading("up", 1.0, {"device": 8}, 1_700_000_002.0)  # type: ignore[dict-item]
+    out = output(influx.url, tmp_path)
+    with caplog.at_level(logging.WARNING):
+        out.write([*good, not_text, no_time])  # one write: its good reading still goes
+        out.write([no_series])
+        out.write(points(3, start=5))  # and the output's thread is alive for the next
+        out.flush()
+        wait_for(lambda: out.stats()["sent"] == 4)
+        out.close()
+    later = [f"up,device=d{i} value=1.0 {1_700_000_000_000 + i * 1000}" for i in range(5, 8)]
+    assert influx.accepted() == ["up,device=d0 value=1.0 1700000000000", *later]
+    warned = [r.getMessage() for r in caplog.records if "cannot be written" in r.getMessage()]
+    assert warned == ["influx: a up reading cannot be written (AttributeError); such points are skipped"]
