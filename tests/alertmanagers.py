@@ -72,6 +72,10 @@ class Alertmanager(Server):
                 "--cluster.pushpull-interval=1s", "--log.level=warn",
                 *(f"--cluster.peer=127.0.0.1:{p.cluster_port}" for p in self.peers)]
 
+    def new_ports(self) -> None:
+        super().new_ports()
+        self.cluster_port = free_port()  # peers started later read it from here
+
     def members(self) -> int:
         """Cluster members this one sees."""
         with urllib.request.urlopen(f"{self.url}/api/v2/status", timeout=5) as answer:

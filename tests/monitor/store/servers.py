@@ -40,11 +40,20 @@ class Server:
         raise NotImplementedError
 
     def start(self) -> None:
+        self._launch(tries=3)
+
+    def _launch(self, tries: int) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 30
         while time.monotonic() < end:
             if self.proc.poll() is not None:
+                if tries > 1:
+                    # Most likely another process took a port between free_port() and the bind
+                    # (a full suite starts many servers): again, on ports picked afresh.
+                    self.new_ports()
+                    self._launch(tries - 1)
+                    return
                 raise RuntimeError(f"{self.binary_name} exited with {self.proc.returncode}")
             try:
                 with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as resp:
@@ -57,6 +66,10 @@ class Server:
     def stop(self) -> None:
         stop(self.proc, timeout=20)
         self.proc = None
+
+    def new_ports(self) -> None:
+        """Pick the ports it listens on afresh (``url`` follows)."""
+        self.port = free_port()
 
 
 class VictoriaMetrics(Server):
