@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,7 +146,7 @@ class InfluxOutput:
         while True:
             stopping = self._wait_for_work(busy=bool(flight) or ready is not None)
             if len(self._spool):
-                self._queue(ready)  # older than what still waits in memory
+                self._to_disk(ready)  # older than what still waits in memory
                 ready = None
                 self._spill()  # what is newer goes behind the queue: replay stays in order
                 if stopping:
@@ -163,7 +163,7 @@ class InfluxOutput:
                 ready = None
                 if points:  # none when every value was non-finite
                     lane = next(i for i in range(IN_FLIGHT) if all(f.lane != i for f in flight))
-                    error = self._post(body, lane, wait=False)
+                    error = self._attempt(self._poster.send, body, lane)
                     flight.append(_Flight(body=body, points=points, lane=lane, error=error))
                 continue
             if flight:
@@ -171,7 +171,7 @@ class InfluxOutput:
                     # Failed: everything after it is settled too (queued in order), then wait.
                     while flight:
                         self._settle(flight)
-                    self._queue(ready)
+                    self._to_disk(ready)
                     ready = None
                     if not stopping:
                         self._backoff()
@@ -182,7 +182,7 @@ class InfluxOutput:
     def _settle(self, flight: deque[_Flight]) -> bool:
         """Read the oldest answer; queue what it left undelivered on disk. True if it failed."""
         head = flight.popleft()
-        error = head.error or self._answer(head.body, head.lane)
+        error = head.error or self._attempt(self._poster.answer, head.body, head.lane)
         undelivered = self._answered(error, None, head.body, head.points, head.lane)
         if undelivered:
             # On disk it is always gzip: a full queue of plain bodies would take ten times the space.
@@ -229,7 +229,7 @@ class InfluxOutput:
         with self._cond:
             return self._pending_n >= self.settings.batch_size
 
-    def _queue(self, batch: tuple[bytes, int] | None) -> None:
+    def _to_disk(self, batch: tuple[bytes, int] | None) -> None:
         """Put a batch taken but not posted on disk, always gzip."""
         if batch is not None and batch[1]:
             body, points = batch
@@ -237,7 +237,7 @@ class InfluxOutput:
 
     def _spill(self) -> None:
         while (taken := self._take()) is not None:
-            self._queue(taken)
+            self._to_disk(taken)
 
     def _replay(self, batch: Batch) -> bool:
         undelivered = self._deliver(None, batch.body, batch.points)
@@ -267,23 +267,13 @@ class InfluxOutput:
         if body is None:
             assert lines is not None
             body = join_lines(lines, compress=self.settings.gzip)
-        return self._answered(self._post(body, lane), lines, body, points, lane)
+        return self._answered(self._attempt(self._poster.post, body, lane), lines, body, points, lane)
 
-    def _post(self, body: bytes, lane: int, *, wait: bool = True) -> Exception | None:
-        """Send one request (and read its answer if ``wait``): the error, or None."""
+    @staticmethod
+    def _attempt(call: Callable[[bytes, int], None], body: bytes, lane: int) -> Exception | None:
+        """One step of a request (send, read the answer, or both): the error, or None."""
         try:
-            if wait:
-                self._poster.post(body, lane)
-            else:
-                self._poster.send(body, lane)
-        except (Refused, http.client.HTTPException, OSError) as err:
-            return err
-        return None
-
-    def _answer(self, body: bytes, lane: int) -> Exception | None:
-        """Read the answer to what was sent on ``lane``: the error, or None when written."""
-        try:
-            self._poster.answer(body, lane)
+            call(body, lane)
         except (Refused, http.client.HTTPException, OSError) as err:
             return err
         return None

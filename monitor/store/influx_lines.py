@@ -51,7 +51,7 @@ class LineEncoder:
         """``readings`` as newline-terminated lines, one request body's worth (what the output
         queues), and how many lines it holds. Readings from the scheduler carry their ``Series``:
         for them the body is made by C loops (one ``%`` over a format joined from cached
-        prefixes), about half the cost of line by line; anything else (a payload, string fields,
+        prefixes), about a third of the cost of line by line; anything else (a payload, string fields,
         a non-finite value, a reading without a series) is encoded line by line."""
         try:
             made = self._fast(readings)
