@@ -30,23 +30,26 @@ _CLONE_NEWNET = 0x40000000
 # Runs in the simulated host's namespace: waits for its end of the veth (eth0), brings it up,
 # then sends three ARP requests per line read on stdin (the scenario's cue), and ends with stdin.
 HOST = r"""
-import socket, subprocess, sys, time
+import os, socket, subprocess, sys, time
 mac, ip = bytes.fromhex(sys.argv[1].replace(":", "")), socket.inet_aton(sys.argv[2])
 gateway = socket.inet_aton(sys.argv[3])
 frame = (b"\xff" * 6 + mac + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01"
          + mac + ip + b"\x00" * 6 + gateway)
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+ipv6 = os.path.isdir("/proc/sys/net/ipv6")  # a kernel without IPv6 sends no RS or DAD anyway
 deadline = time.monotonic() + 20
 while True:
+    # eth0 can be found by name a moment before its IPv6 settings exist: retry both together.
     try:
         s.bind(("eth0", 0))
+        if ipv6:
+            with open("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", "w") as f:
+                f.write("1")  # no router solicitations or DAD: only the frames below cross the veth
         break
     except OSError:
         if time.monotonic() > deadline:
             raise
         time.sleep(0.05)
-with open("/proc/sys/net/ipv6/conf/eth0/disable_ipv6", "w") as f:
-    f.write("1")  # no router solicitations or DAD: only the frames below cross the veth
 subprocess.run(["ip", "link", "set", "eth0", "up"], check=True, timeout=10)
 print("ready", flush=True)
 for _ in sys.stdin:
@@ -91,8 +94,9 @@ def rogue_host() -> Iterator[Callable[[], None]]:
     """The simulated host in its own namespace on a veth into the demo's; the callable makes it
     send its ARP requests (and returns once they are sent). Both ends go when the block ends."""
     proc = subprocess.Popen(["unshare", "--net", "--", sys.executable, "-c", HOST, ROGUE_MAC, ROGUE_IP,
-                             REGISTERED[0][0]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdin is not None and proc.stdout is not None
+                             REGISTERED[0][0]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         _wait_own_namespace(proc, time.monotonic() + 20)
         _ip("link", "add", IFACE, "type", "veth", "peer", "name", "eth0", "netns", str(proc.pid))
@@ -100,7 +104,10 @@ def rogue_host() -> Iterator[Callable[[], None]]:
             Path(f"/proc/sys/net/ipv6/conf/{IFACE}/disable_ipv6").write_text("1")
         _ip("link", "set", IFACE, "up")
         if proc.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"the simulated host did not start (exit {proc.poll()})")
+            proc.stdin.close()
+            stop(proc, timeout=5)
+            why = " / ".join(proc.stderr.read().strip().splitlines()[-3:])
+            raise RuntimeError(f"the simulated host did not start (exit {proc.returncode}): {why}")
         stdin, stdout = proc.stdin, proc.stdout
 
         def send() -> None:
@@ -113,6 +120,8 @@ def rogue_host() -> Iterator[Callable[[], None]]:
         with contextlib.suppress(OSError):
             proc.stdin.close()
         stop(proc, timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             _ip("link", "del", IFACE)  # gone with the host's namespace already; this is a backstop
 

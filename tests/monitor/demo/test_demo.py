@@ -98,3 +98,26 @@ def test_the_rogue_host_sends_real_arp_on_the_demos_veth_and_is_gone_after_ctrl_
     assert seen["sender"] == seen["arp_sender"] == demo_arp.ROGUE_MAC
     # After the interrupt: the simulated host has exited and the veth pair is gone.
     assert seen["children"] == [] and demo_arp.IFACE not in seen["links"], seen
+
+
+BROKEN = """
+from monitor.demo import arp
+arp.isolate()
+# A simulated host that cannot start: says why on stderr, then waits to be told to go.
+arp.HOST = "import sys; sys.stderr.write('no raw socket here\\\\n'); print('', flush=True); sys.stdin.read()"
+try:
+    with arp.rogue_host():
+        pass
+except RuntimeError as e:
+    print(e)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_simulated_host_that_does_not_start_says_why() -> None:
+    if demo_arp.why_not():
+        pytest.skip(f"the ARP step cannot run here: {demo_arp.why_not()}")
+    done = subprocess.run([sys.executable, "-c", BROKEN], cwd=ROOT, capture_output=True, text=True,
+                          timeout=50)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "did not start" in done.stdout and "no raw socket here" in done.stdout, done.stdout
