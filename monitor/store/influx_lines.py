@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, repeat
-from operator import attrgetter, is_
-from typing import cast
+from itertools import chain
+from operator import attrgetter
 
 import orjson
 
@@ -33,7 +32,6 @@ _PREFIX_CACHE = 200_000
 _EQUALS = ord("=")
 _SERIES, _VALUE, _TS, _NOTES = (attrgetter(name) for name in ("series", "value", "ts", "annotations"))
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError)
-_FIELDED = b""  # the format cache's mark for a series with string fields: not for the fast path
 
 
 class LineEncoder:
@@ -44,7 +42,7 @@ class LineEncoder:
     def __init__(self, precision: str = "ms") -> None:
         self.scale = PRECISIONS[precision]
         self._prefixes: dict[tuple[str, ...], bytes] = {}
-        self._formats: dict[Series | None, bytes] = {}  # series -> its prefix + b"%b", "%" escaped
+        self._formats: dict[Series, bytes] = {}  # plain series -> its prefix + b"%b", "%" escaped
         self._warned: set[str] = set()
 
     def body(self, readings: Sequence[Reading]) -> tuple[bytes, int]:
@@ -63,24 +61,26 @@ class LineEncoder:
         return b"".join(line + b"\n" for line in lines), len(lines)
 
     def _fast(self, readings: Sequence[Reading]) -> bytes | None:
-        formats = list(map(self._formats.get, map(_SERIES, readings)))
-        if None in formats:
-            for i, found in enumerate(formats):
+        try:  # a busy output has met every series before: no scan for the missing ones
+            formats = list(map(self._formats.__getitem__, map(_SERIES, readings)))
+        except KeyError:
+            formats = []
+            for series in map(_SERIES, readings):
+                found = None if series is None else self._formats.get(series) or self._format(series)
                 if found is None:
-                    series = readings[i].series
-                    if series is None:
-                        return None
-                    formats[i] = self._format(series)
-        if _FIELDED in formats or not all(map(is_, map(_NOTES, readings), repeat(NO_ANNOTATIONS))):
+                    return None  # a reading without a series, or one with string fields: line by line
+                formats.append(found)
+        notes = list(map(_NOTES, readings))
+        if notes.count(NO_ANNOTATIONS) != len(notes):  # count compares by identity first: cheap
             return None
         times = list(map(_TS, readings))
         scale = self.scale
         if times and times.count(times[0]) == len(times):  # one poll: one time for every line
             stamp = b" %d\n" % round(times[0] * scale)
-            body = stamp.join(cast("list[bytes]", formats)) + stamp
+            body = stamp.join(formats) + stamp
         else:
             stamps = {ts: b" %d\n" % round(ts * scale) for ts in set(times)}
-            lines = zip(cast("list[bytes]", formats), map(stamps.__getitem__, times), strict=True)
+            lines = zip(formats, map(stamps.__getitem__, times), strict=True)
             body = b"".join(chain.from_iterable(lines))
         values = list(map(_VALUE, readings))
         # A NaN or an infinity makes the sum non-finite (so does an overflow of huge values,
@@ -95,14 +95,16 @@ class LineEncoder:
             return None
         return body % tuple(texts)
 
-    def _format(self, series: Series) -> bytes:
+    def _format(self, series: Series) -> bytes | None:
+        """The series' prefix + ``%b`` (``%`` escaped), kept; None for a series with string fields."""
         if len(self._formats) >= _PREFIX_CACHE:
             self._formats.clear()
         prefix = self._prefixes.get((series.metric, *series.labels, *series.labels.values()))
         if prefix is None:
             prefix = self._prefix(series.metric, series.labels)
-        made = self._formats[series] = (prefix.replace(b"%", b"%%") + b"%b" if prefix[-1] == _EQUALS
-                                        else _FIELDED)
+        if prefix[-1] != _EQUALS:
+            return None
+        made = self._formats[series] = prefix.replace(b"%", b"%%") + b"%b"
         return made
 
     def readings(self, readings: Iterable[Reading]) -> list[str]:
