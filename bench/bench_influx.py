@@ -4,8 +4,9 @@ output, against a plain HTTP client posting the same line protocol, built before
 Both sides use the same batch size and two kept-alive connections with a request in flight on
 each. The plain client does no encoding: the bodies are built before its clock starts, so it
 is the practical limit of this server on this machine. roomwatch does everything the daemon
-does, on the clock: encode readings (Reading objects carrying their series, as the scheduler
-makes them), batch, post, read each answer in order, ready to queue a failure on disk. Each
+does, on the clock: take one write per device poll (100 readings, as the daemon's sink
+gives them), encode readings (Reading objects carrying their series, as the scheduler makes
+them), batch, post, read each answer in order, ready to queue a failure on disk. Each
 side first writes one warm-up round off the clock (a running daemon's output has met its series
 before; the server has too). Each side runs with plain bodies (roomwatch's default) and with
 gzip level 1 (``gzip = true``; the plain client's bodies are compressed beforehand). They
@@ -33,9 +34,11 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-DEVICES = 500
+DEVICES = 100
 PORTS = 20
-ROUNDS = 50  # 500 switches x 20 ports x 50 polls = 500,000 points a run
+METRICS = ("if_in_bps", "if_out_bps", "if_oper_up", "if_utilization_percent", "if_in_errors_per_second")
+POLL = PORTS * len(METRICS)  # one switch's poll: what the daemon's sink writes at once
+ROUNDS = 50  # 100 switches x 100 readings x 50 polls = 500,000 points a run
 ATTEMPTS = 7
 BATCH = 5000
 T0 = 1_700_000_000.0
@@ -45,7 +48,8 @@ WRITE = "/api/v2/write?bucket=roomwatch&precision=ms"
 def readings(run: int) -> list:  # type: ignore[type-arg]
     """Half a million interface readings made as the scheduler makes them: each device's
     collector reports new label dicts every poll, and the job's ``SeriesTable`` gives every
-    reading its series' shared labels and ``Series`` (monitor.scheduler.collect_once)."""
+    reading its series' shared labels and ``Series`` (monitor.scheduler.collect_once). A poll
+    is five interface metrics of 20 ports, in the order collectors/snmp/interfaces.py gives them."""
     from monitor.core.model import SeriesTable
 
     out = []
@@ -54,8 +58,8 @@ def readings(run: int) -> list:  # type: ignore[type-arg]
     for r in range(ROUNDS + 1):  # the first is the warm-up round, off the clock
         ts = T0 + run * 86_400 + r * 60.0
         for d, table in enumerate(tables):
-            out.extend(table.reading("if_in_bps", float(r * p + d), {"ifname": f"GigabitEthernet0/0/{p}"}, ts)
-                       for p in range(PORTS))
+            out.extend(table.reading(metric, float(r * p + d), {"ifname": f"GigabitEthernet0/0/{p}"}, ts)
+                       for p in range(PORTS) for metric in METRICS)
     return out
 
 
@@ -80,14 +84,14 @@ def run_roomwatch(url: str, tmp: Path, points: list, compress: bool, server: int
                                               "gzip": compress})
     out = InfluxOutput(settings, tmp / f"queue-{time.monotonic_ns()}.db")
     deadline = time.monotonic() + 120
-    per_round = PORTS * DEVICES
+    per_round = POLL * DEVICES
     out.write(points[:per_round])  # the warm-up round: a daemon's output has met its series before
     out.flush()
     while out.stats()["sent"] < per_round and time.monotonic() < deadline:
         time.sleep(0.001)
     start = snapshot(server)
-    for i in range(per_round, len(points), per_round):  # one write per poll round, as the daemon does
-        out.write(points[i:i + per_round])
+    for i in range(per_round, len(points), POLL):  # one write per device poll, as the daemon's sink does
+        out.write(points[i:i + POLL])
     # Closing sends everything the server takes and waits for the last answer; the caller then
     # sleeps in join() as the plain client's does, instead of waking to poll a counter.
     out.close()
@@ -108,7 +112,7 @@ def plain_bodies(points: list, compress: bool) -> list[bytes]:  # type: ignore[t
 
 def run_plain_warm(port: int, bodies: list[bytes], compress: bool, server: int) -> Sample:
     """The plain client's run after its warm-up round (posted off the clock, as roomwatch's is)."""
-    warm = DEVICES * PORTS // BATCH
+    warm = DEVICES * POLL // BATCH
     run_plain(port, bodies[:warm], compress)
     start = snapshot(server)
     run_plain(port, bodies[warm:], compress)
@@ -159,7 +163,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.monitor.store.servers import VictoriaMetrics
 
-    n = DEVICES * PORTS * ROUNDS
+    n = DEVICES * POLL * ROUNDS
     runs: dict[tuple[str, bool], list[Sample]] = {}
 
     def keep(side: str, compress: bool, run: Callable[[int], Sample], server: int) -> None:

@@ -145,3 +145,15 @@ def _split_value(line: str) -> tuple[str, str, str]:
     head, rest = line.split(" value=", 1)
     value, tail = rest.split(",", 1) if "," in rest.split(" ")[0] else rest.split(" ", 1)
     return head, value, tail
+
+
+def test_a_long_write_is_encoded_in_chunks_each_by_the_path_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(influx_lines, "_CHUNK", 7)
+    table = SeriesTable({"device": "sw1"})
+    readings = [table.reading("if_in_bps", float(i), {"ifname": f"Gi0/{i % 5}"}, 1_700_000_000.0 + i // 10)
+                for i in range(50)]
+    readings[23] = table.reading("if_in_bps", math.nan, {"ifname": "Gi0/9"}, 1_700_000_002.0)
+    readings[40] = replace(readings[40], annotations={"snapshot": "s1"})  # these two chunks go line by line
+    body, count = influx_lines.LineEncoder("ms").body(readings)
+    want = [_reference_line(r, 1000) for r in readings if math.isfinite(r.value)]
+    assert body.decode().split("\n") == [*want, ""] and count == 49
