@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import time
+from datetime import datetime, tzinfo
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from monitor.report import period
 from monitor.web import actions, data, steps
 from monitor.web.accounts import Role, User
 from monitor.web.auth import check_csrf, csrf_token, login, page, session_user, sources
@@ -29,8 +31,11 @@ def render(request: Request, template: str, user: User | None, *, status: int = 
     t = translator(lang)
     # ?done=ack+ID after an action: said in the page's language.
     message = " ".join(t(word) for word in request.query_params.get("done", "").split())
+    # Times in the zone the days are cut in ([report] timezone), not the machine's: a sheet of
+    # the 29th is not signed "on the 28th" because the server runs in UTC.
+    clock = partial(_clock, tz=period.zone(sources(request).settings().report.timezone))
     html = _ENV.get_template(template).render(
-        t=t, lang=lang, user=user, csrf=csrf_token(request), clock=_clock,
+        t=t, lang=lang, user=user, csrf=csrf_token(request), clock=clock,
         message=message, page_title=template.split(".")[0], **context)
     return HTMLResponse(html, status_code=status)
 
@@ -154,5 +159,5 @@ def _local(target: str) -> str:
     return target if re.fullmatch(r"/[A-Za-z0-9/_\-]*", target) else "/"
 
 
-def _clock(ts: float | None) -> str:
-    return "" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+def _clock(ts: float | None, tz: tzinfo) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
