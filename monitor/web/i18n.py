@@ -100,6 +100,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "item": ("检查项目", "Item"),
     "record": ("正式记录", "record"),
     "provisional": ("当日临时记录", "provisional"),
+    "correction": ("更正记录", "correction"),
+    "evidence": ("依据数据", "Evidence"),
+    "series_read": ("读取序列", "Series read"),
+    "future_day": ("该日尚未到来，不能签字。", "This day has not come yet: it cannot be signed."),
 }
 
 LANGS = ("zh", "en")

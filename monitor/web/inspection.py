@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from monitor.report import items, period
-from monitor.report.book import InspectionBook
+from monitor.report import i18n, items, period, render
+from monitor.report.book import Entry, InspectionBook
 from monitor.report.signoff import Checked, Mark, SignOffError, SignOffs
 from monitor.web import views
 from monitor.web.accounts import Role, User
 from monitor.web.auth import check_csrf, page, sources
+from monitor.web.i18n import translator
 from monitor.web.sources import Sources
 
 _REPORT_NAME = re.compile(r"(report|inspection)-[0-9A-Za-z\-]+\.(pdf|html|md|json)")
@@ -29,10 +31,13 @@ def day_of(src: Sources, text: str | None) -> str:
         raise HTTPException(400, str(err)) from None
 
 
-def sheet_view(src: Sources, day: str) -> dict[str, Any]:
-    """The day's automatic items (newest entry of the book, or none written), its signed sheets
-    (newest last) and the manual items to fill in; secrets never enter a record."""
+def sheet_view(src: Sources, day: str, lang: str | None = None) -> dict[str, Any]:
+    """The day's automatic items with their evidence (newest entry of the book, or none written),
+    its signed sheets (newest last) and the manual items to fill in, item names and evidence in
+    ``lang`` (default ``[web] lang``); secrets never enter a record."""
     settings = src.settings()
+    lang = lang or settings.web.lang
+    tz = period.zone(settings.report.timezone)
     table = items.items(settings.report.backup_max_age / 3600,
                         backup_jobs=tuple(j.name for j in settings.backups))
     book = InspectionBook(src.state_dir / "inspections.db")
@@ -44,17 +49,23 @@ def sheet_view(src: Sources, day: str) -> dict[str, Any]:
     finally:
         book.close()
         signoffs.close()
-    lang = settings.web.lang
-    automatic = [{"number": i.number, "name": i.en if lang == "en" else i.zh, "clause": i.clause,
-                  "status": _status(entry, i.key)} for i in table]
+    automatic = [{"number": i.number, "key": i.key, "name": i.en if lang == "en" else i.zh,
+                  "clause": i.clause, **_automatic(_result(entry, i.key), tz, lang)} for i in table]
     return {"day": day, "entry": None if entry is None else {"id": entry.id, "kind": entry.kind,
                                                               "written_at": entry.written_at},
             "automatic": automatic, "manual": list(settings.web.manual_items),
+            "future": day > _today(src),
             "sheets": [s.to_dict() for s in sheets], "days": days[:60], "reports": _reports(src)}
 
 
 def sign(src: Sources, user: User, day: str, marks: dict[str, tuple[str, str]], corrects: int | None) -> int:
-    """Sign the day's manual items as 巡检人 ``user``; audited. ``marks``: item → (status, note)."""
+    """Sign the day's manual items as 巡检人 ``user``; audited. ``marks``: item → (status, note).
+    A day still to come is refused (400): nobody has inspected it yet. Past days may be signed
+    late; the sheet says when."""
+    today = _today(src)
+    if day > today:
+        raise HTTPException(400, f"{day} has not come yet (today is {today}): only a day that has "
+                                 "begun can be inspected and signed")
     manual = list(src.settings().web.manual_items)
     try:
         checked = [Checked(name=name, mark=Mark(marks[name][0]), note=marks[name][1].strip()[:500])
@@ -93,7 +104,7 @@ def review(src: Sources, user: User, sheet_id: int, comment: str) -> None:
 def inspection(request: Request, user: User) -> Response:
     """巡检: one day's record (``?day=``), default today."""
     src = sources(request)
-    view = sheet_view(src, day_of(src, request.query_params.get("day")))
+    view = sheet_view(src, day_of(src, request.query_params.get("day")), views.language(request))
     return views.render(request, "inspection.html.j2", user, view=view,
                         can_act=user.role.allows(Role.OPERATOR))
 
@@ -133,12 +144,38 @@ def download(request: Request, user: User) -> Response:
     return FileResponse(path, filename=name)
 
 
-def _status(entry: Any, key: str) -> str:
-    # No entry written for the day yet: 无数据, never a guess at 正常.
-    if entry is None:
-        return items.Status.NO_DATA.value
-    found = [r for r in entry.items if r.key == key]
-    return found[0].status.value if found else items.Status.NO_DATA.value
+def _today(src: Sources) -> str:
+    return day_of(src, "today")
+
+
+def _result(entry: Entry | None, key: str) -> items.ItemResult:
+    # No entry written for the day yet (or none for this row): 无数据, never a guess at 正常.
+    found = [r for r in entry.items if r.key == key] if entry is not None else []
+    return found[0] if found else items.ItemResult(key=key, status=items.Status.NO_DATA)
+
+
+def _automatic(result: items.ItemResult, tz: tzinfo, lang: str) -> dict[str, Any]:
+    """One row's status and the evidence the record keeps for it: the series it read, the
+    abnormalities (findings), what it lists (observed) and its details; ``evidence`` says it in
+    one line, worded as the daily record words it."""
+    # The judge writes 正常 only after reading series; an entry saying 正常 over none has no
+    # evidence for it, so it reads 无数据.
+    status = result.status
+    if status is items.Status.NORMAL and result.series <= 0:
+        status = items.Status.NO_DATA
+    words = i18n.translator(lang)
+    parts = [f"{translator(lang)('series_read')} {result.series}"]
+    for f in result.findings:
+        end = words["ongoing"] if f.end is None else period.local(f.end, tz, "%H:%M")
+        alert = f", {words['alert']} {f.alert}" if f.alert else ""
+        parts.append(f"{f.device}: {render.reading(f)}, {period.local(f.start, tz, '%H:%M')}–{end}"
+                     f" ({render.duration(f.duration, lang)}){alert}")
+    if result.observed:
+        parts.append(render.observed(result.observed, words))
+    return {"status": status.value, "series": result.series,
+            "findings": [f.to_dict() for f in result.findings],
+            "observed": [o.to_dict() for o in result.observed], "details": list(result.details),
+            "evidence": words["semi"].join(parts)}
 
 
 def _reports(src: Sources) -> list[str]:

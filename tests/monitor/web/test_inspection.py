@@ -9,7 +9,7 @@ import pytest
 
 from monitor.report import items
 from monitor.report.book import InspectionBook
-from monitor.report.items import ItemResult, Status
+from monitor.report.items import Finding, ItemResult, Observed, Status
 from tests.monitor.web.conftest import T0, TODAY, Console, csrf
 
 MANUAL = ["消防设施", "门禁", "漏水", "卫生"]
@@ -32,15 +32,72 @@ def test_without_a_written_record_every_automatic_item_reads_no_data(console: Co
     assert 'id="sign-form"' not in html  # a viewer does not sign
 
 
-def test_automatic_items_show_the_books_newest_entry(console: Console) -> None:
+def _write(console: Console, results: list[ItemResult]) -> None:
     book = InspectionBook(console.src.state_dir / "inspections.db")
-    results = [ItemResult(key=i.key, status=Status.NORMAL if i.key == "power" else Status.NO_DATA)
-               for i in items.items()]
     book.add(day=TODAY, start=T0 - 4 * 3600, end=T0 + 20 * 3600, now=T0, items=results, reviewer="")
     book.close()
+
+
+def _row(html: str, name: str) -> str:
+    start = html.index(f"<td>{name}</td>")
+    return html[start:html.index("</tr>", start)]
+
+
+def test_normal_without_series_read_shows_no_data(console: Console) -> None:
+    # An entry saying 正常 over no series has no evidence for it: never shown as 正常.
+    _write(console, [ItemResult(key=i.key, status=Status.NORMAL if i.key == "power" else Status.NO_DATA)
+                     for i in items.items()])
     html = console.login("viewer1").get(f"/inspection?day={TODAY}").text
-    row = html[html.index("电源、UPS"):][:80]
-    assert "正常" in row and "当日临时记录" in html
+    row = _row(html, "电源、UPS")
+    assert "无数据" in row and "正常" not in row and "读取序列 0" in row and "当日临时记录" in html
+
+
+def test_automatic_items_show_the_books_newest_entry_with_its_evidence(console: Console) -> None:
+    hot = Finding(item="environment", device="th-1", metric="temperature_celsius", value=29.4,
+                  start=T0 - 3600, end=T0 - 1800, unit="°C", alert="room_temperature_high")
+    ac = (Observed(device="ac-1", metric="ac_running", low=1.0, high=1.0),
+          Observed(device="ac-1", metric="ac_supply_temperature_celsius", low=15.0, high=18.2))
+    results = {"power": ItemResult(key="power", status=Status.NORMAL, series=4),
+               "environment": ItemResult(key="environment", status=Status.ABNORMAL, series=7,
+                                         findings=(hot,), observed=ac),
+               "backup": ItemResult(key="backup", status=Status.NORMAL, series=2,
+                                    details=({"job": "erp", "age_hours": 3.0},))}
+    _write(console, [results.get(i.key, ItemResult(key=i.key, status=Status.NO_DATA)) for i in items.items()])
+    client = console.login("viewer1")
+    html = client.get(f"/inspection?day={TODAY}").text
+    power = _row(html, "电源、UPS")
+    assert 'class="normal">正常' in power and "读取序列 4" in power
+    room = _row(html, "机房环境")
+    assert 'class="abnormal">异常' in room and "读取序列 7" in room
+    assert "th-1: temperature_celsius = 29.4 °C, 03:26–03:56 (30 分钟), 告警 room_temperature_high" in room
+    assert "空调 ac-1: 全天运行, 送风最高 18.2 °C" in room
+    # The API answers the same evidence, structured.
+    token = console.src.accounts.new_token("viewer1", now=T0, by="test")
+    view = client.get(f"/api/v1/inspection?day={TODAY}", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = {r["key"]: r for r in view["automatic"]}
+    assert rows["power"]["status"] == "normal" and rows["power"]["series"] == 4
+    assert rows["environment"]["findings"] == [hot.to_dict()]
+    assert rows["environment"]["observed"] == [o.to_dict() for o in ac]
+    assert rows["backup"]["details"] == [{"job": "erp", "age_hours": 3.0}]
+    assert rows["ipmac"]["status"] == "no_data" and rows["ipmac"]["series"] == 0
+
+
+def test_evidence_is_escaped(console: Console) -> None:
+    odd = Finding(item="network", device="<script>alert(1)</script>", metric="if_oper_up", value=0.0,
+                  start=T0 - 60, end=None)
+    _write(console, [ItemResult(key="network", status=Status.ABNORMAL, series=1, findings=(odd,))])
+    html = console.login("viewer1").get(f"/inspection?day={TODAY}").text
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_automatic_items_follow_the_users_language(console: Console) -> None:
+    _write(console, [ItemResult(key="power", status=Status.NORMAL, series=4)])
+    client = console.login("viewer1")
+    html = client.get(f"/inspection?day={TODAY}&lang=en").text
+    row = _row(html, "Power, UPS")
+    assert ">Normal<" in row and "Series read 4" in row and "电源" not in html
+    assert "Servers" in html and "No data" in _row(html, "Servers")
+    assert "电源、UPS" in client.get(f"/inspection?day={TODAY}&lang=zh").text
 
 
 def test_sign_review_and_correct(console: Console) -> None:
@@ -107,6 +164,30 @@ def test_inspection_by_api(console: Console) -> None:
     assert sheet["inspector"] == "oper1" and [i["name"] for i in sheet["items"]] == MANUAL
     mine = console.client.post("/api/v1/inspection/review", json={"sheet": sheet["id"]}, headers=headers)
     assert mine.status_code == 409
+
+
+def test_a_day_still_to_come_cannot_be_signed(console: Console) -> None:
+    tomorrow = "2026-05-30"
+    oper = console.login("oper1")
+    page = oper.get(f"/inspection?day={tomorrow}").text
+    assert 'id="sign-form"' not in page and "该日尚未到来" in page
+    form = _form(oper.get("/inspection").text, dict.fromkeys(range(4), "normal"), day=tomorrow)
+    answer = oper.post("/inspection/sign", data=form)
+    assert answer.status_code == 400 and "has not come yet" in answer.text
+    token = console.src.accounts.new_token("oper1", now=T0, by="test")
+    body = {"day": tomorrow, "items": {name: {"status": "normal"} for name in MANUAL}}
+    refused = console.client.post("/api/v1/inspection/sign", json=body,
+                                  headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 400 and "has not come yet" in refused.text
+    assert not any(e.action == "inspection.sign" for e in console.src.accounts.audit())
+
+
+def test_a_past_day_can_be_signed_late(console: Console) -> None:
+    oper = console.login("oper1")
+    page = oper.get("/inspection?day=2026-05-27").text
+    form = _form(page, dict.fromkeys(range(4), "normal"), day="2026-05-27")
+    assert oper.post("/inspection/sign", data=form, follow_redirects=False).status_code == 303
+    assert "巡检人: oper1" in oper.get("/inspection?day=2026-05-27").text
 
 
 def test_reports_download_only_by_name_from_the_reports_folder(console: Console) -> None:
