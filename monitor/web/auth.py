@@ -73,9 +73,11 @@ def page(role: Role) -> Callable[[Handler], Endpoint]:
 
 def api(role: Role) -> Callable[[Handler], Endpoint]:
     """An API call for ``role`` and above: a bearer token or HTTP basic auth (never the session
-    cookie, so no cross-site form can use it); 401 without, 403 for too low a role."""
+    cookie); 401 without, 403 for too low a role. What a browser could send from another site
+    is refused first (see refuse_browser_forgery)."""
 
     async def who(request: Request) -> User | Response:
+        refuse_browser_forgery(request)
         # A token or a password verified moments ago is answered on the loop (Grafana and
         # karma send the password with every request); a new password costs an argon2
         # verification, off the loop.
@@ -83,6 +85,29 @@ def api(role: Role) -> Callable[[Handler], Endpoint]:
         return quick if quick is not None else await run_in_threadpool(api_user, request)
 
     return _guard(role, who)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def refuse_browser_forgery(request: Request) -> None:
+    """Refuse what a page of another site could make a browser send with the API login it
+    remembers (basic auth, after a 401's WWW-Authenticate): 403 when the browser marks the request
+    as from another site (Sec-Fetch-Site; API clients such as curl or Grafana's server send none),
+    415 for a write not declared JSON (without a CORS preflight, which this API never grants, a
+    page elsewhere can send only a form's types, text/plain or no type at all)."""
+    site = request.headers.get("sec-fetch-site", "none")
+    # same-site too: to a console on an IP address, another port of the same host is the same site.
+    if site not in ("same-origin", "none"):
+        raise HTTPException(403, f"refused: a browser sent this from a page of another site (Sec-Fetch-Site: "
+                            f"{site}); call the API from a script or a server")
+    # A POST even without a body (fetch() sends one so); a DELETE needs none, but one it carries is JSON.
+    body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if request.method in _WRITES or (request.method == "DELETE" and body):
+        kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if kind != "application/json":
+            raise HTTPException(415, "send the body as JSON with Content-Type: application/json "
+                                "({} when there is nothing to say)")
 
 
 def _guard(role: Role, who: Who) -> Callable[[Handler], Endpoint]:
