@@ -28,7 +28,12 @@ CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     password TEXT NOT NULL,      -- argon2id hash; '' means no password login
     token TEXT NOT NULL,         -- sha256 of the API token; '' means none issued
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    sessions_from REAL NOT NULL DEFAULT 0  -- browser sessions begun before this no longer count
+);
+CREATE TABLE IF NOT EXISTS ended_sessions (  -- logged out: a copy of the cookie must not work
+    sid TEXT PRIMARY KEY,
+    ended REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -83,6 +88,9 @@ class Accounts:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+            if "sessions_from" not in columns:  # a web.db from before sessions could be ended
+                self._db.execute("ALTER TABLE users ADD COLUMN sessions_from REAL NOT NULL DEFAULT 0")
         except sqlite3.Error as err:
             raise StoreError(f"accounts {path}: {err}", retryable=False) from err
 
@@ -91,11 +99,13 @@ class Accounts:
         self._db.close()
 
     def add(self, name: str, role: Role, password: str, *, now: float, by: str) -> None:
-        """Create or replace an account (its old token stops working); audited."""
+        """Create or replace an account (its old token and its browser sessions stop working);
+        audited."""
         hashed = self._hasher.hash(password) if password else ""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO users VALUES (?, ?, ?, '', ?)",
-                             (name, role.value, hashed, now))
+            self._db.execute("INSERT OR REPLACE INTO users (name, role, password, token, created, "
+                             "sessions_from) VALUES (?, ?, ?, '', ?, ?)",
+                             (name, role.value, hashed, now, now))
         self.record(who=by, action="user.add", target=name, detail=f"role={role.value}", now=now)
 
     def new_token(self, name: str, *, now: float, by: str) -> str:
@@ -163,6 +173,23 @@ class Accounts:
         if row is None or not hmac.compare_digest(str(row[2]), digest):
             return None
         return User(name=str(row[0]), role=Role(row[1]))
+
+    def session_user(self, name: str, sid: str, since: float) -> User | None:
+        """The account of a browser session begun at ``since``, or None when the session was
+        logged out or began before the account's password was last set."""
+        with self._lock:
+            row = self._db.execute("SELECT name, role, sessions_from, EXISTS (SELECT 1 FROM ended_sessions "
+                                   "WHERE sid = ?) FROM users WHERE name = ?", (sid, name)).fetchone()
+        if row is None or since < row[2] or row[3]:
+            return None
+        return User(name=str(row[0]), role=Role(row[1]))
+
+    def end_session(self, sid: str, *, now: float, keep: float) -> None:
+        """Remember that session ``sid`` was logged out, for ``keep`` seconds (a session's
+        longest life: after that its cookie has expired anyway)."""
+        with self._lock:
+            self._db.execute("DELETE FROM ended_sessions WHERE ended < ?", (now - keep,))
+            self._db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)", (sid, now))
 
     def user(self, name: str) -> User | None:
         """The account named ``name`` (its role may have changed since a session began)."""

@@ -33,10 +33,10 @@ def sources(request: Request) -> Sources:
 
 def session_user(request: Request) -> User | None:
     """The logged-in account of this browser session (its role as it is now), or None."""
-    name = request.session.get("user")
-    if not isinstance(name, str):
-        return None
-    return sources(request).accounts.user(name)
+    name, sid, since = (request.session.get(key) for key in ("user", "sid", "since"))
+    if not (isinstance(name, str) and isinstance(sid, str) and isinstance(since, (int, float))):
+        return None  # a cookie from before sessions had an id is not trusted: log in again
+    return sources(request).accounts.session_user(name, sid, since)
 
 
 def csrf_token(request: Request) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
@@ -65,15 +66,21 @@ async def login_post(request: Request) -> Response:
                       error=t("wrong_login"))
     lang = request.session.get("lang")
     request.session.clear()  # a new session id for the new login (no session fixation)
-    request.session.update({"user": user.name, **({"lang": lang} if lang else {})})
+    # A session has its own id and start, so a logout or a new password can end it (auth.session_user).
+    request.session.update({"user": user.name, "sid": secrets.token_urlsafe(16),
+                            "since": sources(request).clock(), **({"lang": lang} if lang else {})})
     sources(request).accounts.record(who=user.name, action="login", target=user.name, detail="",
                                      now=sources(request).clock())
     return RedirectResponse(_local(form.get("next", "/")), status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    """End the session."""
+    """End the session, on the server too: a copy of its cookie no longer logs anyone in."""
     await check_csrf(request)
+    src = sources(request)
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        src.accounts.end_session(sid, now=src.clock(), keep=src.settings().web.session_hours * 3600)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,7 +15,7 @@ from alerts.ack import Acks
 from monitor.report import items
 from monitor.report.book import InspectionBook
 from monitor.report.items import ItemResult, Status
-from monitor.web.accounts import Role
+from monitor.web.accounts import Accounts, Role, User
 from monitor.web.throttle import FREE_FAILURES
 from tests.monitor.web.conftest import PASSWORD, T0, TODAY, Console, csrf
 
@@ -171,3 +172,39 @@ def test_a_remembered_basic_auth_password_stops_working_when_it_is_changed(conso
     assert console.client.get("/api/v1/alerts", headers=basic("a brand new password")).status_code == 200
     console.clock.now = T0 + 10_000  # past VERIFIED_FOR: verified afresh, still fine
     assert console.client.get("/api/v1/alerts", headers=basic("a brand new password")).status_code == 200
+
+
+def test_a_copied_session_cookie_stops_working_at_logout_and_at_a_new_password(console: Console) -> None:
+    client = console.login("oper1")
+    stolen = dict(client.cookies)  # what someone copied from this browser
+    console.clock.now = T0 + 60
+    client.post("/logout", data={"csrf": csrf(client.get("/").text)}, follow_redirects=False)
+    with TestClient(console.client.app, cookies=stolen) as thief:
+        assert thief.get("/", follow_redirects=False).status_code == 303  # to the login page
+    # A session begun before the password was set again ends too; one begun after works.
+    client = console.login("oper1")
+    stolen = dict(client.cookies)
+    console.clock.now = T0 + 120
+    console.src.accounts.add("oper1", Role.OPERATOR, "a brand new password", now=console.clock.now, by="test")
+    with TestClient(console.client.app, cookies=stolen) as thief:
+        assert thief.get("/", follow_redirects=False).status_code == 303
+    console.clock.now = T0 + 180
+    assert console.login("oper1", "a brand new password").get("/", follow_redirects=False).status_code == 200
+
+
+def test_a_web_db_from_before_session_ids_opens_and_its_accounts_log_in(tmp_path: Path) -> None:
+    path = tmp_path / "web.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, "
+                "token TEXT NOT NULL, created REAL NOT NULL)")
+    old.commit()
+    old.close()
+    accounts = Accounts(path)
+    try:
+        accounts.add("oper1", Role.OPERATOR, PASSWORD, now=T0, by="test")
+        assert accounts.session_user("oper1", "sid-1", T0 + 1) == User(name="oper1", role=Role.OPERATOR)
+        accounts.end_session("sid-1", now=T0 + 2, keep=3600)
+        assert accounts.session_user("oper1", "sid-1", T0 + 1) is None
+        assert accounts.session_user("oper1", "sid-2", T0 - 1) is None  # began before the password
+    finally:
+        accounts.close()
