@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from monitor.web import actions, data, inspection, metrics, registry, steps
 from monitor.web.accounts import Role, User
 from monitor.web.auth import api, api_user, from_loopback, sources
+from monitor.web.i18n import LANGS
 
 
 @api(Role.VIEWER)
@@ -81,9 +82,11 @@ def audit(request: Request, user: User) -> Response:
 
 @api(Role.VIEWER)
 def inspection_view(request: Request, user: User) -> Response:
-    """GET /api/v1/inspection?day=YYYY-MM-DD: automatic items, signed sheets, manual items."""
+    """GET /api/v1/inspection?day=YYYY-MM-DD[&lang=en]: automatic items, signed sheets, manual items."""
     src = sources(request)
-    return _json(inspection.sheet_view(src, inspection.day_of(src, request.query_params.get("day"))))
+    lang = request.query_params.get("lang")
+    return _json(inspection.sheet_view(src, inspection.day_of(src, request.query_params.get("day")),
+                                       lang if lang in LANGS else None))
 
 
 @api(Role.OPERATOR)

@@ -80,6 +80,10 @@ def test_automatic_items_show_the_books_newest_entry_with_its_evidence(console: 
     assert rows["environment"]["observed"] == [o.to_dict() for o in ac]
     assert rows["backup"]["details"] == [{"job": "erp", "age_hours": 3.0}]
     assert rows["ipmac"]["status"] == "no_data" and rows["ipmac"]["series"] == 0
+    assert rows["power"]["name"] == "电源、UPS"  # [web] lang; an API client may ask for English
+    english = client.get(f"/api/v1/inspection?day={TODAY}&lang=en",
+                         headers={"Authorization": f"Bearer {token}"}).json()
+    assert {r["key"]: r["name"] for r in english["automatic"]}["power"] == "Power, UPS"
 
 
 def test_evidence_is_escaped(console: Console) -> None:
