@@ -180,7 +180,10 @@ def _basic(value: str) -> tuple[str, str]:
 
 
 def _throttle_keys(request: Request, name: str) -> list[str]:
-    return [f"user:{name}", f"client:{client_address(request)}"]
+    # A name is throttled per client, not everywhere: guessing at a name from one machine must not
+    # lock out its owner (or Grafana's basic auth) on another. Each client is throttled over all names.
+    client = client_address(request)
+    return [f"user:{name}@{client}", f"client:{client}"]
 
 
 def login(request: Request, name: str, password: str) -> User | None:

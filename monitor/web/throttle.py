@@ -1,4 +1,5 @@
-"""Login rate limiting: after a few wrong passwords for one name or from one client, wait."""
+"""Login rate limiting: after a few wrong passwords for one name from a client, or from one client
+over all names, wait."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ FREE_FAILURES = 5
 
 @dataclass(kw_only=True)
 class Throttle:
-    """Failures per key (``user:NAME`` and ``client:ADDRESS``); from the ``FREE_FAILURES``-th on,
+    """Failures per key (``user:NAME@ADDRESS`` and ``client:ADDRESS``); from the ``FREE_FAILURES``-th on,
     each key waits ``base`` seconds, doubling per further failure up to ``most``. A success
     clears the name's count. Time is a parameter."""
 

@@ -208,3 +208,16 @@ def test_a_web_db_from_before_session_ids_opens_and_its_accounts_log_in(tmp_path
         assert accounts.session_user("oper1", "sid-2", T0 - 1) is None  # began before the password
     finally:
         accounts.close()
+
+
+def test_guessing_at_a_name_from_one_machine_does_not_lock_its_owner_out_on_another(console: Console) -> None:
+    with TestClient(console.client.app, client=("192.0.2.66", 50000)) as guesser:
+        for _ in range(FREE_FAILURES + 2):
+            token = csrf(guesser.get("/login").text)
+            guesser.post("/login", data={"name": "oper1", "password": "guess", "csrf": token})
+        token = csrf(guesser.get("/login").text)
+        answer = guesser.post("/login", data={"name": "viewer1", "password": PASSWORD, "csrf": token})
+        assert answer.status_code == 429  # that machine waits, whichever name it tries next
+    assert console.login("oper1").get("/").status_code == 200  # the owner, elsewhere, does not
+    basic = {"Authorization": "Basic " + base64.b64encode(f"oper1:{PASSWORD}".encode()).decode()}
+    assert console.client.get("/api/v1/alerts", headers=basic).status_code == 200
