@@ -191,13 +191,12 @@ def login(request: Request, name: str, password: str) -> User | None:
     src = sources(request)
     now = src.clock()
     keys = _throttle_keys(request, name)
-    wait = src.throttle.wait(keys, now)
+    wait = src.throttle.attempt(keys, now)  # counted as wrong until the password is found right
     if wait > 0:
         raise HTTPException(429, f"too many wrong passwords; try again in {wait:.0f} s",
                             headers={"Retry-After": str(int(wait) + 1)})
     user = src.accounts.check_password(name, password, now=now) if name else None
     if user is None:
-        src.throttle.failed(keys, now)
         # The name may be a password typed into the wrong box: it is not logged.
         log.warning("web: wrong password from %s", client_address(request))
         return None

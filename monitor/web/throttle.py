@@ -3,6 +3,7 @@ over all names, wait."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 FREE_FAILURES = 5
@@ -20,6 +21,18 @@ class Throttle:
     _failures: dict[str, int] = field(default_factory=dict)
     _until: dict[str, float] = field(default_factory=dict)
 
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attempt(self, keys: list[str], now: float) -> float:
+        """Start a password check: the seconds to wait first (0: go ahead), and if none, the
+        attempt already counted as wrong until ``succeeded`` says otherwise. Checked and counted
+        in one step, so checks running side by side in worker threads cannot all slip past the limit."""
+        with self._lock:
+            wait = self.wait(keys, now)
+            if wait <= 0:
+                self.failed(keys, now)
+            return wait
+
     def wait(self, keys: list[str], now: float) -> float:
         """Seconds until these keys may try again (0: now)."""
         return max([0.0, *(self._until.get(k, now) - now for k in keys)])
@@ -36,9 +49,10 @@ class Throttle:
 
     def succeeded(self, keys: list[str]) -> None:
         """A right password: these keys start afresh."""
-        for key in keys:
-            self._failures.pop(key, None)
-            self._until.pop(key, None)
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+                self._until.pop(key, None)
 
     def _forget(self, now: float) -> None:
         for key in [k for k, until in self._until.items() if until <= now]:

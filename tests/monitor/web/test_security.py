@@ -221,3 +221,15 @@ def test_guessing_at_a_name_from_one_machine_does_not_lock_its_owner_out_on_anot
     assert console.login("oper1").get("/").status_code == 200  # the owner, elsewhere, does not
     basic = {"Authorization": "Basic " + base64.b64encode(f"oper1:{PASSWORD}".encode()).decode()}
     assert console.client.get("/api/v1/alerts", headers=basic).status_code == 200
+
+
+def test_password_checks_running_side_by_side_are_counted_before_they_finish() -> None:
+    from monitor.web.throttle import Throttle
+
+    throttle = Throttle(base=30)
+    keys = ["user:oper1@192.0.2.66", "client:192.0.2.66"]
+    # Worker threads each start a check before any has finished: each start counts at once.
+    assert [throttle.attempt(keys, 0) for _ in range(FREE_FAILURES)] == [0.0] * FREE_FAILURES
+    assert throttle.attempt(keys, 0) == 30
+    throttle.succeeded(keys)  # one of them was right after all
+    assert throttle.attempt(keys, 0) == 0
