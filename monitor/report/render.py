@@ -34,6 +34,7 @@ def _env(tz: tzinfo, lang: str, autoescape: bool) -> jinja2.Environment:
     env.filters["dur"] = lambda s: duration(s, lang)
     env.filters["num"] = number
     env.filters["reading"] = reading
+    env.filters["finding"] = lambda f: finding(f, tz, words, lang)
     env.filters["wday"] = lambda day: i18n.WEEKDAYS[1 if lang == "en" else 0][
         datetime.strptime(day, "%Y-%m-%d").weekday()]
     env.filters["name"] = lambda item: item.en if lang == "en" else item.zh
@@ -85,6 +86,14 @@ def reading(found: Finding) -> str:
                     if v and k in ("ifname", "ip", "mac", "sensor", "array", "mount", "version", "window",
                                    "check", "reason", "path", "user", "remote", "product", "log"))
     return f"{metric}{extra} = {number(found.value)}{unit}"
+
+
+def finding(found: Finding, tz: tzinfo, words: dict[str, str], lang: str) -> str:
+    """``th-1: temperature_celsius = 29.4 °C, 03:26–03:56 (30 分钟), 告警 room_temperature_high``."""
+    end = words["ongoing"] if found.end is None else period.local(found.end, tz, "%H:%M")
+    alert = f", {words['alert']} {found.alert}" if found.alert else ""
+    return (f"{found.device}: {reading(found)}, {period.local(found.start, tz, '%H:%M')}–{end} "
+            f"({duration(found.duration, lang)}){alert}")
 
 
 def daily_markdown(entry: Entry, table: tuple[Item, ...], tz: tzinfo, lang: str, *,

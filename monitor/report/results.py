@@ -92,8 +92,12 @@ class ItemResult:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ItemResult:
-        """The inverse of ``to_dict``."""
-        return cls(key=doc["key"], status=Status(doc["status"]), series=doc.get("series", 0),
+        """The inverse of ``to_dict``. The judge writes 正常 only after reading series: a stored
+        正常 that names none read has no evidence behind it, and every reader gets 无数据."""
+        status, series = Status(doc["status"]), doc.get("series", 0)
+        if status is Status.NORMAL and series <= 0:
+            status = Status.NO_DATA
+        return cls(key=doc["key"], status=status, series=series,
                    findings=tuple(Finding.from_dict(f) for f in doc.get("findings", ())),
                    observed=tuple(Observed(**o) for o in doc.get("observed", ())),
                    details=tuple(doc.get("details", ())))

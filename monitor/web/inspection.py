@@ -158,21 +158,12 @@ def _automatic(result: items.ItemResult, tz: tzinfo, lang: str) -> dict[str, Any
     """One row's status and the evidence the record keeps for it: the series it read, the
     abnormalities (findings), what it lists (observed) and its details; ``evidence`` says it in
     one line, worded as the daily record words it."""
-    # The judge writes 正常 only after reading series; an entry saying 正常 over none has no
-    # evidence for it, so it reads 无数据.
-    status = result.status
-    if status is items.Status.NORMAL and result.series <= 0:
-        status = items.Status.NO_DATA
     words = i18n.translator(lang)
     parts = [f"{translator(lang)('series_read')} {result.series}"]
-    for f in result.findings:
-        end = words["ongoing"] if f.end is None else period.local(f.end, tz, "%H:%M")
-        alert = f", {words['alert']} {f.alert}" if f.alert else ""
-        parts.append(f"{f.device}: {render.reading(f)}, {period.local(f.start, tz, '%H:%M')}–{end}"
-                     f" ({render.duration(f.duration, lang)}){alert}")
+    parts += [render.finding(f, tz, words, lang) for f in result.findings]
     if result.observed:
         parts.append(render.observed(result.observed, words))
-    return {"status": status.value, "series": result.series,
+    return {"status": result.status.value, "series": result.series,
             "findings": [f.to_dict() for f in result.findings],
             "observed": [o.to_dict() for o in result.observed], "details": list(result.details),
             "evidence": words["semi"].join(parts)}

@@ -52,3 +52,15 @@ def test_records_survive_reopen_and_refuse_rewrites(tmp_path: Path) -> None:
         for sql in ("UPDATE entries SET kind = 'x'", "DELETE FROM entries"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 conn.execute(sql)
+
+
+def test_a_stored_normal_with_no_series_read_is_read_back_as_no_data(tmp_path: Path) -> None:
+    # The judge never writes it; a record that says 正常 without evidence must not be shown so anywhere.
+    book = InspectionBook(tmp_path / "inspections.db")
+    book.add(day="1970-01-12", start=DAY_START, end=DAY_END, now=DAY_END + 1,
+             items=[ItemResult(key="environment", status=Status.NORMAL, series=0), *rows(Status.NORMAL)],
+             reviewer="r")
+    entry = book.current("1970-01-12")
+    book.close()
+    assert entry is not None
+    assert [(r.status, r.series) for r in entry.items] == [(Status.NO_DATA, 0), (Status.NORMAL, 2)]
